@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from accounts import services
+
+
+@shared_task
+def sweep_unverified_accounts() -> int:
+    return services.unverified_accounts_delete()

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SessionsVideoConfig(AppConfig):
+    name = "sessions_video"
+    verbose_name = _("Live sessions")

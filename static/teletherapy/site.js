@@ -1,0 +1,47 @@
+// Behaviour shared by every page. No inline scripts anywhere (Content-Security-Policy).
+import { connectEvents } from "./events.js";
+
+const TIME_ZONE_COOKIE = "tz";
+
+function browserTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    return "";
+  }
+}
+
+function rememberTimeZone(zone) {
+  // Lets the server show times in this zone before anyone logs in.
+  if (!zone || document.cookie.split("; ").some((c) => c.startsWith(`${TIME_ZONE_COOKIE}=`))) {
+    return;
+  }
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `${TIME_ZONE_COOKIE}=${encodeURIComponent(zone)}; path=/; max-age=31536000; SameSite=Lax${secure}`;
+}
+
+function fillDetectedTimeZones(root, zone) {
+  // Sign-up forms carry the browser's zone; the profile offers it in one click.
+  for (const input of root.querySelectorAll("input[data-detect-time-zone]")) {
+    if (!input.value) input.value = zone;
+  }
+  for (const button of root.querySelectorAll("[data-use-browser-time-zone]")) {
+    const select = document.getElementById(button.dataset.useBrowserTimeZone);
+    if (!select || !zone || ![...select.options].some((o) => o.value === zone)) continue;
+    button.hidden = false;
+    button.querySelector("[data-zone-name]").textContent = zone.replaceAll("_", " ");
+    button.addEventListener("click", () => {
+      select.value = zone;
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  }
+}
+
+const zone = browserTimeZone();
+rememberTimeZone(zone);
+fillDetectedTimeZones(document, zone);
+document.body.addEventListener("htmx:afterSwap", (event) => fillDetectedTimeZones(event.target, zone));
+
+if (document.body.dataset.eventsUrl) {
+  connectEvents(document.body.dataset.eventsUrl);
+}

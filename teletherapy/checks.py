@@ -1,0 +1,37 @@
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from teletherapy.env import DEV_DEFAULTS_USED
+
+
+@register(Tags.security, deploy=False)
+def development_defaults(app_configs, **kwargs):
+    return [
+        Warning(
+            f"{name} is a development-only default.",
+            hint=f"Set {name} in the environment before this platform holds real data.",
+            id="teletherapy.W001",
+        )
+        for name in DEV_DEFAULTS_USED
+    ]
+
+
+@register(Tags.security)
+def message_encryption_keys(app_configs, **kwargs):
+    if not settings.MESSAGE_ENCRYPTION_KEYS:
+        return [Error("MESSAGE_ENCRYPTION_KEYS is empty.", id="teletherapy.E001")]
+    errors = []
+    for position, key in enumerate(settings.MESSAGE_ENCRYPTION_KEYS, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"Key {position} of MESSAGE_ENCRYPTION_KEYS is not a Fernet key.",
+                    hint="Generate one with: python -c 'from cryptography.fernet import "
+                    "Fernet; print(Fernet.generate_key().decode())'",
+                    id="teletherapy.E002",
+                )
+            )
+    return errors

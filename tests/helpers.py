@@ -1,0 +1,26 @@
+import time
+from urllib.parse import urlsplit
+
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.core import mail
+
+from tests.factories import TOTP_SECRET
+
+
+def totp_code(secret: str = TOTP_SECRET, at: float | None = None) -> str:
+    """The code an authenticator app shows for ``secret`` now (or at ``at``)."""
+    moment = time.time() if at is None else at
+    return format_hotp_value(hotp_value(secret, int(moment // mfa_settings.TOTP_PERIOD)))
+
+
+def link_in(body: str, path_prefix: str) -> str:
+    """The path of the first link in ``body`` whose path starts with ``path_prefix``."""
+    for word in body.split():
+        if "://" in word and urlsplit(word).path.startswith(path_prefix):
+            return urlsplit(word).path
+    raise AssertionError(f"no link to {path_prefix} in:\n{body}")
+
+
+def outbox_to(address: str) -> list:
+    return [message for message in mail.outbox if address in message.to]
