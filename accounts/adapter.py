@@ -3,6 +3,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from teletherapy import crypto
@@ -26,6 +27,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
 class MFAAdapter(DefaultMFAAdapter):
     """Authenticator secrets are encrypted at rest like messages."""
+
+    error_messages = DefaultMFAAdapter.error_messages | {
+        "cannot_delete_authenticator": _(
+            "Therapists and staff keep two-factor authentication on, because they see "
+            "patients' data. To move it to a new phone, ask our team to reset it; your "
+            "recovery codes let you log in meanwhile."
+        ),
+    }
 
     def encrypt(self, text: str) -> str:
         return crypto.encrypt_text(text)

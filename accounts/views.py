@@ -1,4 +1,5 @@
-from allauth.account.views import SignupView
+from allauth.account import views as allauth_views
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -22,12 +23,26 @@ def signup_choice(request: HttpRequest) -> HttpResponse:
     return render(request, "account/signup_choice.html")
 
 
-class PatientSignupView(SignupView):
+class InvalidFormStatusMixin:
+    """A form sent back with errors answers 422 (429 once attempts are rate limited)."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        rate_limited = form.has_error(NON_FIELD_ERRORS, "too_many_login_attempts")
+        response.status_code = 429 if rate_limited else 422
+        return response
+
+
+class LoginView(InvalidFormStatusMixin, allauth_views.LoginView):
+    pass
+
+
+class PatientSignupView(InvalidFormStatusMixin, allauth_views.SignupView):
     form_class = PatientSignupForm
     extra_context = {"signup_role": "patient"}
 
 
-class TherapistSignupView(SignupView):
+class TherapistSignupView(InvalidFormStatusMixin, allauth_views.SignupView):
     form_class = TherapistSignupForm
     extra_context = {"signup_role": "therapist"}
 

@@ -1,0 +1,144 @@
+import pytest
+from allauth.mfa.models import Authenticator
+from django.urls import reverse
+
+from teletherapy import crypto
+from tests.conftest import client_for
+from tests.factories import PASSWORD, TOTP_SECRET, PatientFactory, StaffFactory, TherapistFactory
+from tests.helpers import totp_code
+
+pytestmark = pytest.mark.django_db
+
+ACTIVATE = reverse("mfa_activate_totp")
+
+
+def log_in(client, user):
+    return client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+
+
+def confirm_password(client):
+    """Security settings ask for the password again, even just after logging in."""
+    return client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+
+
+@pytest.mark.parametrize("factory", [TherapistFactory, StaffFactory])
+@pytest.mark.parametrize("path", ["/home/", "/profile/", "/admin/", "/"])
+def test_therapists_and_staff_set_up_two_factor_before_any_page(factory, path):
+    user = factory(totp=False)
+
+    response = client_for(user).get(path)
+
+    assert response.status_code == 302
+    assert response.url == ACTIVATE
+
+
+@pytest.mark.parametrize("path", ["/accounts/email/", "/accounts/password/change/", "/healthz/"])
+def test_account_pages_stay_open_while_setting_up(path):
+    therapist = TherapistFactory(totp=False)
+
+    assert client_for(therapist).get(path).status_code == 200
+
+
+def test_an_unvetted_therapist_is_held_to_the_same_rule():
+    applicant = TherapistFactory(totp=False, therapist_profile__vetting_status="draft")
+
+    assert client_for(applicant).get("/home/").url == ACTIVATE
+
+
+def test_patients_may_choose(patient):
+    assert client_for(patient).get("/home/").status_code == 200
+
+
+def test_a_therapist_sets_up_an_authenticator_and_reaches_the_dashboard(client):
+    therapist = TherapistFactory(totp=False)
+    assert log_in(client, therapist).url == reverse("home")
+    assert client.get(reverse("home")).url == ACTIVATE
+    assert client.get(ACTIVATE).url.startswith(reverse("account_reauthenticate"))
+    confirm_password(client)
+
+    page = client.get(ACTIVATE)
+    secret = page.context["form"].secret
+    wrong = client.post(ACTIVATE, {"code": "000000"})
+    activated = client.post(ACTIVATE, {"code": totp_code(secret)})
+
+    assert b"Incorrect code" in wrong.content
+    assert activated.url == reverse("mfa_view_recovery_codes")
+    assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200
+    dashboard = client.get(reverse("home"))
+    assert dashboard.status_code == 200
+    assert b"Your practice" in dashboard.content
+
+
+def test_logging_in_with_an_authenticator_asks_for_the_code(client, therapist):
+    response = log_in(client, therapist)
+
+    assert response.url == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("home")).status_code == 302
+
+    client.post(reverse("mfa_authenticate"), {"code": totp_code()})
+
+    assert client.session["_auth_user_id"] == str(therapist.pk)
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_a_code_cannot_be_used_twice(client, therapist):
+    code = totp_code()
+    log_in(client, therapist)
+    client.post(reverse("mfa_authenticate"), {"code": code})
+    client.post(reverse("account_logout"))
+
+    log_in(client, therapist)
+    client.post(reverse("mfa_authenticate"), {"code": code})
+
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_therapist_cannot_switch_two_factor_off(client, therapist):
+    log_in(client, therapist)
+    client.post(reverse("mfa_authenticate"), {"code": totp_code()})
+    confirm_password(client)
+
+    response = client.post(reverse("mfa_deactivate_totp"))
+
+    assert b"keep two-factor authentication on" in response.content
+    assert Authenticator.objects.filter(user=therapist, type="totp").exists()
+
+
+def test_a_patient_can_switch_two_factor_off(client):
+    patient = PatientFactory(totp=True)
+    log_in(client, patient)
+    client.post(reverse("mfa_authenticate"), {"code": totp_code()})
+    confirm_password(client)
+
+    client.post(reverse("mfa_deactivate_totp"))
+
+    assert not Authenticator.objects.filter(user=patient, type="totp").exists()
+
+
+def test_the_authenticator_secret_is_encrypted_at_rest(therapist):
+    stored = Authenticator.objects.get(user=therapist, type="totp").data["secret"]
+
+    assert TOTP_SECRET not in stored
+    assert crypto.decrypt_text(stored) == TOTP_SECRET
+
+
+def test_the_admin_login_form_is_replaced_by_the_two_factor_login(client):
+    response = client.get(reverse("admin:login"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("fixture", ["patient", "therapist"])
+def test_only_staff_reach_the_admin(request, fixture):
+    user = request.getfixturevalue(fixture)
+    client = client_for(user)
+
+    response = client.get(reverse("admin:index"), follow=True)
+
+    assert response.status_code == 403
+
+
+def test_staff_reach_the_admin(staff_client):
+    assert staff_client.get(reverse("admin:index")).status_code == 200
