@@ -1,10 +1,12 @@
+import zoneinfo
+
 from allauth.account import views as allauth_views
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
@@ -72,6 +74,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         services.patient_profile_update(user=user, **form.cleaned_data)
     else:
         services.user_preferences_update(user=user, **form.cleaned_data)
+    timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
     if is_htmx(request) and not language_changed:
         context = {"form": form, "saved": True}
         return render(request, template + "#profile-form", context)

@@ -1,0 +1,184 @@
+"""The live events socket: who may connect, who receives what, and when it closes."""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from teletherapy import realtime
+from teletherapy.asgi import application
+from tests.factories import PatientFactory, TherapistFactory
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+ORIGIN = (b"origin", b"http://localhost")
+
+
+@database_sync_to_async
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+async def socket(client: Client | None = None, origin=ORIGIN) -> WebsocketCommunicator:
+    headers = [origin] if origin else []
+    if client is not None:
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    return WebsocketCommunicator(application, "/ws/events/", headers=headers)
+
+
+async def open_socket(user):
+    client = await logged_in(user)
+    communicator = await socket(client)
+    connected, _ = await communicator.connect()
+    assert connected
+    return client, communicator
+
+
+async def assert_closed_with(communicator, code):
+    assert await communicator.receive_output() == {"type": "websocket.close", "code": code}
+
+
+async def ping(communicator, ping_id=1):
+    await communicator.send_to(text_data=json.dumps({"type": "ping", "id": ping_id}))
+    return json.loads(await communicator.receive_from())
+
+
+@database_sync_to_async
+def make(factory, **kwargs):
+    return factory(**kwargs)
+
+
+async def test_a_logged_in_patient_gets_pongs():
+    _, communicator = await open_socket(await make(PatientFactory))
+
+    assert await ping(communicator, 7) == {"type": "pong", "id": 7}
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("origin", [(b"origin", b"https://evil.example"), None])
+async def test_a_foreign_or_missing_origin_is_refused(origin):
+    client = await logged_in(await make(PatientFactory))
+    communicator = await socket(client, origin=origin)
+
+    connected, _ = await communicator.connect()
+
+    assert not connected
+
+
+async def test_without_a_session_the_socket_is_closed_as_unauthenticated():
+    communicator = await socket()
+
+    connected, _ = await communicator.connect()
+
+    assert connected  # accepted, so that the browser can read the close code
+    await assert_closed_with(communicator, realtime.CLOSE_UNAUTHENTICATED)
+
+
+async def test_a_therapist_without_two_factor_is_refused():
+    client = await logged_in(await make(TherapistFactory, totp=False))
+    communicator = await socket(client)
+
+    await communicator.connect()
+
+    await assert_closed_with(communicator, realtime.CLOSE_FORBIDDEN)
+
+
+async def test_events_reach_their_user_and_nobody_else():
+    patient = await make(PatientFactory)
+    _, mine = await open_socket(patient)
+    _, outsider = await open_socket(await make(PatientFactory))
+    _, a_therapist = await open_socket(await make(TherapistFactory))
+
+    await database_sync_to_async(realtime.send_to_users)([patient.pk], {"kind": "test", "id": 3})
+
+    assert json.loads(await mine.receive_from()) == {"kind": "test", "id": 3}
+    assert await outsider.receive_nothing()
+    assert await a_therapist.receive_nothing()
+    for communicator in (mine, outsider, a_therapist):
+        await communicator.disconnect()
+
+
+async def test_an_event_is_not_sent_for_a_change_that_was_rolled_back():
+    patient = await make(PatientFactory)
+    _, communicator = await open_socket(patient)
+
+    @database_sync_to_async
+    def send_then_fail():
+        from django.db import transaction
+
+        with pytest.raises(RuntimeError), transaction.atomic():
+            realtime.send_to_users([patient.pk], {"kind": "test"})
+            raise RuntimeError("rolled back")
+
+    await send_then_fail()
+
+    assert await communicator.receive_nothing()
+    await communicator.disconnect()
+
+
+async def test_logging_out_closes_the_sockets_of_that_session():
+    patient = await make(PatientFactory)
+    client, communicator = await open_socket(patient)
+    _, other_device = await open_socket(patient)
+
+    await database_sync_to_async(client.logout)()
+
+    await assert_closed_with(communicator, realtime.CLOSE_UNAUTHENTICATED)
+    assert await ping(other_device) == {"type": "pong", "id": 1}
+    await other_device.disconnect()
+
+
+async def test_a_password_change_elsewhere_closes_the_socket_at_its_next_message():
+    patient = await make(PatientFactory)
+    _, communicator = await open_socket(patient)
+
+    @database_sync_to_async
+    def change_password():
+        patient.set_password("another-long-passphrase")
+        patient.save()
+
+    await change_password()
+    await communicator.send_to(text_data=json.dumps({"type": "ping"}))
+
+    await assert_closed_with(communicator, realtime.CLOSE_UNAUTHENTICATED)
+
+
+async def test_a_deactivated_account_receives_no_more_events():
+    patient = await make(PatientFactory)
+    _, communicator = await open_socket(patient)
+
+    @database_sync_to_async
+    def deactivate_and_notify():
+        type(patient).objects.filter(pk=patient.pk).update(is_active=False)
+        realtime.send_to_users([patient.pk], {"kind": "test"})
+
+    await deactivate_and_notify()
+
+    await assert_closed_with(communicator, realtime.CLOSE_UNAUTHENTICATED)
+
+
+async def test_oversized_and_binary_messages_close_the_socket():
+    _, big = await open_socket(await make(PatientFactory))
+    _, binary = await open_socket(await make(PatientFactory))
+
+    await big.send_to(text_data=json.dumps({"type": "ping", "pad": "x" * 5000}))
+    await binary.send_to(bytes_data=b"\x00\x01")
+
+    await assert_closed_with(big, realtime.CLOSE_MESSAGE_TOO_BIG)
+    await assert_closed_with(binary, 1003)
+
+
+async def test_malformed_and_unknown_messages_are_ignored():
+    _, communicator = await open_socket(await make(PatientFactory))
+
+    await communicator.send_to(text_data="{not json")
+    await communicator.send_to(text_data=json.dumps({"type": "subscribe", "group": "user.1"}))
+    await communicator.send_to(text_data=json.dumps(["ping"]))
+
+    assert await communicator.receive_nothing()
+    assert await ping(communicator) == {"type": "pong", "id": 1}
+    await communicator.disconnect()
