@@ -71,7 +71,7 @@ format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 messages: install ## Extract UI text into locale/fr/LC_MESSAGES/django.po
-	$(PY) manage.py makemessages --locale fr --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'staticfiles/*' --no-obsolete --add-location file
+	$(PY) manage.py makemessages --locale fr --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'staticfiles/*' --ignore 'tests/*' --ignore 'bench/*' --no-obsolete --add-location file
 
 totp: install ## Print the current two-factor code of the demo therapists and staff
 	@$(PY) manage.py demo_totp 2>/dev/null

@@ -1,8 +1,10 @@
 import zoneinfo
 
 from django.conf import settings
+from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors
 from accounts.timezones import valid_time_zone
@@ -33,6 +35,12 @@ class UserPreferencesMiddleware:
         return self.get_response(request)
 
 
+_MFA_REQUIRED = _(
+    "Because you will see patients' data, your account needs two-factor authentication: "
+    "a code from an app on your phone in addition to your password. It takes a minute."
+)
+
+
 class MFARequiredMiddleware:
     """Therapists and staff set up two-factor authentication before any other page.
 
@@ -53,5 +61,7 @@ class MFARequiredMiddleware:
             and not request.path.startswith(self.OPEN_PREFIXES)
             and selectors.user_needs_mfa_setup(user=user)
         ):
+            if not messages.get_messages(request):
+                messages.info(request, _MFA_REQUIRED)
             return redirect("mfa_activate_totp")
         return self.get_response(request)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("emergency/", views.emergency, name="emergency"),
     path("home/", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -15,6 +16,11 @@ def landing(request: HttpRequest) -> HttpResponse:
 @require_safe
 def emergency(request: HttpRequest) -> HttpResponse:
     return render(request, "teletherapy/emergency.html")
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    return redirect(static("teletherapy/favicon.svg"), permanent=True)
 
 
 @login_required

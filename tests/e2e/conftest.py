@@ -1,0 +1,142 @@
+"""Browser tests: Playwright drives Debian's Chromium against the ASGI app served by daphne.
+
+pytest-django's live server speaks WSGI only, so the app runs in a daphne process forked
+after the test database exists; it shares that database (tests commit their data with
+``transactional_db``) and Redis. Emails are written to files, where tests read the links.
+"""
+
+import os
+import re
+from email import message_from_string, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from daphne.testing import DaphneProcess
+from django.conf import settings
+from django.db import connections
+
+from tests.conftest import CHROMIUM
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _application():
+    from channels.routing import get_default_application
+
+    return get_default_application()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _orm_beside_playwright():
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
+    # to arrange and check data are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+@pytest.fixture(scope="session")
+def outbox_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("outbox")
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker, outbox_dir):
+    saved_mailers = settings.MAILERS
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(outbox_dir)},
+        }
+    }
+    with django_db_blocker.unblock():
+        connections.close_all()  # the forked server must not share this process's sockets
+    # The forked server inherits pytest-django's block on database access: lift it there.
+    server = DaphneProcess("localhost", _application, setup=django_db_blocker.unblock)
+    server.start()
+    if not server.ready.wait(timeout=30):
+        raise RuntimeError("daphne did not start")
+    yield f"http://localhost:{server.port.value}"
+    server.terminate()
+    server.join()
+    settings.MAILERS = saved_mailers
+
+
+class Outbox:
+    """The emails the server wrote, one ``EmailMessage`` each, decoded."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def messages_to(self, address: str) -> list[EmailMessage]:
+        messages = []
+        for path in sorted(self.folder.glob("*.log")):
+            for raw in path.read_text().split("-" * 79):
+                if raw.strip():
+                    messages.append(message_from_string(raw.strip(), policy=policy.default))
+        return [m for m in messages if m["To"] == address]
+
+    def link(self, address: str, path_prefix: str) -> str:
+        for message in reversed(self.messages_to(address)):
+            body = message.get_content()
+            match = re.search(rf"https?://[^/\s]+({re.escape(path_prefix)}\S*)", body)
+            if match:
+                return match.group(1)
+        raise AssertionError(f"no email to {address} links to {path_prefix}")
+
+
+@pytest.fixture
+def outbox(outbox_dir) -> Outbox:
+    for path in outbox_dir.glob("*.log"):
+        path.unlink()
+    return Outbox(outbox_dir)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return browser_type_launch_args | {"executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, live_server_url):
+    return browser_context_args | {
+        "base_url": live_server_url,
+        "locale": "en-GB",
+        "timezone_id": "America/Sao_Paulo",
+        "viewport": {"width": 1280, "height": 860},
+    }
+
+
+def watch(page) -> list[str]:
+    """Collect what would show in the console as an error: CSP violations, script errors."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
+@pytest.fixture
+def page(page):
+    problems = watch(page)
+    yield page
+    assert problems == [], "the browser reported errors"
+
+
+@pytest.fixture
+def screenshot():
+    """Save a screenshot for the README when SCREENSHOTS_DIR is set (`make screenshots`)."""
+    folder = os.environ.get("SCREENSHOTS_DIR")
+
+    def take(page, name: str) -> None:
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=Path(folder, f"{name}.png"), full_page=True)
+
+    return take
