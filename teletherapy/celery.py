@@ -14,5 +14,5 @@ app.autodiscover_tasks()
 def _create_filesystem_broker_folders(sender, **kwargs):
     # The filesystem broker of the embedded default fails on folders that do not exist.
     if sender.conf.broker_url == "filesystem://":
-        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             Path(sender.conf.broker_transport_options[key]).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,124 @@
+"""Main pages checked with axe-core (WCAG 2.1 A and AA rules) and used with the keyboard only."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import watch
+from tests.factories import PASSWORD, PatientFactory, TherapistFactory
+from tests.helpers import totp_code
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(settings.BASE_DIR, "node_modules", "axe-core", "axe.min.js")
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def violations(page) -> list[str]:
+    page.add_script_tag(path=AXE)
+    result = page.evaluate("tags => axe.run(document, {runOnly: tags})", WCAG)
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])}x, e.g. {v['nodes'][0]['html'][:120]})"
+        for v in result["violations"]
+    ]
+
+
+@pytest.fixture
+def axe_page(new_context):
+    # axe is injected as an inline script: only this test's context bypasses the policy.
+    page = new_context(bypass_csp=True).new_page()
+    problems = watch(page)
+    yield page
+    assert problems == []
+
+
+def log_in(page, user, code=False):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    if code:
+        page.get_by_label("Code").fill(totp_code())
+        page.get_by_role("button", name="Sign In").click()
+
+
+PUBLIC_PAGES = [
+    "/",
+    "/emergency/",
+    "/accounts/signup/",
+    "/accounts/signup/patient/",
+    "/accounts/signup/therapist/",
+    "/accounts/login/",
+    "/accounts/password/reset/",
+]
+
+
+@pytest.mark.parametrize("language", ["English", "Français"])
+def test_public_pages_pass_wcag_checks(axe_page, language):
+    axe_page.goto("/")
+    if language == "Français":
+        axe_page.get_by_role("button", name=language).click()
+        expect(axe_page.locator("html")).to_have_attribute("lang", "fr")
+    found = {}
+    for path in PUBLIC_PAGES:
+        axe_page.goto(path)
+        found[path] = violations(axe_page)
+
+    assert found == {path: [] for path in PUBLIC_PAGES}
+
+
+def test_pages_of_a_patient_pass_wcag_checks(axe_page):
+    log_in(axe_page, PatientFactory())
+    found = {}
+    for path in ["/home/", "/profile/", "/accounts/2fa/", "/accounts/email/"]:
+        axe_page.goto(path)
+        found[path] = violations(axe_page)
+
+    assert found == {path: [] for path in found}
+
+
+def test_pages_of_a_therapist_pass_wcag_checks(axe_page):
+    log_in(axe_page, TherapistFactory(), code=True)
+    axe_page.goto("/home/")
+
+    assert violations(axe_page) == []
+
+
+def test_signing_up_works_with_the_keyboard_alone(page):
+    page.goto("/accounts/signup/patient/")
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    for field, value in [
+        ("Nickname", "Kai"),
+        ("Email", "kai@example.test"),
+        ("Password", PASSWORD),
+        ("Password (again)", PASSWORD),
+    ]:
+        page.get_by_label(field, exact=True).focus()
+        page.keyboard.type(value)
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+
+
+def test_focus_is_always_visible(page):
+    page.goto("/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", "")
+
+
+def test_the_checker_itself_catches_a_violation(axe_page):
+    axe_page.goto("/")
+    axe_page.evaluate(
+        "() => document.querySelector('main').append(Object.assign("
+        "document.createElement('img'), {src: '/static/teletherapy/favicon.svg'}))"
+    )
+
+    assert any(v.startswith("image-alt") for v in violations(axe_page))
