@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def test_the_platform_runs_on_the_embedded_default(embedded_env):
     finally:
         honcho.send_signal(signal.SIGINT)  # what Ctrl-C sends
         honcho.wait(timeout=60)
-    with pytest.raises(OSError):
+    with pytest.raises(urllib.error.URLError, match="Connection refused"):
         get(f"{base}/healthz/")
     leftover = subprocess.run(
         ["pgrep", "-s", str(honcho.pid)], capture_output=True, text=True, check=False
