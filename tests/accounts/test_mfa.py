@@ -142,3 +142,12 @@ def test_only_staff_reach_the_admin(request, fixture):
 
 def test_staff_reach_the_admin(staff_client):
     assert staff_client.get(reverse("admin:index")).status_code == 200
+
+
+def test_the_redirect_says_why_two_factor_is_needed(client):
+    therapist = TherapistFactory(totp=False)
+    log_in(client, therapist)
+
+    page = client.get(reverse("home"), follow=True)
+
+    assert b"your account needs two-factor authentication" in page.content
