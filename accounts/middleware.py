@@ -61,7 +61,8 @@ class MFARequiredMiddleware:
             and not request.path.startswith(self.OPEN_PREFIXES)
             and selectors.user_needs_mfa_setup(user=user)
         ):
-            if not messages.get_messages(request):
+            if not request.session.get("mfa_required_explained"):
+                request.session["mfa_required_explained"] = True
                 messages.info(request, _MFA_REQUIRED)
             return redirect("mfa_activate_totp")
         return self.get_response(request)
