@@ -10,16 +10,13 @@ from django.test import Client
 
 from teletherapy.celery import app as celery_app
 from tests.factories import PatientFactory, StaffFactory, TherapistFactory
+from tests.settings_overrides import apply_test_settings
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 def pytest_configure(config):
-    # Tests use fast password hashing and plain static files; everything else is as deployed.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = settings.STORAGES | {
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    }
+    apply_test_settings(settings)
     celery_app.conf.task_always_eager = True  # the worker runs inline
 
 

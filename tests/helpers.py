@@ -1,3 +1,5 @@
+import re
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -24,3 +26,28 @@ def link_in(body: str, path_prefix: str) -> str:
 
 def outbox_to(address: str) -> list:
     return [message for message in mail.outbox if address in message.to]
+
+
+class Output:
+    """Lines a process prints, which a test can wait for."""
+
+    def __init__(self, stream):
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream):
+        for line in stream:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float = 60) -> str:
+        regex = re.compile(pattern)
+        with self._changed:
+            found = self._changed.wait_for(
+                lambda: next((line for line in self.lines if regex.search(line)), None),
+                timeout=timeout,
+            )
+        assert found, f"never printed {pattern!r}:\n" + "".join(self.lines[-40:])
+        return found

@@ -3,12 +3,10 @@ channel layer, filesystem broker) with web, worker and beat, and Ctrl-C stops th
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,32 +14,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.helpers import Output
+
 BIN = Path(sys.executable).parent
-
-
-class Output:
-    """Lines a process prints, which a test can wait for."""
-
-    def __init__(self, stream):
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream):
-        for line in stream:
-            with self._changed:
-                self.lines.append(line)
-                self._changed.notify_all()
-
-    def wait_for(self, pattern: str, timeout: float = 60) -> str:
-        regex = re.compile(pattern)
-        with self._changed:
-            found = self._changed.wait_for(
-                lambda: next((line for line in self.lines if regex.search(line)), None),
-                timeout=timeout,
-            )
-        assert found, f"never printed {pattern!r}:\n" + "".join(self.lines[-40:])
-        return found
 
 
 def free_port() -> int:

@@ -1,22 +1,25 @@
 """Browser tests: Playwright drives Debian's Chromium against the ASGI app served by daphne.
 
-pytest-django's live server speaks WSGI only, so the app runs in a daphne process forked
-after the test database exists; it shares that database (tests commit their data with
-``transactional_db``) and Redis. Emails are written to files, where tests read the links.
+pytest-django's live server speaks WSGI only, so the app runs in a daphne process of its own
+(tests/e2e/serve.py) started once the test database exists; it shares that database (tests
+commit their data with ``transactional_db``) and Redis. Emails are written to files, where
+tests read the links.
 """
 
 import os
 import re
+import subprocess
+import sys
 from email import message_from_string, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from daphne.testing import DaphneProcess
 from django.conf import settings
-from django.db import connections
+from django.db import connection
 
 from tests.conftest import CHROMIUM
+from tests.helpers import Output
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -27,12 +30,6 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-
-
-def _application():
-    from channels.routing import get_default_application
-
-    return get_default_application()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,25 +45,28 @@ def outbox_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup, django_db_blocker, outbox_dir):
-    saved_mailers = settings.MAILERS
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "OPTIONS": {"file_path": str(outbox_dir)},
-        }
+def live_server_url(django_db_setup, outbox_dir):
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"} | {
+        "E2E_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+        "E2E_OUTBOX": str(outbox_dir),
+        "PYTHONUNBUFFERED": "1",
     }
-    with django_db_blocker.unblock():
-        connections.close_all()  # the forked server must not share this process's sockets
-    # The forked server inherits pytest-django's block on database access: lift it there.
-    server = DaphneProcess("localhost", _application, setup=django_db_blocker.unblock)
-    server.start()
-    if not server.ready.wait(timeout=30):
-        raise RuntimeError("daphne did not start")
-    yield f"http://localhost:{server.port.value}"
-    server.terminate()
-    server.join()
-    settings.MAILERS = saved_mailers
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.e2e.serve"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = Output(server.stdout)
+    try:
+        ready = output.wait_for(r"Listening on TCP address 127\.0\.0\.1:\d+")
+        port = re.search(r":(\d+)\s*$", ready).group(1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 class Outbox:

@@ -182,3 +182,14 @@ async def test_malformed_and_unknown_messages_are_ignored():
     assert await communicator.receive_nothing()
     assert await ping(communicator) == {"type": "pong", "id": 1}
     await communicator.disconnect()
+
+
+async def test_a_socket_survives_a_quiet_spell_longer_than_redis_read_timeouts():
+    """A regression: with redis-py 8's default 5-second read timeout, channels-redis closed
+    every socket that had been quiet for 5 s. Quiet time is the subject, so this waits."""
+    _, communicator = await open_socket(await make(PatientFactory))
+
+    assert await communicator.receive_nothing(timeout=6.5)
+
+    assert await ping(communicator) == {"type": "pong", "id": 1}
+    await communicator.disconnect()

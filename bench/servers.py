@@ -1,0 +1,293 @@
+"""The servers a benchmark measures, each in its own process, always stopped on the way out.
+
+``project_server`` serves the real ASGI app with daphne on a fresh database; ``echo_server``
+is the baseline. Both listen on 127.0.0.1 only.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+
+from bench.errors import BenchError
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+START_TIMEOUT_SECONDS = 60
+DOWN_GRACE_SECONDS = 5
+# What settings read for the services; a `_FILE` variant names a file holding the value.
+SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL")
+
+# Loopback only: never through a proxy from the environment.
+_loopback = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the person running the benchmarks chose on the command line."""
+
+    quick: bool = False
+    database_url: str = ""  # empty: a temporary SQLite database
+    redis_url: str = ""  # empty: the in-memory channel layer
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    log_path: Path  # its output, while the server runs
+
+    def log_tail(self) -> str:
+        return _tail(self.log_path)
+
+
+@dataclass(frozen=True)
+class ProjectServer(Server):
+    session_cookie: str  # "sessionid=..." of a logged-in patient
+    database: str  # for the table header, without passwords
+    channel_layer: str
+    debug: bool  # settings.DEBUG of the served app: it logs every query when on
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def environment_value(name: str) -> str:
+    """A variable as settings would read it, including from the file named by ``<NAME>_FILE``."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        return Path(file_name).read_text(encoding="utf-8").strip()
+    return os.environ.get(name, "")
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        url = url.replace(f":{parts.password}@", ":***@", 1)
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# daphne's access log and a traceback's ^^^^ markers: noise around the error being looked for.
+_NOISE = re.compile(r'^\S+ - - \[[^\]]*\] "|^\s*[\^~]+\s*$')
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    kept = [line for line in text.splitlines() if not _NOISE.search(line)]
+    return "\n".join(kept[-lines:])
+
+
+@contextmanager
+def _running(args: list[str], *, env: dict[str, str], log: IO[str]) -> Iterator[subprocess.Popen]:
+    # A session of its own: Ctrl-C reaches only the bench, which then stops the server itself
+    # (otherwise the server would die mid-measurement and print its own traceback).
+    process = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _exited(name: str, process: subprocess.Popen, log_path: Path) -> BenchError:
+    return BenchError(f"{name} exited with code {process.returncode}:\n{_tail(log_path)}")
+
+
+def _wait_for_port(name: str, port: int, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while True:
+        if process.poll() is not None:
+            raise _exited(name, process, log_path)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise BenchError(
+                f"{name} did not listen on port {port} within {START_TIMEOUT_SECONDS}s"
+            )
+        time.sleep(0.05)
+
+
+def _wait_for_health(port: int, process: subprocess.Popen, log_path: Path) -> None:
+    """Until /healthz/ answers 200. A service it reports down fails fast, naming the service."""
+    url = f"http://127.0.0.1:{port}/healthz/"
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    first_down = None
+    while True:
+        if process.poll() is not None:
+            raise _exited("daphne", process, log_path)
+        try:
+            with _loopback.open(url, timeout=10):
+                return
+        except urllib.error.HTTPError as error:
+            try:
+                down = ", ".join(json.load(error).get("down", []))
+            except ValueError:
+                down = ""
+            first_down = first_down or time.monotonic()
+            # Each check already waits up to 2s: a few seconds more is grace enough.
+            if time.monotonic() - first_down > DOWN_GRACE_SECONDS:
+                raise BenchError(
+                    f"daphne answers, but /healthz/ says HTTP {error.code}, down: "
+                    f"{down or 'unknown'} (are the database and Redis URLs right and reachable?)"
+                ) from None
+        except (urllib.error.URLError, OSError):
+            pass  # not listening yet
+        if time.monotonic() > deadline:
+            raise BenchError(
+                f"daphne did not answer {url} within {START_TIMEOUT_SECONDS}s:\n" + _tail(log_path)
+            )
+        time.sleep(0.1)
+
+
+def _python(*args: str, env: dict[str, str], what: str) -> str:
+    """Run a Python command of the project (cwd: the project root); its stdout, or BenchError."""
+    result = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip().splitlines()[-15:]
+        raise BenchError(f"{what} failed (exit code {result.returncode}):\n" + "\n".join(output))
+    return result.stdout
+
+
+def _project_env(options: Options, var_dir: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in SERVICE_VARIABLES:
+        env.pop(name, None)
+        env.pop(f"{name}_FILE", None)
+    env.pop("VAR_DIR_FILE", None)
+    env["VAR_DIR"] = var_dir  # the default SQLite file and the Celery broker folder
+    if options.database_url:
+        env["DATABASE_URL"] = options.database_url
+    if options.redis_url:
+        env["REDIS_URL"] = options.redis_url
+        # Keys of their own: a running instance on the same Redis must not deliver its events
+        # to the benchmark's sockets (user ids of two databases coincide), nor see its keys.
+        env["REDIS_KEY_PREFIX"] = env.get("REDIS_KEY_PREFIX", "teletherapy") + "-bench"
+    env.setdefault("DJANGO_SETTINGS_MODULE", "teletherapy.settings")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@contextmanager
+def project_server(options: Options) -> Iterator[ProjectServer]:
+    """daphne serving ``teletherapy.asgi:application``, with one logged-in patient."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as var_dir:
+        env = _project_env(options, var_dir)
+        if options.database_url:
+            # Someone else's database: the bench does not change its schema.
+            _python(
+                "manage.py",
+                "migrate",
+                "--check",
+                env=env,
+                what=f"The migration check of {redact(options.database_url)} (migrate it first)",
+            )
+        else:
+            _python("manage.py", "migrate", "--noinput", "-v", "0", env=env, what="migrate")
+        created = _python(
+            "-m", "bench.project_user", "create", env=env, what="Logging in a patient"
+        )
+        patient = json.loads(created.splitlines()[-1])
+        try:
+            port = free_port()
+            log_path = Path(var_dir) / "daphne.log"
+            with (
+                log_path.open("w", encoding="utf-8") as log,
+                _running(
+                    [
+                        str(BIN / "daphne"),
+                        "-b",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                        "teletherapy.asgi:application",
+                    ],
+                    env=env,
+                    log=log,
+                ) as process,
+            ):
+                _wait_for_health(port, process, log_path)
+                yield ProjectServer(
+                    port=port,
+                    session_cookie=f"{patient['cookie_name']}={patient['session_key']}",
+                    database=(
+                        redact(options.database_url)
+                        if options.database_url
+                        else "sqlite (temporary)"
+                    ),
+                    channel_layer=(
+                        f"redis {redact(options.redis_url)}" if options.redis_url else "in-memory"
+                    ),
+                    debug=patient["debug"],
+                    log_path=log_path,
+                )
+        finally:
+            if options.database_url:  # a temporary database goes away with its folder
+                try:
+                    _python(
+                        "-m",
+                        "bench.project_user",
+                        "delete",
+                        patient["email"],
+                        patient["session_key"],
+                        env=env,
+                        what=f"Deleting the benchmark's patient {patient['email']}",
+                    )
+                except BenchError as error:  # not to hide why the benchmark itself stopped
+                    print(error, file=sys.stderr)
+
+
+@contextmanager
+def echo_server() -> Iterator[Server]:
+    """The baseline: a plain ``websockets`` echo server in its own process."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-echo-") as folder:
+        log_path = Path(folder) / "echo.log"
+        with (
+            log_path.open("w", encoding="utf-8") as log,
+            _running(
+                [sys.executable, "-m", "bench.echo_server", str(port)],
+                env=os.environ | {"PYTHONUNBUFFERED": "1"},
+                log=log,
+            ) as process,
+        ):
+            _wait_for_port("the echo server", port, process, log_path)
+            yield Server(port=port, log_path=log_path)
