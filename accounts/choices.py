@@ -39,3 +39,44 @@ THERAPY_LANGUAGES = sorted(
     [(code, name) for code, name in global_settings.LANGUAGES if "-" not in code]
     + [("zh", _("Chinese"))]
 )
+
+
+class Approach(models.TextChoices):
+    CBT = "cbt", _("Cognitive behavioural therapy (CBT)")
+    PSYCHODYNAMIC = "psychodynamic", _("Psychodynamic")
+    SYSTEMIC = "systemic", _("Systemic / family therapy")
+    EMDR = "emdr", _("EMDR")
+    ACT = "act", _("Acceptance and commitment therapy (ACT)")
+    HUMANISTIC = "humanistic", _("Humanistic / person-centred")
+    MINDFULNESS = "mindfulness", _("Mindfulness-based")
+    SCHEMA = "schema", _("Schema therapy")
+    INTEGRATIVE = "integrative", _("Integrative")
+
+
+class Modality(models.TextChoices):
+    VIDEO = "video", _("Video")
+    PHONE = "phone", _("Phone (audio only)")
+    CHAT = "chat", _("Live chat")
+
+
+class Faith(models.TextChoices):
+    CHRISTIAN = "christian", _("Christian")
+    MUSLIM = "muslim", _("Muslim")
+    JEWISH = "jewish", _("Jewish")
+    BUDDHIST = "buddhist", _("Buddhist")
+    HINDU = "hindu", _("Hindu")
+    OTHER = "other", _("Another faith")
+
+
+class DegreeLevel(models.TextChoices):
+    """Highest degree, lowest first: vetting compares levels by this order."""
+
+    BACHELOR = "bachelor", _("Bachelor's degree or equivalent")
+    MASTER = "master", _("Master's degree or equivalent")
+    DOCTORATE = "doctorate", _("Doctorate (PhD, PsyD, MD)")
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """0 for no level, then 1, 2, 3 upwards."""
+        values = list(cls.values)
+        return values.index(value) + 1 if value in values else 0

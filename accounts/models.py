@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -7,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from accounts.choices import THERAPY_LANGUAGES, Gender, LanguageLevel
+from accounts.choices import THERAPY_LANGUAGES, DegreeLevel, Faith, Gender, LanguageLevel
 from accounts.timezones import valid_time_zone
+from teletherapy.storage import private_storage
 
 
 def validate_time_zone(value: str) -> None:
@@ -105,8 +108,21 @@ class PatientProfile(models.Model):
         return self.nickname
 
 
+def _therapist_photo_path(instance, filename: str) -> str:
+    return f"therapist-photos/{uuid.uuid4().hex}.jpg"
+
+
+def _therapist_document_path(instance, filename: str) -> str:
+    # The name says nothing about the therapist or the file's original name.
+    return f"therapist-documents/{uuid.uuid4().hex}{instance.extension}"
+
+
 class TherapistProfile(models.Model):
-    """The public side of a therapist. Vetting fills in credentials and the review workflow."""
+    """A therapist's application and, once approved, their profile as patients see it.
+
+    Staff move it through the vetting states only with ``accounts.services`` (a state
+    machine); nothing else writes ``vetting_status``.
+    """
 
     class VettingStatus(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -119,11 +135,43 @@ class TherapistProfile(models.Model):
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, primary_key=True, related_name="therapist_profile"
     )
+    # About: what patients see.
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     gender = models.CharField(
         _("gender"), max_length=16, choices=Gender.choices, default=Gender.UNSPECIFIED
     )
+    photo = models.ImageField(
+        _("photo"), upload_to=_therapist_photo_path, storage=private_storage, blank=True
+    )
+    bios = models.JSONField(_("biographies"), default=dict, blank=True)  # language code -> text
+    # Practice.
     specialities = models.JSONField(_("specialities"), default=list, blank=True)
+    approaches = models.JSONField(_("approaches"), default=list, blank=True)
+    modalities = models.JSONField(_("modalities"), default=list, blank=True)
+    faith = models.CharField(
+        _("faith-based practice"), max_length=16, choices=Faith.choices, blank=True
+    )
+    accepting_new_patients = models.BooleanField(_("accepting new patients"), default=False)
+    caseload_limit = models.PositiveSmallIntegerField(_("caseload limit"), default=25)
+    # Credentials.
+    degree_level = models.CharField(
+        _("highest degree"), max_length=16, choices=DegreeLevel.choices, blank=True
+    )
+    degree_field = models.CharField(_("field of study"), max_length=120, blank=True)
+    degree_institution = models.CharField(_("institution"), max_length=160, blank=True)
+    degree_year = models.PositiveSmallIntegerField(_("year obtained"), null=True, blank=True)
+    license_number = models.CharField(
+        _("license or registration number"), max_length=60, blank=True
+    )
+    license_issuer = models.CharField(_("issuing body"), max_length=160, blank=True)
+    license_country = CountryField(_("country of the license"), blank=True)
+    license_expiry = models.DateField(_("license valid until"), null=True, blank=True)
+    licensed_countries = CountryField(
+        _("countries where licensed to practise"), multiple=True, blank=True
+    )
+    practising_since = models.DateField(_("in clinical practice since"), null=True, blank=True)
+    clinical_hours = models.PositiveIntegerField(_("clinical hours"), null=True, blank=True)
+    # Vetting.
     vetting_status = models.CharField(
         _("vetting status"),
         max_length=20,
@@ -131,12 +179,11 @@ class TherapistProfile(models.Model):
         default=VettingStatus.DRAFT,
         db_index=True,
     )
-    accepting_new_patients = models.BooleanField(_("accepting new patients"), default=False)
-    caseload_limit = models.PositiveSmallIntegerField(_("caseload limit"), default=25)
+    vetting_status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("therapist profile")
-        verbose_name_plural = _("therapist profiles")
+        verbose_name = _("therapist")
+        verbose_name_plural = _("therapists")
 
     def __str__(self):
         return self.display_name or str(self.user_id)
@@ -144,6 +191,79 @@ class TherapistProfile(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.vetting_status == self.VettingStatus.APPROVED
+
+    def bio_for(self, language: str) -> str:
+        """The biography in this language, else in any language the therapist wrote one."""
+        if self.bios.get(language):
+            return self.bios[language]
+        return next((text for text in self.bios.values() if text), "")
+
+
+class TherapistDocument(models.Model):
+    """A scan of a degree or license, for staff to check. Never public."""
+
+    class Kind(models.TextChoices):
+        DEGREE = "degree", _("Degree")
+        LICENSE = "license", _("License or registration")
+
+    EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+    therapist = models.ForeignKey(
+        TherapistProfile, on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    file = models.FileField(
+        _("file"), upload_to=_therapist_document_path, storage=private_storage, max_length=200
+    )
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("credential document")
+        verbose_name_plural = _("credential documents")
+        ordering = ["kind", "uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def extension(self) -> str:
+        return self.EXTENSIONS[self.content_type]
+
+
+class VettingDecision(models.Model):
+    """One step of a therapist's vetting: who moved it, when, from what, to what, and why."""
+
+    therapist = models.ForeignKey(
+        TherapistProfile, on_delete=models.CASCADE, related_name="vetting_decisions"
+    )
+    # Empty for the system (the license expiry sweep); kept when the staff account goes.
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    from_status = models.CharField(
+        _("from"), max_length=20, choices=TherapistProfile.VettingStatus.choices
+    )
+    to_status = models.CharField(
+        _("to"), max_length=20, choices=TherapistProfile.VettingStatus.choices
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("vetting decision")
+        verbose_name_plural = _("vetting decisions")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.from_status} → {self.to_status}"
 
 
 class TherapistLanguage(models.Model):

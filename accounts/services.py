@@ -1,12 +1,32 @@
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
-from accounts.models import PatientProfile, TherapistProfile, User
+from accounts import selectors
+from accounts.models import (
+    PatientProfile,
+    TherapistDocument,
+    TherapistLanguage,
+    TherapistProfile,
+    User,
+    VettingDecision,
+)
+from accounts.signals import therapist_vetting_changed
+from teletherapy import uploads
+
+Status = TherapistProfile.VettingStatus
 
 
 @transaction.atomic
@@ -74,3 +94,366 @@ def unverified_accounts_delete(*, now=None) -> int:
     )
     _deleted, per_model = stale.delete()
     return per_model.get(User._meta.label, 0)
+
+
+# --- Therapist application ---------------------------------------------------------------------
+
+
+class ApplicationLocked(Exception):
+    """The therapist may not change this part of the application in its current state."""
+
+
+# What the therapist may edit in each state. Credentials and documents are what staff vetted:
+# once submitted they change only when staff ask for changes.
+_EDITABLE_PROFILE = {Status.DRAFT, Status.CHANGES_REQUESTED, Status.APPROVED, Status.SUSPENDED}
+_EDITABLE_CREDENTIALS = {Status.DRAFT, Status.CHANGES_REQUESTED}
+
+
+def therapist_can_edit_profile(*, profile: TherapistProfile) -> bool:
+    return profile.vetting_status in _EDITABLE_PROFILE
+
+
+def therapist_can_edit_credentials(*, profile: TherapistProfile) -> bool:
+    return profile.vetting_status in _EDITABLE_CREDENTIALS
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise ApplicationLocked(_("This part of your application cannot be changed now."))
+
+
+@transaction.atomic
+def therapist_about_update(
+    *,
+    profile: TherapistProfile,
+    display_name: str,
+    gender: str,
+    time_zone: str,
+    languages: list[tuple[str, str]],
+    bios: dict[str, str],
+    photo: UploadedFile | None = None,
+    remove_photo: bool = False,
+) -> TherapistProfile:
+    """Save the "about you" step. ``languages`` are (ISO code, level) pairs, codes unique."""
+    profile = TherapistProfile.objects.select_for_update().get(pk=profile.pk)
+    _require(therapist_can_edit_profile(profile=profile))
+    codes = [code for code, _level in languages]
+    if len(set(codes)) != len(codes):
+        raise ValidationError(_("Each language can be listed once."), code="duplicate_language")
+    old_photo = profile.photo.name if profile.photo else ""
+    profile.display_name = display_name.strip()
+    profile.gender = gender
+    profile.bios = {code: text.strip() for code, text in bios.items() if code in codes and text}
+    if photo is not None:
+        profile.photo.save("photo.jpg", uploads.photo_normalise(photo), save=False)
+    elif remove_photo:
+        profile.photo = ""
+    profile.full_clean(exclude=["user"])
+    profile.save()
+    profile.languages.exclude(language__in=codes).delete()
+    for code, level in languages:
+        TherapistLanguage.objects.update_or_create(
+            therapist=profile, language=code, defaults={"level": level}
+        )
+    profile.user.time_zone = time_zone
+    profile.user.full_clean(exclude=["password"])
+    profile.user.save(update_fields=["time_zone"])
+    new_photo = profile.photo.name if profile.photo else ""
+    if old_photo and old_photo != new_photo:
+        _delete_file_on_commit(profile.photo.storage, old_photo)
+    return profile
+
+
+@transaction.atomic
+def therapist_practice_update(
+    *,
+    profile: TherapistProfile,
+    specialities: list[str],
+    approaches: list[str],
+    modalities: list[str],
+    faith: str,
+    caseload_limit: int,
+    accepting_new_patients: bool,
+) -> TherapistProfile:
+    profile = TherapistProfile.objects.select_for_update().get(pk=profile.pk)
+    _require(therapist_can_edit_profile(profile=profile))
+    profile.specialities = sorted(set(specialities))
+    profile.approaches = sorted(set(approaches))
+    profile.modalities = sorted(set(modalities))
+    profile.faith = faith
+    profile.caseload_limit = caseload_limit
+    profile.accepting_new_patients = accepting_new_patients
+    profile.full_clean(exclude=["user"])
+    profile.save()
+    return profile
+
+
+CREDENTIAL_FIELDS = (
+    "degree_level",
+    "degree_field",
+    "degree_institution",
+    "degree_year",
+    "license_number",
+    "license_issuer",
+    "license_country",
+    "license_expiry",
+    "licensed_countries",
+    "practising_since",
+    "clinical_hours",
+)
+
+
+@transaction.atomic
+def therapist_credentials_update(*, profile: TherapistProfile, **credentials) -> TherapistProfile:
+    """Save the credentials step; the keyword arguments are ``CREDENTIAL_FIELDS``."""
+    if set(credentials) != set(CREDENTIAL_FIELDS):
+        raise TypeError(f"Expected exactly {CREDENTIAL_FIELDS}.")
+    profile = TherapistProfile.objects.select_for_update().get(pk=profile.pk)
+    _require(therapist_can_edit_credentials(profile=profile))
+    for name, value in credentials.items():
+        setattr(profile, name, value.strip() if isinstance(value, str) else value)
+    profile.full_clean(exclude=["user"])
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def therapist_document_add(
+    *, profile: TherapistProfile, kind: str, upload: UploadedFile
+) -> TherapistDocument:
+    """Keep a credential scan after checking its real type and size (ValidationError if not)."""
+    profile = TherapistProfile.objects.select_for_update().get(pk=profile.pk)
+    _require(therapist_can_edit_credentials(profile=profile))
+    if kind not in TherapistDocument.Kind.values:
+        raise ValidationError(_("Choose what this document is."), code="kind")
+    content_type = uploads.validate_upload(upload, allowed=uploads.DOCUMENT_TYPES)
+    document = TherapistDocument(
+        therapist=profile,
+        kind=kind,
+        original_name=(upload.name or "document")[-200:],
+        content_type=content_type,
+        size=upload.size,
+    )
+    document.file.save("document", upload, save=False)
+    try:
+        document.save()
+    except Exception:
+        document.file.delete(save=False)
+        raise
+    return document
+
+
+@transaction.atomic
+def therapist_document_delete(*, profile: TherapistProfile, document_id: int) -> None:
+    profile = TherapistProfile.objects.select_for_update().get(pk=profile.pk)
+    _require(therapist_can_edit_credentials(profile=profile))
+    document = profile.documents.get(pk=document_id)
+    name, storage = document.file.name, document.file.storage
+    document.delete()
+    _delete_file_on_commit(storage, name)
+
+
+def _delete_file_on_commit(storage, name: str) -> None:
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- Vetting: a state machine ------------------------------------------------------------------
+
+
+class VettingError(Exception):
+    """A vetting step that may not happen; the message says why, for the person who tried."""
+
+
+@dataclass(frozen=True)
+class VettingAction:
+    sources: frozenset[str]
+    target: str
+    needs_criteria: bool = False
+
+
+# Staff actions. Each needs a reason; approving (or reinstating) also needs the criteria met.
+VETTING_ACTIONS = {
+    "approve": VettingAction(frozenset({Status.SUBMITTED}), Status.APPROVED, needs_criteria=True),
+    "request_changes": VettingAction(
+        frozenset({Status.SUBMITTED, Status.SUSPENDED}), Status.CHANGES_REQUESTED
+    ),
+    "reject": VettingAction(
+        frozenset({Status.SUBMITTED, Status.CHANGES_REQUESTED}), Status.REJECTED
+    ),
+    "suspend": VettingAction(frozenset({Status.APPROVED}), Status.SUSPENDED),
+    "reinstate": VettingAction(frozenset({Status.SUSPENDED}), Status.APPROVED, needs_criteria=True),
+}
+_SUBMIT = VettingAction(frozenset({Status.DRAFT, Status.CHANGES_REQUESTED}), Status.SUBMITTED)
+
+
+def vetting_actions_allowed(*, profile: TherapistProfile) -> list[str]:
+    return [
+        name for name, action in VETTING_ACTIONS.items() if profile.vetting_status in action.sources
+    ]
+
+
+def _transition(
+    *, profile: TherapistProfile, action: VettingAction, actor: User | None, reason: str
+) -> VettingDecision:
+    """Move the (row-locked) profile along ``action``, record it, announce it after commit."""
+    from_status = profile.vetting_status
+    if from_status not in action.sources:
+        raise VettingError(
+            _("A therapist whose application is “%(from)s” cannot become “%(to)s”.")
+            % {"from": Status(from_status).label, "to": Status(action.target).label}
+        )
+    now = timezone.now()
+    profile.vetting_status = action.target
+    profile.vetting_status_changed_at = now
+    profile.save(update_fields=["vetting_status", "vetting_status_changed_at"])
+    decision = VettingDecision.objects.create(
+        therapist=profile,
+        actor=actor,
+        from_status=from_status,
+        to_status=action.target,
+        reason=reason,
+        created_at=now,
+    )
+    transaction.on_commit(
+        lambda: therapist_vetting_changed.send(
+            sender=TherapistProfile,
+            therapist_id=profile.pk,
+            from_status=from_status,
+            to_status=action.target,
+        )
+    )
+    return decision
+
+
+@transaction.atomic
+def therapist_application_submit(*, profile: TherapistProfile) -> VettingDecision:
+    """The therapist sends a complete application for review; staff are told."""
+    profile = TherapistProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+    if profile.vetting_status not in _SUBMIT.sources:
+        raise VettingError(_("This application has already been sent."))
+    incomplete = selectors.therapist_application_incomplete_steps(profile=profile)
+    if incomplete:
+        missing = [label for labels in incomplete.values() for label in labels]
+        raise VettingError(_("Still missing: %(missing)s.") % {"missing": ", ".join(missing)})
+    decision = _transition(profile=profile, action=_SUBMIT, actor=profile.user, reason="")
+    transaction.on_commit(lambda: _email_staff_application(profile=profile, decision=decision))
+    return decision
+
+
+@transaction.atomic
+def therapist_vetting_decide(
+    *,
+    profile: TherapistProfile,
+    action: str,
+    actor: User,
+    reason: str,
+    today: date | None = None,
+) -> VettingDecision:
+    """A staff decision on a therapist: refused (VettingError) unless legal and justified.
+
+    The therapist is emailed the decision and what to do next, never the reason: that is on
+    their application page, behind their login.
+    """
+    if action not in VETTING_ACTIONS:
+        raise VettingError(_("Unknown decision."))
+    if not actor.is_staff:
+        raise VettingError(_("Only staff decide on applications."))
+    reason = reason.strip()
+    if not reason:
+        raise VettingError(_("Give a reason: the therapist and the audit trail need one."))
+    profile = TherapistProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+    step = VETTING_ACTIONS[action]
+    if step.needs_criteria and profile.vetting_status in step.sources:
+        shortfalls = selectors.therapist_approval_shortfalls(
+            profile=profile, today=today or timezone.localdate()
+        )
+        if shortfalls:
+            raise VettingError(
+                _("%(name)s cannot be approved. Missing: %(missing)s.")
+                % {
+                    "name": profile.display_name or profile.user.email,
+                    "missing": "; ".join(shortfalls),
+                }
+            )
+    decision = _transition(profile=profile, action=step, actor=actor, reason=reason)
+    transaction.on_commit(lambda: _email_therapist_decision(profile=profile, decision=decision))
+    return decision
+
+
+def licenses_expired_suspend(*, today: date | None = None) -> int:
+    """Suspend every approved therapist whose license expired before ``today``.
+
+    Idempotent and safe when two sweeps run at once: each therapist is locked, re-checked and
+    suspended at most once; the therapist and staff are told.
+    """
+    today = today or timezone.localdate()
+    expired = TherapistProfile.objects.filter(
+        vetting_status=Status.APPROVED, license_expiry__lt=today
+    ).values_list("pk", flat=True)
+    suspended = 0
+    for pk in list(expired):
+        with transaction.atomic():
+            profile = (
+                TherapistProfile.objects.select_for_update(skip_locked=True)
+                .select_related("user")
+                .filter(pk=pk, vetting_status=Status.APPROVED, license_expiry__lt=today)
+                .first()
+            )
+            if profile is None:
+                continue
+            with translation.override(profile.user.language):
+                reason = _("License expired on %(date)s.") % {
+                    "date": formats.date_format(profile.license_expiry)
+                }
+            decision = _transition(
+                profile=profile, action=VETTING_ACTIONS["suspend"], actor=None, reason=reason
+            )
+            transaction.on_commit(partial(_email_suspension, profile=profile, decision=decision))
+            suspended += 1
+    return suspended
+
+
+def _site_link(name: str, *args) -> str:
+    return settings.SITE_URL + reverse(name, args=args)
+
+
+def _send(*, template: str, to: list[str], language: str, context: dict) -> None:
+    """Send one email from a template whose first line is the subject."""
+    if not to:
+        return
+    context = {"site_name": settings.SITE_NAME, **context}
+    with translation.override(language):
+        subject, _sep, body = render_to_string(template, context).strip().partition("\n")
+        send_mail(
+            settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject.strip(),
+            body.strip() + "\n",
+            None,
+            to,
+        )
+
+
+def _email_therapist_decision(*, profile: TherapistProfile, decision: VettingDecision) -> None:
+    _send(
+        template="emails/vetting_decision.txt",
+        to=[profile.user.email],
+        language=profile.user.language,
+        context={"decision": decision, "link": _site_link("therapist_application")},
+    )
+
+
+def _email_suspension(*, profile: TherapistProfile, decision: VettingDecision) -> None:
+    _email_therapist_decision(profile=profile, decision=decision)
+    _email_staff_application(profile=profile, decision=decision)
+
+
+def _email_staff_application(*, profile: TherapistProfile, decision: VettingDecision) -> None:
+    staff = User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True)
+    _send(
+        template="emails/staff_vetting.txt",
+        to=list(staff),
+        language=settings.LANGUAGE_CODE,
+        context={
+            "decision": decision,
+            "link": _site_link("admin:accounts_therapistprofile_change", profile.pk),
+        },
+    )

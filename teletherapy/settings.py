@@ -193,6 +193,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.sweep_unverified_accounts",
         "schedule": 3600.0,
     },
+    "accounts.sweep_expired_licenses": {
+        "task": "accounts.tasks.sweep_expired_licenses",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Accounts ---------------------------------------------------------------------------------
@@ -236,6 +240,11 @@ ACCOUNT_RATE_LIMITS = {
 # Unverified sign-ups are deleted after this many days (data minimisation).
 ACCOUNT_UNVERIFIED_RETENTION_DAYS = env_int("ACCOUNT_UNVERIFIED_RETENTION_DAYS", 7)
 
+# Therapist vetting: staff cannot approve an application below these.
+VETTING_MIN_DEGREE_LEVEL = env_str("VETTING_MIN_DEGREE_LEVEL", "master")
+VETTING_MIN_EXPERIENCE_YEARS = env_int("VETTING_MIN_EXPERIENCE_YEARS", 3)
+VETTING_MIN_CLINICAL_HOURS = env_int("VETTING_MIN_CLINICAL_HOURS", 2000)
+
 MFA_ADAPTER = "accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
@@ -274,11 +283,21 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Uploaded files (credentials, photos, attachments) are never served as static media: views
+# check who asks, then stream them. Keep this directory out of any web server's document root.
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+
 # --- Email ------------------------------------------------------------------------------------
 
 MAILERS = {"default": mailer_config(env_str("EMAIL_URL", "console:"))}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Links in emails sent outside a request (sweeps, staff decisions) start with this.
+SITE_URL = env_str(
+    "SITE_URL",
+    f"http://127.0.0.1:{env_str('WEB_PORT', '8000')}" if DEBUG else f"https://{ALLOWED_HOSTS[0]}",
+).rstrip("/")
 
 # --- Security ---------------------------------------------------------------------------------
 

@@ -52,6 +52,12 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    # Uploaded files of one test never meet another's, nor the developer's own.
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
 # --- The named users every test can ask "and the outsider?" with -----------------------------
 
 

@@ -45,10 +45,11 @@ def outbox_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup, outbox_dir):
+def live_server_url(django_db_setup, outbox_dir, tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"} | {
         "E2E_DATABASE_NAME": str(connection.settings_dict["NAME"]),
         "E2E_OUTBOX": str(outbox_dir),
+        "PRIVATE_MEDIA_ROOT": str(tmp_path_factory.mktemp("private")),
         "PYTHONUNBUFFERED": "1",
     }
     server = subprocess.Popen(
