@@ -1,11 +1,23 @@
 from allauth.account.forms import SignupForm
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from accounts.models import User
+from accounts.choices import (
+    THERAPY_LANGUAGES,
+    Approach,
+    DegreeLevel,
+    Faith,
+    Gender,
+    LanguageLevel,
+    Modality,
+    Speciality,
+)
+from accounts.models import TherapistDocument, User
 from accounts.timezones import time_zone_choices, valid_time_zone
 
 
@@ -76,3 +88,221 @@ class PatientProfileForm(PreferencesForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", "—"), *countries]
+
+
+# --- Therapist application ---------------------------------------------------------------------
+# Every step saves a draft: fields may stay empty until the therapist submits for review,
+# when ``selectors.therapist_application_incomplete_steps`` says what is still missing.
+
+
+class TimeZoneChoiceField(forms.ChoiceField):
+    def __init__(self, *, current: str = "", **kwargs):
+        super().__init__(**kwargs)
+        choices = time_zone_choices()
+        if valid_time_zone(current) and current not in dict(choices):
+            choices.append((current, current))
+        self.choices = choices
+
+
+class TherapistAboutForm(forms.Form):
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=80,
+        help_text=_("Your name as patients will see it, e.g. “Dr Anna Novak” or “Anna N.”."),
+    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices)
+    photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        help_text=_(
+            "Optional. A JPEG or PNG portrait. We resize it and remove its hidden data "
+            "(location, camera, date)."
+        ),
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+    remove_photo = forms.BooleanField(label=_("Remove my photo"), required=False)
+
+    def __init__(self, *args, time_zone: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"] = TimeZoneChoiceField(
+            label=_("Time zone"),
+            current=time_zone,
+            help_text=_("Your calendar and availability are kept in this zone."),
+        )
+
+
+class TherapistLanguageForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    level = forms.ChoiceField(
+        label=_("Level"), choices=LanguageLevel.choices, initial=LanguageLevel.NATIVE
+    )
+    bio = forms.CharField(
+        label=_("Biography in this language"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "A few sentences for patients who speak this language: how you work, whom you help."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", "—"), *THERAPY_LANGUAGES]
+
+
+class _TherapistLanguageFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        codes = [form.cleaned_data.get("language") for form in self.forms]
+        codes = [code for code in codes if code]
+        if len(set(codes)) != len(codes):
+            raise ValidationError(_("Each language can be listed once."), code="duplicate_language")
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(language, level, biography) of every filled-in row."""
+        return [
+            (form.cleaned_data["language"], form.cleaned_data["level"], form.cleaned_data["bio"])
+            for form in self.forms
+            if form.cleaned_data.get("language")
+        ]
+
+
+TherapistLanguageFormSet = forms.formset_factory(
+    TherapistLanguageForm, formset=_TherapistLanguageFormSet, extra=2, max_num=12
+)
+
+
+class TherapistPracticeForm(forms.Form):
+    specialities = forms.MultipleChoiceField(
+        label=_("Specialities"),
+        choices=Speciality.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("What you are trained and experienced in. Matching relies on this."),
+    )
+    approaches = forms.MultipleChoiceField(
+        label=_("Approaches"),
+        choices=Approach.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    modalities = forms.MultipleChoiceField(
+        label=_("How you meet patients"),
+        choices=Modality.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    faith = forms.ChoiceField(
+        label=_("Faith-based practice"),
+        choices=[("", _("No, my practice is not faith-based")), *Faith.choices],
+        required=False,
+        help_text=_("Optional. Some patients look for a therapist who shares their faith."),
+    )
+    caseload_limit = forms.IntegerField(
+        label=_("Caseload limit"),
+        min_value=1,
+        max_value=200,
+        help_text=_("The most patients you want to follow at once."),
+    )
+    accepting_new_patients = forms.BooleanField(
+        label=_("Accepting new patients"),
+        required=False,
+        help_text=_(
+            "Once you are approved, new patients are offered to you only while this is on."
+        ),
+    )
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TherapistCredentialsForm(forms.Form):
+    degree_level = forms.ChoiceField(
+        label=_("Highest degree"), choices=[("", "—"), *DegreeLevel.choices], required=False
+    )
+    degree_field = forms.CharField(
+        label=_("Field of study"),
+        max_length=120,
+        required=False,
+        help_text=_("E.g. clinical psychology, psychiatry, psychotherapy."),
+    )
+    degree_institution = forms.CharField(label=_("Institution"), max_length=160, required=False)
+    degree_year = forms.IntegerField(
+        label=_("Year obtained"), min_value=1950, max_value=2100, required=False
+    )
+    license_number = forms.CharField(
+        label=_("License or registration number"),
+        max_length=60,
+        required=False,
+        help_text=_("E.g. your ADELI or RPPS number in France, HCPC number in the UK."),
+    )
+    license_issuer = forms.CharField(label=_("Issuing body"), max_length=160, required=False)
+    license_country = forms.ChoiceField(label=_("Country of the license"), required=False)
+    license_expiry = forms.DateField(
+        label=_("License valid until"),
+        required=False,
+        widget=_DateInput(),
+        help_text=_(
+            "If your license does not expire, enter the date of its next renewal or review."
+        ),
+    )
+    licensed_countries = forms.MultipleChoiceField(
+        label=_("Countries where you are licensed to practise"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_(
+            "Patients living in these countries can be matched with you. "
+            "Hold Ctrl (⌘ on a Mac) to choose several."
+        ),
+    )
+    practising_since = forms.DateField(
+        label=_("In clinical practice since"),
+        required=False,
+        widget=_DateInput(),
+        help_text=_("The date you started seeing patients after your degree."),
+    )
+    clinical_hours = forms.IntegerField(
+        label=_("Clinical hours"),
+        min_value=0,
+        max_value=200_000,
+        required=False,
+        help_text=_("Supervised and independent hours with patients, in total."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["license_country"].choices = [("", "—"), *countries]
+        self.fields["licensed_countries"].choices = list(countries)
+
+    def clean(self):
+        data = super().clean()
+        year, since = data.get("degree_year"), data.get("practising_since")
+        if year and year > timezone.localdate().year:
+            self.add_error("degree_year", _("This year has not come yet."))
+        if since and since > timezone.localdate():
+            self.add_error("practising_since", _("This date has not come yet."))
+        return data
+
+    def credentials(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self.fields}
+        data["degree_level"] = data["degree_level"] or ""
+        return data
+
+
+class TherapistDocumentForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("This document is"),
+        choices=TherapistDocument.Kind.choices,
+        widget=forms.RadioSelect,
+    )
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("PDF, JPEG or PNG, at most 10 MB. Only our vetting team and you can open it."),
+        widget=forms.FileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )

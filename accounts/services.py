@@ -246,8 +246,8 @@ def therapist_document_add(
 @transaction.atomic
 def therapist_document_delete(*, profile: TherapistProfile, document_id: int) -> None:
     profile = TherapistProfile.objects.select_for_update().get(pk=profile.pk)
+    document = profile.documents.get(pk=document_id)  # someone else's: DoesNotExist
     _require(therapist_can_edit_credentials(profile=profile))
-    document = profile.documents.get(pk=document_id)
     name, storage = document.file.name, document.file.storage
     document.delete()
     _delete_file_on_commit(storage, name)

@@ -15,4 +15,27 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("profile/", views.profile, name="profile"),
     path("i18n/language/", views.language_set, name="language_set"),
+    path("practice/application/", views.therapist_application, name="therapist_application"),
+    path(
+        "practice/application/submit/",
+        views.therapist_application_submit,
+        name="therapist_application_submit",
+    ),
+    path(
+        "practice/application/documents/<int:pk>/",
+        views.therapist_document,
+        name="therapist_document",
+    ),
+    path(
+        "practice/application/documents/<int:pk>/delete/",
+        views.therapist_document_delete,
+        name="therapist_document_delete",
+    ),
+    path(
+        "practice/application/<slug:step>/",
+        views.therapist_application_step,
+        name="therapist_application_step",
+    ),
+    path("therapists/<int:pk>/", views.therapist_public, name="therapist_public"),
+    path("therapists/<int:pk>/photo/", views.therapist_photo, name="therapist_photo"),
 ]

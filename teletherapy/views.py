@@ -31,6 +31,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.is_patient:
         return render(request, "teletherapy/patient_home.html")
     if user.is_therapist:
+        if not user.therapist_profile.is_approved:
+            # Until staff approve them, a therapist's work here is their application.
+            return redirect("therapist_application")
         return render(
             request,
             "teletherapy/therapist_dashboard.html",
