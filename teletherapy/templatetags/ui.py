@@ -5,13 +5,16 @@ from django.forms import BoundField
 
 register = template.Library()
 
-_CHECK_WIDGETS = {"checkbox", "radioselect", "checkboxselectmultiple"}
+# Lists of choices put their attributes on the list's container and on every input alike.
+_CHOICE_LIST_WIDGETS = {"radioselect", "checkboxselectmultiple"}
 _SELECT_WIDGETS = {"select", "selectmultiple", "nullbooleanselect"}
 
 
 def _widget_class(field: BoundField) -> str:
     widget_type = field.widget_type
-    if widget_type in _CHECK_WIDGETS:
+    if widget_type in _CHOICE_LIST_WIDGETS:
+        css = "choice-list"
+    elif widget_type == "checkbox":
         css = "form-check-input"
     elif widget_type in _SELECT_WIDGETS:
         css = "form-select"
