@@ -79,11 +79,23 @@ def test_pages_of_a_patient_pass_wcag_checks(axe_page):
     assert found == {path: [] for path in found}
 
 
-def test_pages_of_a_therapist_pass_wcag_checks(axe_page):
-    log_in(axe_page, TherapistFactory(), code=True)
-    axe_page.goto("/home/")
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_pages_of_a_therapist_pass_wcag_checks(axe_page, language):
+    approved = TherapistFactory(therapist_profile__bios={"en": "Hello.", "fr": "Bonjour."})
+    applicant = TherapistFactory(language=language, therapist_profile__vetting_status="draft")
+    log_in(axe_page, applicant, code=True)
+    steps = ["about", "practice", "credentials", "documents"]
+    found = {}
+    for path in [
+        "/home/",
+        "/practice/application/",
+        *[f"/practice/application/{step}/" for step in steps],
+        f"/therapists/{approved.pk}/",
+    ]:
+        axe_page.goto(path)
+        found[path] = violations(axe_page)
 
-    assert violations(axe_page) == []
+    assert found == {path: [] for path in found}
 
 
 def test_signing_up_works_with_the_keyboard_alone(page):
