@@ -206,7 +206,7 @@ def test_practice_step_refuses_an_unknown_speciality_and_a_zero_caseload(applica
 
 
 def test_credentials_step_saves_a_partial_draft(applicant_client, applicant):
-    data = {name: "" for name in _credentials()} | {
+    data = dict.fromkeys(_credentials(), "") | {
         "license_number": "PL-1",
         "licensed_countries": [],
     }
