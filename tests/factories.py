@@ -2,12 +2,21 @@ import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
+from dateutil.relativedelta import relativedelta
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from accounts.choices import LanguageLevel, Speciality
-from accounts.models import PatientProfile, TherapistLanguage, TherapistProfile, User
+from accounts.choices import DegreeLevel, LanguageLevel, Speciality
+from accounts.models import (
+    PatientProfile,
+    TherapistDocument,
+    TherapistLanguage,
+    TherapistProfile,
+    User,
+)
 
 PASSWORD = "correct-horse-battery-staple"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
@@ -88,6 +97,53 @@ class TherapistProfileFactory(DjangoModelFactory):
                 TherapistLanguage.objects.create(
                     therapist=profile, language=code, level=LanguageLevel.FLUENT
                 )
+
+    @factory.post_generation
+    def credentials(profile, create, extracted, **overrides):
+        """With ``credentials=True``: credentials that meet every approval criterion, and a
+        degree and a license document.
+
+        Only empty fields are filled, so ``clinical_hours=1999`` given to the factory stays;
+        ``credentials__<field>=value`` overrides a filled-in value too.
+        """
+        if not (create and extracted):
+            return
+        today = timezone.localdate()
+        complete = {
+            "degree_level": DegreeLevel.MASTER,
+            "degree_field": "Clinical psychology",
+            "degree_institution": "Université Paris Cité",
+            "degree_year": today.year - 8,
+            "license_number": "ADELI-759312345",
+            "license_issuer": "Agence régionale de santé Île-de-France",
+            "license_country": "FR",
+            "license_expiry": today + relativedelta(years=1),
+            "licensed_countries": ["FR"],
+            "practising_since": today - relativedelta(years=5),
+            "clinical_hours": 2500,
+        }
+        for name, value in complete.items():
+            if getattr(profile, name) in (None, "", []):
+                setattr(profile, name, value)
+        for name, value in overrides.items():
+            setattr(profile, name, value)
+        profile.save()
+        for kind in (TherapistDocument.Kind.DEGREE, TherapistDocument.Kind.LICENSE):
+            TherapistDocumentFactory(therapist=profile, kind=kind)
+
+
+class TherapistDocumentFactory(DjangoModelFactory):
+    """A small real PDF in private storage."""
+
+    class Meta:
+        model = TherapistDocument
+
+    therapist = factory.SubFactory(TherapistProfileFactory)
+    kind = TherapistDocument.Kind.DEGREE
+    original_name = factory.LazyAttribute(lambda document: f"{document.kind}.pdf")
+    content_type = "application/pdf"
+    size = len(PDF)
+    file = factory.django.FileField(data=PDF, filename="document.pdf")
 
 
 class StaffFactory(UserFactory):
