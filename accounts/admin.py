@@ -11,7 +11,6 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -361,17 +360,19 @@ class TherapistProfileAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("license valid today"), boolean=True)
     def license_valid_today(self, profile):
-        return selectors.license_is_valid(profile=profile, today=timezone.localdate())
+        return selectors.license_is_valid(profile=profile, today=selectors.vetting_today())
 
     @admin.display(description=_("years of clinical experience"))
     def experience_years(self, profile):
-        years = selectors.therapist_experience_years(profile=profile, today=timezone.localdate())
+        years = selectors.therapist_experience_years(
+            profile=profile, today=selectors.vetting_today()
+        )
         return self.get_empty_value_display() if years is None else years
 
     @admin.display(description=_("approval check"))
     def approval_check(self, profile):
         shortfalls = selectors.therapist_approval_shortfalls(
-            profile=profile, today=timezone.localdate()
+            profile=profile, today=selectors.vetting_today()
         )
         if not shortfalls:
             return gettext("All criteria met")
@@ -483,7 +484,7 @@ class TherapistProfileAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(self._back_url(request, object_id))
 
         needs_criteria = services.VETTING_ACTIONS[action].needs_criteria
-        today = timezone.localdate()
+        today = selectors.vetting_today()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

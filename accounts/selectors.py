@@ -7,6 +7,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -92,6 +93,12 @@ def therapist_document_get_for_user(*, user: User, pk: int) -> TherapistDocument
     elif not user.is_staff:
         documents = documents.filter(therapist__user=user)
     return get_object_or_404(documents, pk=pk)
+
+
+def vetting_today() -> date:
+    """The date credentials are judged on: the site's (TIME_ZONE), not the viewer's, so the
+    expiry sweep, a staff decision and the admin agree whoever looks from wherever."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
 def license_is_valid(*, profile: TherapistProfile, today: date) -> bool:

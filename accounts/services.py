@@ -141,23 +141,30 @@ def therapist_about_update(
     if len(set(codes)) != len(codes):
         raise ValidationError(_("Each language can be listed once."), code="duplicate_language")
     old_photo = profile.photo.name if profile.photo else ""
+    normalised = uploads.photo_normalise(photo) if photo is not None else None
     profile.display_name = display_name.strip()
     profile.gender = gender
     profile.bios = {code: text.strip() for code, text in bios.items() if code in codes and text}
-    if photo is not None:
-        profile.photo.save("photo.jpg", uploads.photo_normalise(photo), save=False)
-    elif remove_photo:
+    if remove_photo and normalised is None:
         profile.photo = ""
     profile.full_clean(exclude=["user"])
-    profile.save()
-    profile.languages.exclude(language__in=codes).delete()
-    for code, level in languages:
-        TherapistLanguage.objects.update_or_create(
-            therapist=profile, language=code, defaults={"level": level}
-        )
     profile.user.time_zone = time_zone
     profile.user.full_clean(exclude=["password"])
-    profile.user.save(update_fields=["time_zone"])
+    # Everything is checked before the new photo is written, so a refused step leaves no file.
+    if normalised is not None:
+        profile.photo.save("photo.jpg", normalised, save=False)
+    try:
+        profile.save()
+        profile.languages.exclude(language__in=codes).delete()
+        for code, level in languages:
+            TherapistLanguage.objects.update_or_create(
+                therapist=profile, language=code, defaults={"level": level}
+            )
+        profile.user.save(update_fields=["time_zone"])
+    except Exception:
+        if normalised is not None:
+            profile.photo.storage.delete(profile.photo.name)
+        raise
     new_photo = profile.photo.name if profile.photo else ""
     if old_photo and old_photo != new_photo:
         _delete_file_on_commit(profile.photo.storage, old_photo)
@@ -365,7 +372,7 @@ def therapist_vetting_decide(
     step = VETTING_ACTIONS[action]
     if step.needs_criteria and profile.vetting_status in step.sources:
         shortfalls = selectors.therapist_approval_shortfalls(
-            profile=profile, today=today or timezone.localdate()
+            profile=profile, today=today or selectors.vetting_today()
         )
         if shortfalls:
             raise VettingError(
@@ -386,7 +393,7 @@ def licenses_expired_suspend(*, today: date | None = None) -> int:
     Idempotent and safe when two sweeps run at once: each therapist is locked, re-checked and
     suspended at most once; the therapist and staff are told.
     """
-    today = today or timezone.localdate()
+    today = today or selectors.vetting_today()
     expired = TherapistProfile.objects.filter(
         vetting_status=Status.APPROVED, license_expiry__lt=today
     ).values_list("pk", flat=True)

@@ -1,21 +1,65 @@
+import io
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.core.management import CommandError, call_command
+from django.utils import timezone
+from PIL import Image
 
-from accounts.models import TherapistLanguage, TherapistProfile, User
-from teletherapy.demo import PATIENT_PASSWORD, STAFF_EMAIL, demo_data_load
+from accounts import selectors, services
+from accounts.models import (
+    TherapistDocument,
+    TherapistLanguage,
+    TherapistProfile,
+    User,
+    VettingDecision,
+)
+from teletherapy import uploads
+from teletherapy.demo import PATIENT_PASSWORD, STAFF_EMAIL, THERAPISTS, demo_data_load
 
 pytestmark = pytest.mark.django_db
 
 LANGUAGES = {"fr", "en", "de", "es", "pt", "it", "ar", "pl"}
+CREDENTIALS = services.CREDENTIAL_FIELDS
 
 
-def snapshot():
+def snapshot(settings):
+    root = Path(settings.PRIVATE_MEDIA_ROOT)
     return (
         sorted(User.objects.values_list("email", "role", "password")),
         sorted(TherapistLanguage.objects.values_list("therapist__user__email", "language")),
         sorted(Authenticator.objects.values_list("user__email", "type", "data")),
+        sorted(
+            TherapistProfile.objects.values_list(
+                "user__email",
+                "vetting_status",
+                "vetting_status_changed_at",
+                "photo",
+                "bios",
+                *CREDENTIALS,
+            )
+        ),
+        sorted(
+            TherapistDocument.objects.values_list(
+                "therapist__user__email", "kind", "file", "original_name", "size", "uploaded_at"
+            )
+        ),
+        sorted(
+            VettingDecision.objects.values_list(
+                "therapist__user__email",
+                "actor__email",
+                "from_status",
+                "to_status",
+                "reason",
+                "created_at",
+            )
+        ),
+        sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()),
     )
 
 
@@ -40,13 +84,168 @@ def test_demo_data_covers_what_a_newcomer_needs_to_click_through():
     assert patient.patient_profile.nickname
 
 
-def test_loading_twice_changes_nothing():
+def test_loading_twice_changes_nothing(settings):
     demo_data_load()
-    first = snapshot()
+    first = snapshot(settings)
 
     demo_data_load()
 
-    assert snapshot() == first
+    assert snapshot(settings) == first
+    assert TherapistDocument.objects.count() == 2 * len(THERAPISTS)
+    assert VettingDecision.objects.count() == 2 * len(THERAPISTS) - 1
+    assert len(first[-1]) == 3 * len(THERAPISTS)  # a photo and two documents each
+
+
+def test_approved_demo_therapists_meet_every_approval_criterion():
+    demo_data_load()
+
+    approved = TherapistProfile.objects.filter(vetting_status="approved")
+    assert approved.count() == len(THERAPISTS) - 1
+    today = timezone.localdate()
+    for profile in approved:
+        assert selectors.therapist_approval_shortfalls(profile=profile, today=today) == []
+        assert selectors.therapist_application_incomplete_steps(profile=profile) == {}
+        assert profile.license_country in profile.licensed_countries
+        assert profile.degree_level in {"master", "doctorate"}
+        assert profile.clinical_hours >= 2000
+        assert profile.approaches
+        assert "video" in profile.modalities
+        assert profile.accepting_new_patients
+
+
+def test_licenses_are_valid_for_years_from_whenever_the_demo_is_loaded():
+    with time_machine.travel(datetime(2031, 5, 4, 12, tzinfo=UTC), tick=False):
+        demo_data_load()
+        assert services.licenses_expired_suspend() == 0
+
+    for profile in TherapistProfile.objects.all():
+        assert profile.license_expiry > date(2033, 5, 4)
+        assert (
+            selectors.therapist_approval_shortfalls(profile=profile, today=date(2031, 5, 4)) == []
+        )
+
+
+def test_each_approval_is_on_record_by_the_demo_admin():
+    demo_data_load()
+    staff = User.objects.get(email=STAFF_EMAIL)
+
+    for profile in TherapistProfile.objects.filter(vetting_status="approved"):
+        trail = list(profile.vetting_decisions.order_by("created_at"))
+        assert [(d.from_status, d.to_status) for d in trail] == [
+            ("draft", "submitted"),
+            ("submitted", "approved"),
+        ]
+        assert trail[0].actor == profile.user
+        assert trail[1].actor == staff
+        assert trail[1].reason
+        assert profile.vetting_status_changed_at == trail[1].created_at
+
+
+def test_sam_awaits_review_with_a_complete_application():
+    demo_data_load()
+
+    sam = TherapistProfile.objects.get(user__email="sam.dubois@example.org")
+    assert sam.vetting_status == "submitted"
+    assert selectors.therapist_application_incomplete_steps(profile=sam) == {}
+    assert selectors.therapist_approval_shortfalls(profile=sam, today=timezone.localdate()) == []
+    assert list(sam.vetting_decisions.values_list("from_status", "to_status")) == [
+        ("draft", "submitted")
+    ]
+    assert "approve" in services.vetting_actions_allowed(profile=sam)
+
+
+def test_approving_sam_in_the_demo_works_and_a_reload_starts_over(
+    django_capture_on_commit_callbacks,
+):
+    demo_data_load()
+    sam = TherapistProfile.objects.get(user__email="sam.dubois@example.org")
+    staff = User.objects.get(email=STAFF_EMAIL)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.therapist_vetting_decide(
+            profile=sam, action="approve", actor=staff, reason="Looks good."
+        )
+    sam.refresh_from_db()
+    assert sam.is_approved
+
+    demo_data_load()
+
+    sam.refresh_from_db()
+    assert sam.vetting_status == "submitted"
+    assert list(sam.vetting_decisions.values_list("from_status", "to_status")) == [
+        ("draft", "submitted")
+    ]
+
+
+def test_practice_details_are_varied_and_bios_in_the_therapists_languages():
+    demo_data_load()
+
+    profiles = list(TherapistProfile.objects.prefetch_related("languages"))
+    assert all("video" in p.modalities for p in profiles)
+    assert any("phone" in p.modalities for p in profiles)
+    assert any("chat" in p.modalities for p in profiles)
+    assert any(p.modalities == ["video"] for p in profiles)
+    karim = TherapistProfile.objects.get(user__email="karim.haddad@example.org")
+    assert karim.faith == "muslim"
+    assert TherapistProfile.objects.exclude(faith="").count() == 1
+    for profile in profiles:
+        spoken = {language.language for language in profile.languages.all()}
+        assert set(profile.bios) == spoken
+        for code in spoken & {"en", "fr"}:
+            sentences = re.findall(r"[.!?](?:\s|$)", profile.bios[code])
+            assert len(sentences) == 2, (profile, code)
+
+
+def test_photos_and_documents_are_generated_and_private(settings):
+    demo_data_load()
+
+    root = Path(settings.PRIVATE_MEDIA_ROOT)
+    for profile in TherapistProfile.objects.all():
+        photo = Path(profile.photo.path)
+        assert photo.is_relative_to(root)
+        with Image.open(photo) as image:
+            assert image.format == "JPEG"
+            assert image.size == (uploads.PHOTO_SIZE, uploads.PHOTO_SIZE)
+            assert not image.getexif()
+        documents = {document.kind: document for document in profile.documents.all()}
+        assert set(documents) == {"degree", "license"}
+        for document in documents.values():
+            content = Path(document.file.path).read_bytes()
+            assert Path(document.file.path).is_relative_to(root)
+            assert document.content_type == uploads.PDF
+            assert document.size == len(content)
+            assert b"DEMO - NOT A REAL DOCUMENT" in content
+            assert "DEMO" in document.original_name
+            _assert_pdf_is_well_formed(content)
+
+
+def _assert_pdf_is_well_formed(content: bytes) -> None:
+    """Its cross-reference table points at each object, as a viewer expects."""
+    upload = io.BytesIO(content)
+    upload.size = len(content)
+    assert uploads.validate_upload(upload, allowed=(uploads.PDF,)) == uploads.PDF
+    assert content.endswith(b"%%EOF\n")
+    startxref = int(content.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
+    assert content[startxref:].startswith(b"xref\n")
+    entries = re.findall(rb"(\d{10}) 00000 n \n", content[startxref:])
+    assert len(entries) == 5
+    for number, offset in enumerate(entries, start=1):
+        assert content[int(offset) :].startswith(b"%d 0 obj" % number)
+
+
+def test_files_lost_from_disk_come_back_on_reload(settings):
+    demo_data_load()
+    for path in Path(settings.PRIVATE_MEDIA_ROOT).rglob("*"):
+        if path.is_file():
+            path.unlink()
+
+    demo_data_load()
+
+    for profile in TherapistProfile.objects.all():
+        assert Path(profile.photo.path).exists()
+        for document in profile.documents.all():
+            assert Path(document.file.path).exists()
+    assert TherapistDocument.objects.count() == 2 * len(THERAPISTS)
 
 
 def test_the_command_refuses_outside_development(settings):
