@@ -181,6 +181,21 @@ class TherapistProfile(models.Model):
     )
     vetting_status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
 
+    # What staff vet; locked once the application is submitted.
+    CREDENTIAL_FIELDS = (
+        "degree_level",
+        "degree_field",
+        "degree_institution",
+        "degree_year",
+        "license_number",
+        "license_issuer",
+        "license_country",
+        "license_expiry",
+        "licensed_countries",
+        "practising_since",
+        "clinical_hours",
+    )
+
     class Meta:
         verbose_name = _("therapist")
         verbose_name_plural = _("therapists")

@@ -149,19 +149,7 @@ def therapist_approval_shortfalls(*, profile: TherapistProfile, today: date) -> 
 APPLICATION_STEPS = {
     "about": ["display_name"],
     "practice": ["specialities", "modalities"],
-    "credentials": [
-        "degree_level",
-        "degree_field",
-        "degree_institution",
-        "degree_year",
-        "license_number",
-        "license_issuer",
-        "license_country",
-        "license_expiry",
-        "licensed_countries",
-        "practising_since",
-        "clinical_hours",
-    ],
+    "credentials": list(TherapistProfile.CREDENTIAL_FIELDS),
     "documents": [],
 }
 

@@ -195,19 +195,7 @@ def therapist_practice_update(
     return profile
 
 
-CREDENTIAL_FIELDS = (
-    "degree_level",
-    "degree_field",
-    "degree_institution",
-    "degree_year",
-    "license_number",
-    "license_issuer",
-    "license_country",
-    "license_expiry",
-    "licensed_countries",
-    "practising_since",
-    "clinical_hours",
-)
+CREDENTIAL_FIELDS = TherapistProfile.CREDENTIAL_FIELDS
 
 
 @transaction.atomic
