@@ -111,7 +111,9 @@ class EmergencyResource(models.Model):
 
     name = models.CharField(_("name"), max_length=120)
     phone = models.CharField(_("phone number"), max_length=32)
-    description = models.CharField(_("description"), max_length=240, blank=True)
+    # One per language of the interface; a missing one falls back to English.
+    description_en = models.CharField(_("description in English"), max_length=240, blank=True)
+    description_fr = models.CharField(_("description in French"), max_length=240, blank=True)
     countries = CountryField(_("countries"), multiple=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -122,6 +124,9 @@ class EmergencyResource(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.phone})"
+
+    def description_for(self, language: str) -> str:
+        return getattr(self, f"description_{language}", "") or self.description_en
 
 
 class MatchRequest(models.Model):

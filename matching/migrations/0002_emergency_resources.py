@@ -11,14 +11,16 @@ RESOURCES = [
     {
         "name": "112",
         "phone": "112",
-        "description": "Emergency services, free, day and night, from any phone.",
+        "description_en": "Emergency services, free, day and night, from any phone.",
+        "description_fr": "Services d’urgence, gratuit, jour et nuit, depuis tout téléphone.",
         "countries": EUROPE_112,
         "order": 0,
     },
     {
         "name": "3114",
         "phone": "3114",
-        "description": "Suicide prevention line, free, day and night.",
+        "description_en": "Suicide prevention line, free, day and night.",
+        "description_fr": "Numéro national de prévention du suicide, gratuit, jour et nuit.",
         "countries": "FR",
         "order": 1,
     },
