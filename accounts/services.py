@@ -6,11 +6,8 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -25,6 +22,7 @@ from accounts.models import (
 )
 from accounts.signals import therapist_vetting_changed
 from teletherapy import uploads
+from teletherapy.mail import send_templated_mail, site_link, staff_emails
 
 Status = TherapistProfile.VettingStatus
 
@@ -408,31 +406,12 @@ def licenses_expired_suspend(*, today: date | None = None) -> int:
     return suspended
 
 
-def _site_link(name: str, *args) -> str:
-    return settings.SITE_URL + reverse(name, args=args)
-
-
-def _send(*, template: str, to: list[str], language: str, context: dict) -> None:
-    """Send one email from a template whose first line is the subject."""
-    if not to:
-        return
-    context = {"site_name": settings.SITE_NAME, **context}
-    with translation.override(language):
-        subject, _sep, body = render_to_string(template, context).strip().partition("\n")
-        send_mail(
-            settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject.strip(),
-            body.strip() + "\n",
-            None,
-            to,
-        )
-
-
 def _email_therapist_decision(*, profile: TherapistProfile, decision: VettingDecision) -> None:
-    _send(
+    send_templated_mail(
         template="emails/vetting_decision.txt",
         to=[profile.user.email],
         language=profile.user.language,
-        context={"decision": decision, "link": _site_link("therapist_application")},
+        context={"decision": decision, "link": site_link("therapist_application")},
     )
 
 
@@ -442,13 +421,12 @@ def _email_suspension(*, profile: TherapistProfile, decision: VettingDecision) -
 
 
 def _email_staff_application(*, profile: TherapistProfile, decision: VettingDecision) -> None:
-    staff = User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True)
-    _send(
+    send_templated_mail(
         template="emails/staff_vetting.txt",
-        to=list(staff),
+        to=staff_emails(),
         language=settings.LANGUAGE_CODE,
         context={
             "decision": decision,
-            "link": _site_link("admin:accounts_therapistprofile_change", profile.pk),
+            "link": site_link("admin:accounts_therapistprofile_change", profile.pk),
         },
     )
