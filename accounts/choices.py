@@ -35,9 +35,11 @@ class LanguageLevel(models.TextChoices):
 
 # Languages therapy can be held in: Django's translated list of languages, without the
 # regional and script variants (pt-br, zh-hans ...), which are the same spoken language here.
+# Django's own catalogue translates the names (they are marked gettext_noop in its settings).
 THERAPY_LANGUAGES = sorted(
-    [(code, name) for code, name in global_settings.LANGUAGES if "-" not in code]
-    + [("zh", _("Chinese"))]
+    [(code, _(name)) for code, name in global_settings.LANGUAGES if "-" not in code]
+    + [("zh", _("Chinese"))],
+    key=lambda choice: choice[0],
 )
 
 

@@ -51,9 +51,16 @@ class LoginView(InvalidFormStatusMixin, allauth_views.LoginView):
     pass
 
 
+# Answers another page already collected (the intake's nickname), offered as sign-up defaults.
+SIGNUP_INITIAL_SESSION_KEY = "signup_initial"
+
+
 class PatientSignupView(InvalidFormStatusMixin, allauth_views.SignupView):
     form_class = PatientSignupForm
     extra_context = {"signup_role": "patient"}
+
+    def get_initial(self):
+        return super().get_initial() | self.request.session.get(SIGNUP_INITIAL_SESSION_KEY, {})
 
 
 class TherapistSignupView(InvalidFormStatusMixin, allauth_views.SignupView):

@@ -11,6 +11,7 @@ from bench.servers import SERVICE_VARIABLES, Options, environment_value
 # One module of this package each, with TITLE and run(options) -> the table as text.
 BENCHMARKS = [
     "ws_roundtrip",
+    "matching_rank",
 ]
 
 

@@ -34,8 +34,8 @@ class Intake(models.Model):
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
     modality = models.CharField(_("preferred modality"), max_length=16, choices=Modality.choices)
     modality_required = models.BooleanField(_("only this modality"), default=False)
-    preferred_days = models.JSONField(_("preferred days"), default=list)  # 0 = Monday
-    preferred_times = models.JSONField(_("preferred times of day"), default=list)
+    preferred_days = models.JSONField(_("preferred days"), default=list, blank=True)  # 0 = Monday
+    preferred_times = models.JSONField(_("preferred times of day"), default=list, blank=True)
     in_danger = models.BooleanField(_("said they are in danger"), default=False)
     created_at = models.DateTimeField(_("filled in at"), default=timezone.now)
 

@@ -240,6 +240,10 @@ ACCOUNT_RATE_LIMITS = {
 # Unverified sign-ups are deleted after this many days (data minimisation).
 ACCOUNT_UNVERIFIED_RETENTION_DAYS = env_int("ACCOUNT_UNVERIFIED_RETENTION_DAYS", 7)
 
+# Matching: a patient has a therapist within this many hours of their intake, or staff step in.
+MATCHING_PROMISE_HOURS = env_int("MATCHING_PROMISE_HOURS", 24)
+MATCHING_OFFER_HOURS = env_int("MATCHING_OFFER_HOURS", 4)
+
 # Therapist vetting: staff cannot approve an application below these.
 VETTING_MIN_DEGREE_LEVEL = env_str("VETTING_MIN_DEGREE_LEVEL", "master")
 VETTING_MIN_EXPERIENCE_YEARS = env_int("VETTING_MIN_EXPERIENCE_YEARS", 3)

@@ -15,5 +15,6 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
     path("", include("accounts.urls")),
+    path("", include("matching.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,6 +5,7 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from matching import selectors as matching_selectors
 from teletherapy.health import services_status
 
 
@@ -29,7 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role's own start page."""
     user = request.user
     if user.is_patient:
-        return render(request, "teletherapy/patient_home.html")
+        context = {"matching": matching_selectors.patient_matching_state(patient=user)}
+        return render(request, "teletherapy/patient_home.html", context)
     if user.is_therapist:
         if not user.therapist_profile.is_approved:
             # Until staff approve them, a therapist's work here is their application.

@@ -20,6 +20,7 @@ def test_patient_account_journey(page, outbox, screenshot):
     screenshot(page, "landing")
 
     page.get_by_role("link", name="I am looking for help").click()
+    page.get_by_role("link", name="create your account first").click()  # questions later
     page.get_by_label("Nickname").fill("Sacha")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)

@@ -36,7 +36,7 @@ def test_landing_says_what_the_service_is_not(client):
 
     assert b"112" in response.content
     assert b"3114" in response.content
-    assert reverse("signup_patient").encode() in response.content
+    assert reverse("intake_start").encode() in response.content
     assert reverse("signup_therapist").encode() in response.content
 
 

@@ -1,0 +1,154 @@
+"""The intake questionnaire, one form per step. Answers stay in the session until sign-up."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from accounts.choices import THERAPY_LANGUAGES, Faith, Modality
+from accounts.forms import NicknameField, TimeZoneChoiceField
+from matching import screening
+from matching.choices import Concern, GenderPreference, PreviousTherapy, TimeOfDay, Weekday
+
+YES_NO = [("no", _("No")), ("yes", _("Yes"))]
+
+
+class ConcernsForm(forms.Form):
+    concerns = forms.MultipleChoiceField(
+        label=_("What brings you here?"),
+        help_text=_("Choose as many as you like. There is no wrong answer."),
+        choices=Concern.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one, or “Something else”.")},
+    )
+    concerns_text = forms.CharField(
+        label=_("In your own words (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Only the therapist who takes you on will read this."),
+    )
+    in_danger = forms.ChoiceField(
+        label=_("Are you in danger right now, or thinking about ending your life?"),
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+    )
+
+
+class GoalsForm(forms.Form):
+    goals = forms.CharField(
+        label=_("What would you like to change, or feel, after some time in therapy?"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    previous_therapy = forms.ChoiceField(
+        label=_("Have you seen a therapist before?"),
+        choices=PreviousTherapy.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class ScreeningForm(forms.Form):
+    """One question per item of a standard questionnaire, on its 0–3 scale."""
+
+    instrument: str
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for number, item in enumerate(screening.questionnaire(self.instrument).items, start=1):
+            self.fields[f"q{number}"] = forms.TypedChoiceField(
+                label=item,
+                choices=screening.ANSWER_CHOICES,
+                coerce=int,
+                widget=forms.RadioSelect,
+            )
+
+    def answers(self) -> list[int]:
+        return [self.cleaned_data[name] for name in self.fields]
+
+
+class Phq9Form(ScreeningForm):
+    instrument = "phq9"
+
+
+class Gad7Form(ScreeningForm):
+    instrument = "gad7"
+
+
+class PreferencesForm(forms.Form):
+    therapist_gender = forms.ChoiceField(
+        label=_("Would you rather see…"),
+        choices=GenderPreference.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    wants_lgbt_specialist = forms.BooleanField(
+        label=_("I would like a therapist specialised in LGBT+ questions"),
+        required=False,
+    )
+    faith = forms.ChoiceField(
+        label=_("A therapist whose practice is faith-based"),
+        choices=[("", _("No, not important to me")), *Faith.choices],
+        required=False,
+    )
+
+
+class PlaceForm(forms.Form):
+    language_1 = forms.ChoiceField(label=_("The language you would most like to speak"))
+    language_2 = forms.ChoiceField(label=_("Another language you could speak"), required=False)
+    language_3 = forms.ChoiceField(label=_("A third language"), required=False)
+    country = forms.ChoiceField(
+        label=_("Country where you live"),
+        help_text=_("Therapists must be licensed there. We also show its emergency numbers."),
+    )
+
+    def __init__(self, *args, time_zone: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        languages = [("", "—"), *THERAPY_LANGUAGES]
+        for name in ("language_1", "language_2", "language_3"):
+            self.fields[name].choices = languages
+        self.fields["country"].choices = [("", "—"), *countries]
+        self.fields["time_zone"] = TimeZoneChoiceField(
+            label=_("Your time zone"),
+            current=time_zone,
+            help_text=_("Session times will be shown in this zone."),
+        )
+
+    def clean(self):
+        data = super().clean()
+        chosen = [data.get(f"language_{n}") for n in (1, 2, 3)]
+        chosen = [code for code in chosen if code]
+        if len(set(chosen)) != len(chosen):
+            raise ValidationError(_("Choose each language once."), code="duplicate_language")
+        data["languages"] = chosen
+        return data
+
+
+class PracticalForm(forms.Form):
+    modality = forms.ChoiceField(
+        label=_("How would you rather meet?"),
+        choices=Modality.choices,
+        widget=forms.RadioSelect,
+    )
+    modality_required = forms.BooleanField(
+        label=_("Only this way: don't propose a therapist who doesn't offer it"),
+        required=False,
+    )
+    preferred_days = forms.TypedMultipleChoiceField(
+        label=_("Which days suit you?"),
+        choices=Weekday.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    preferred_times = forms.MultipleChoiceField(
+        label=_("Which times of day?"),
+        choices=TimeOfDay.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+class NicknameForm(forms.Form):
+    nickname = NicknameField(widget=forms.TextInput(attrs={"autocomplete": "nickname"}))

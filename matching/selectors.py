@@ -1,0 +1,154 @@
+"""Reads for matching: the candidates ranking works on, and what an intake asks for."""
+
+import re
+from collections import defaultdict
+
+from django.db.models import Count, F, Q
+
+from accounts.models import TherapistLanguage, User
+from accounts.selectors import therapists_visible_to_patients
+from matching.models import EmergencyResource, Intake, Match, MatchRequest, Offer
+from matching.ranking import Candidate, PatientNeeds
+
+
+def _licensed_for(country: str) -> Q:
+    # A multiple CountryField is stored as "DE,FR,LU": match whole codes only, so "FR" never
+    # matches inside a longer code. A regex is the one lookup both PostgreSQL and SQLite have.
+    return Q(licensed_countries__regex=rf"(^|,){re.escape(country)}(,|$)")
+
+
+def candidates_for(needs: PatientNeeds) -> list[Candidate]:
+    """Approved therapists who may pass ``ranking.rank``'s hard filters, ready to rank.
+
+    The cheap hard filters run in SQL; ``rank`` applies all of them again, so this may return
+    more than it keeps, never less. Two queries, however many therapists there are.
+    """
+    if not needs.languages or not needs.country:
+        return []
+    # The one gate for therapists a patient may see: every candidate starts from it.
+    therapists = (
+        therapists_visible_to_patients()
+        .filter(
+            _licensed_for(needs.country),
+            accepting_new_patients=True,
+            # A semi-join: one row per therapist, however many of the languages they speak.
+            pk__in=TherapistLanguage.objects.filter(language__in=needs.languages).values(
+                "therapist_id"
+            ),
+        )
+        .exclude(pk__in=needs.excluded_therapist_ids)
+    )
+    rows = list(
+        therapists.annotate(
+            active_patients=Count("matches", filter=Q(matches__status=Match.Status.ACTIVE))
+        )
+        .filter(active_patients__lt=F("caseload_limit"))
+        .values_list(
+            "pk",
+            "gender",
+            "faith",
+            "specialities",
+            "modalities",
+            "licensed_countries",
+            "accepting_new_patients",
+            "caseload_limit",
+            "active_patients",
+        )
+        .order_by("pk")
+    )
+    if not rows:
+        return []
+    spoken = defaultdict(set)
+    # The same filters as a subquery (without the caseload count): one query for every
+    # therapist's languages, not one per therapist.
+    languages = TherapistLanguage.objects.filter(therapist__in=therapists.values("pk"))
+    for therapist_id, language in languages.values_list("therapist_id", "language"):
+        spoken[therapist_id].add(language)
+    return [
+        Candidate(
+            therapist_id=pk,
+            languages=frozenset(spoken[pk]),
+            licensed_countries=frozenset(code for code in countries.split(",") if code),
+            modalities=frozenset(modalities or ()),
+            specialities=frozenset(specialities or ()),
+            gender=gender,
+            faith=faith,
+            accepting_new_patients=accepting,
+            caseload_limit=caseload_limit,
+            active_patients=active_patients,
+            # Availability lives in the scheduling app, which builds on matching and so cannot
+            # be read from here; until it provides it, availability counts as unknown (neutral).
+            free_times=None,
+            free_days=None,
+        )
+        for (
+            pk,
+            gender,
+            faith,
+            specialities,
+            modalities,
+            countries,
+            accepting,
+            caseload_limit,
+            active_patients,
+        ) in rows
+    ]
+
+
+def needs_from_intake(
+    intake: Intake, *, excluded_therapist_ids: frozenset[int] = frozenset()
+) -> PatientNeeds:
+    """What ranking needs from an intake; ``excluded_therapist_ids`` are never ranked."""
+    return PatientNeeds(
+        concerns=tuple(dict.fromkeys(intake.concerns)),
+        languages=tuple(dict.fromkeys(intake.languages)),
+        country=intake.country.code or "",
+        modality=intake.modality,
+        modality_required=intake.modality_required,
+        therapist_gender=intake.therapist_gender,
+        wants_lgbt_specialist=intake.wants_lgbt_specialist,
+        faith=intake.faith,
+        preferred_times=frozenset(intake.preferred_times),
+        preferred_days=frozenset(int(day) for day in intake.preferred_days),
+        excluded_therapist_ids=frozenset(excluded_therapist_ids),
+    )
+
+
+def therapists_previously_matched(patient: User) -> frozenset[int]:
+    """Therapists this patient must not be offered to again.
+
+    Every therapist they were ever matched with (a switch means the patient moved on), and every
+    therapist who declined them or let an offer to them expire: a patient is never offered twice
+    to a therapist who already turned them down. Withdrawn offers do not count: the therapist
+    never said no.
+    """
+    matched = Match.objects.filter(patient=patient).values_list("therapist_id", flat=True)
+    refused = Offer.objects.filter(
+        request__patient=patient, status__in=[Offer.Status.DECLINED, Offer.Status.EXPIRED]
+    ).values_list("therapist_id", flat=True)
+    # One query; without order_by() the union would inherit Match's default ordering.
+    return frozenset(matched.order_by().union(refused.order_by()).order_by())
+
+
+def emergency_resources_for(*, country: str) -> list[EmergencyResource]:
+    """The numbers to call where the patient lives; without a country, the European ones
+    every visitor may need (112, and France's 3114)."""
+    resources = list(EmergencyResource.objects.all())
+    if country:
+        return [r for r in resources if country in {c.code for c in r.countries}]
+    return [r for r in resources if "FR" in {c.code for c in r.countries}]
+
+
+def patient_matching_state(*, patient: User) -> dict:
+    """Where the patient stands: their therapist, or the search under way, or neither."""
+    match = (
+        Match.objects.filter(patient=patient, status=Match.Status.ACTIVE)
+        .select_related("therapist")
+        .first()
+    )
+    request = None
+    if match is None:
+        request = MatchRequest.objects.filter(
+            patient=patient, status=MatchRequest.Status.OPEN
+        ).first()
+    return {"match": match, "request": request}
