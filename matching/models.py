@@ -147,6 +147,17 @@ class MatchRequest(models.Model):
     created_at = models.DateTimeField(_("opened at"), default=timezone.now)
     deadline = models.DateTimeField(_("promised by"))
     escalated_at = models.DateTimeField(_("escalated to staff at"), null=True, blank=True)
+    # Set when the patient changes therapist: whom they chose among the proposed ones (offered
+    # first), and whether the next therapist may read their earlier conversations.
+    preferred_therapist = models.ForeignKey(
+        TherapistProfile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("chosen by the patient"),
+    )
+    share_earlier_history = models.BooleanField(_("earlier messages shared"), default=False)
 
     class Meta:
         verbose_name = _("match request")
