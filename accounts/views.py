@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.i18n import set_language
 
@@ -119,10 +119,10 @@ def language_set(request: HttpRequest) -> HttpResponse:
 
 STEPS = ["about", "practice", "credentials", "documents"]
 STEP_TITLES = {
-    "about": _l("About you"),
-    "practice": _l("Your practice"),
-    "credentials": _l("Credentials"),
-    "documents": _l("Documents"),
+    "about": gettext_lazy("About you"),
+    "practice": gettext_lazy("Your practice"),
+    "credentials": gettext_lazy("Credentials"),
+    "documents": gettext_lazy("Documents"),
 }
 
 

@@ -152,3 +152,40 @@ class PracticalForm(forms.Form):
 
 class NicknameForm(forms.Form):
     nickname = NicknameField(widget=forms.TextInput(attrs={"autocomplete": "nickname"}))
+
+
+class SwitchForm(forms.Form):
+    """Changing therapist: nothing required but a choice, and a kind default for each."""
+
+    CHOOSE_FOR_ME = "auto"
+
+    reason = forms.CharField(
+        label=_("Why are you changing? (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only our team reads this, to improve matching. Your therapist never sees it."),
+    )
+    share_earlier_history = forms.TypedChoiceField(
+        label=_("May your next therapist read your earlier messages?"),
+        choices=[
+            ("no", _("No, start afresh")),
+            ("yes", _("Yes, they may read them")),
+        ],
+        coerce=lambda value: value == "yes",
+        initial="no",
+        widget=forms.RadioSelect,
+    )
+    therapist = forms.ChoiceField(label=_("Your next therapist"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, candidates: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["therapist"].choices = [
+            (self.CHOOSE_FOR_ME, _("Choose for me: we propose the best fit within 24 hours")),
+            *[(str(pk), label) for pk, label in candidates],
+        ]
+        self.fields["therapist"].initial = self.CHOOSE_FOR_ME
+
+    def chosen_therapist_id(self) -> int | None:
+        value = self.cleaned_data["therapist"]
+        return None if value == self.CHOOSE_FOR_ME else int(value)

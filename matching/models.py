@@ -72,6 +72,13 @@ class ScreeningResult(models.Model):
     def __str__(self):
         return f"{self.get_instrument_display()} {self.score}"
 
+    @property
+    def band_label(self) -> str:
+        from matching.screening import questionnaire
+
+        bands = questionnaire(self.instrument).bands
+        return next((str(band.label) for band in bands if band.code == self.band), self.band)
+
 
 class SafetyFlag(models.Model):
     """A sign of risk in a patient's answers, for staff to follow up."""

@@ -5,6 +5,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.dispatch import receiver
 
+from accounts.models import TherapistProfile
+from accounts.signals import therapist_vetting_changed
 from matching import services
 from matching.views import intake_answers, intake_forget
 
@@ -29,3 +31,10 @@ def attach_intake(sender, request, user, **kwargs):
         logger.warning("intake answers of user %s could not be kept", user.pk)
         return
     intake_forget(request)
+
+
+@receiver(therapist_vetting_changed)
+def withdraw_offers_of_unapproved_therapist(sender, therapist_id, to_status, **kwargs):
+    """A suspended (or otherwise no longer approved) therapist is never offered a patient."""
+    if to_status != TherapistProfile.VettingStatus.APPROVED:
+        services.therapist_offers_withdraw(therapist_id=therapist_id)

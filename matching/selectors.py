@@ -4,10 +4,19 @@ import re
 from collections import defaultdict
 
 from django.db.models import Count, F, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import TherapistLanguage, User
 from accounts.selectors import therapists_visible_to_patients
-from matching.models import EmergencyResource, Intake, Match, MatchRequest, Offer
+from matching.models import (
+    EmergencyResource,
+    Intake,
+    Match,
+    MatchRequest,
+    Offer,
+    ScreeningResult,
+)
 from matching.ranking import Candidate, PatientNeeds
 
 
@@ -152,3 +161,49 @@ def patient_matching_state(*, patient: User) -> dict:
             patient=patient, status=MatchRequest.Status.OPEN
         ).first()
     return {"match": match, "request": request}
+
+
+def patient_get_for_therapist(*, therapist: User, patient_id: int) -> Match:
+    """The active match of this patient with this (approved) therapist, or 404.
+
+    The one check for a therapist reading anything about a patient: after a switch the former
+    therapist gets 404, as does every other therapist.
+    """
+    matches = Match.objects.filter(
+        status=Match.Status.ACTIVE,
+        therapist__in=therapists_visible_to_patients().filter(user=therapist),
+    ).select_related("patient__patient_profile", "request__intake")
+    return get_object_or_404(matches, patient_id=patient_id)
+
+
+def therapist_caseload(*, therapist: User) -> list[Match]:
+    return list(
+        Match.objects.filter(status=Match.Status.ACTIVE, therapist__user=therapist)
+        .select_related("patient__patient_profile")
+        .order_by("patient__patient_profile__nickname")
+    )
+
+
+def latest_intake(*, patient: User) -> Intake | None:
+    return Intake.objects.filter(patient=patient).first()
+
+
+def latest_screenings(*, patient: User) -> dict[str, ScreeningResult]:
+    """The most recent PHQ-9 and GAD-7 of the patient, by instrument."""
+    latest: dict[str, ScreeningResult] = {}
+    for result in ScreeningResult.objects.filter(patient=patient).order_by("-taken_at", "-pk"):
+        latest.setdefault(result.instrument, result)
+    return latest
+
+
+def therapist_display_names(ids: list[int]) -> dict[int, str]:
+    return dict(
+        therapists_visible_to_patients().filter(pk__in=ids).values_list("pk", "display_name")
+    )
+
+
+def therapist_pending_offer_count(*, therapist: User) -> int:
+    """Offers still waiting for this therapist's answer (the sweep expires late ones)."""
+    return Offer.objects.filter(
+        therapist__user=therapist, status=Offer.Status.PENDING, expires_at__gt=timezone.now()
+    ).count()

@@ -1,14 +1,19 @@
+from functools import wraps
+
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.views import SIGNUP_INITIAL_SESSION_KEY
 from matching import forms, screening, selectors, services
+from matching.choices import Concern
+from matching.reasons import reason_texts
 from matching.services import INTAKE_STEPS
 
 SESSION_KEY = "intake"
@@ -24,14 +29,14 @@ STEP_FORMS = {
     "nickname": forms.NicknameForm,
 }
 STEP_TITLES = {
-    "concerns": _l("What brings you"),
-    "goals": _l("Your goals"),
-    "phq9": _l("How you have been feeling"),
-    "gad7": _l("Worry and nerves"),
-    "preferences": _l("Your therapist"),
-    "place": _l("Languages and place"),
-    "practical": _l("How and when"),
-    "nickname": _l("Your nickname"),
+    "concerns": gettext_lazy("What brings you"),
+    "goals": gettext_lazy("Your goals"),
+    "phq9": gettext_lazy("How you have been feeling"),
+    "gad7": gettext_lazy("Worry and nerves"),
+    "preferences": gettext_lazy("Your therapist"),
+    "place": gettext_lazy("Languages and place"),
+    "practical": gettext_lazy("How and when"),
+    "nickname": gettext_lazy("Your nickname"),
 }
 
 
@@ -174,3 +179,98 @@ def intake_submit(request: HttpRequest) -> HttpResponse:
     intake_forget(request)
     messages.success(request, _("Thank you. Your answers are saved."))
     return redirect("home")
+
+
+# --- The patient's therapist ---------------------------------------------------------------------
+
+
+def patient_required(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_patient:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@patient_required
+@require_safe
+def my_therapist(request: HttpRequest) -> HttpResponse:
+    state = selectors.patient_matching_state(patient=request.user)
+    match = state["match"]
+    if match is None:
+        return redirect("home")
+    context = {
+        "match": match,
+        "profile": match.therapist,
+        "reasons": reason_texts(match.reasons),
+        "bio": match.therapist.bio_for(translation.get_language()),
+    }
+    return render(request, "matching/my_therapist.html", context)
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def match_switch(request: HttpRequest) -> HttpResponse:
+    patient = request.user
+    match = selectors.patient_matching_state(patient=patient)["match"]
+    if match is None:
+        return redirect("home")
+    proposed = services.switch_candidates(patient=patient)
+    names = selectors.therapist_display_names([ranked.therapist_id for ranked in proposed])
+    candidates = [
+        (
+            ranked.therapist_id,
+            " · ".join([names[ranked.therapist_id], *reason_texts(ranked.reasons)]),
+        )
+        for ranked in proposed
+    ]
+    form = forms.SwitchForm(request.POST or None, candidates=candidates)
+    context = {"form": form, "match": match, "proposed": proposed}
+    if request.method == "GET":
+        return render(request, "matching/switch.html", context)
+    if not form.is_valid():
+        return render(request, "matching/switch.html", context, status=422)
+    try:
+        services.match_switch(
+            patient=patient,
+            reason=form.cleaned_data["reason"],
+            share_earlier_history=form.cleaned_data["share_earlier_history"],
+            chosen_therapist_id=form.chosen_therapist_id(),
+        )
+    except services.SwitchError:
+        messages.error(
+            request, _("This therapist cannot be proposed any more. Please choose again.")
+        )
+        return redirect("match_switch")
+    messages.success(
+        request,
+        _(
+            "Done. Your former therapist no longer sees anything new from you. "
+            "We will propose your new therapist within 24 hours."
+        ),
+    )
+    return redirect("home")
+
+
+# --- A therapist's patient ------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def therapist_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """What a therapist knows of one of their patients; 404 for anyone else's."""
+    if not request.user.is_therapist:
+        raise Http404
+    match = selectors.patient_get_for_therapist(therapist=request.user, patient_id=patient_id)
+    intake = selectors.latest_intake(patient=match.patient)
+    context = {
+        "match": match,
+        "patient_profile": match.patient.patient_profile,
+        "intake": intake,
+        "concerns": [Concern(code).label for code in (intake.concerns if intake else [])],
+        "screenings": selectors.latest_screenings(patient=match.patient),
+    }
+    return render(request, "matching/therapist_patient.html", context)

@@ -197,6 +197,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.sweep_expired_licenses",
         "schedule": 3600.0,
     },
+    # Offer expiry, re-offers and the 24-hour escalation: minutes count against the promise.
+    "matching.sweep": {
+        "task": "matching.tasks.sweep",
+        "schedule": 60.0,
+    },
 }
 
 # --- Accounts ---------------------------------------------------------------------------------

@@ -36,11 +36,12 @@ def home(request: HttpRequest) -> HttpResponse:
         if not user.therapist_profile.is_approved:
             # Until staff approve them, a therapist's work here is their application.
             return redirect("therapist_application")
-        return render(
-            request,
-            "teletherapy/therapist_dashboard.html",
-            {"therapist_profile": user.therapist_profile},
-        )
+        context = {
+            "therapist_profile": user.therapist_profile,
+            "caseload": matching_selectors.therapist_caseload(therapist=user),
+            "pending_offers": matching_selectors.therapist_pending_offer_count(therapist=user),
+        }
+        return render(request, "teletherapy/therapist_dashboard.html", context)
     return redirect("admin:index")
 
 

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -129,12 +130,21 @@ def match_request_open(*, patient: User, intake: Intake, now=None) -> MatchReque
         request.intake = intake
         request.save(update_fields=["intake"])
         return request
-    return MatchRequest.objects.create(
+    request = MatchRequest.objects.create(
         patient=patient,
         intake=intake,
         created_at=now,
         deadline=now + timedelta(hours=settings.MATCHING_PROMISE_HOURS),
     )
+    # Robust: should the broker be down, the next sweep (within a minute) makes the offer.
+    transaction.on_commit(partial(_queue_first_offer, request_id=request.pk), robust=True)
+    return request
+
+
+def _queue_first_offer(*, request_id: int) -> None:
+    from matching.tasks import offer_next_for_request  # the tasks import these services
+
+    offer_next_for_request.delay(request_id)
 
 
 def _email_staff_safety_flag() -> None:

@@ -36,8 +36,13 @@ def test_every_french_entry_is_translated():
 
 def test_placeholders_survive_translation():
     for entry in polib.pofile(str(PO)):
-        for placeholder in ("%(", "<a ", "</a>", "<strong>", "<time"):
-            assert entry.msgid.count(placeholder) == entry.msgstr.count(placeholder), entry.msgid
+        pairs = [(entry.msgid, entry.msgstr)]
+        if entry.msgid_plural:  # French form 0 is the singular, form 1 the plural
+            forms = entry.msgstr_plural
+            pairs = [(entry.msgid, forms[0]), (entry.msgid_plural, forms[1])]
+        for source, translation in pairs:
+            for placeholder in ("%(", "<a ", "</a>", "<strong>", "<time"):
+                assert source.count(placeholder) == translation.count(placeholder), source
 
 
 def test_the_catalogue_holds_every_string_the_code_marks(tmp_path):

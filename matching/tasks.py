@@ -1,0 +1,20 @@
+from celery import shared_task
+
+from matching import services
+from matching.models import MatchRequest
+
+
+@shared_task
+def sweep() -> dict[str, int]:
+    """Every minute (CELERY_BEAT_SCHEDULE): expiry, re-offers, the 24-hour escalation."""
+    return services.matching_sweep()
+
+
+@shared_task
+def offer_next_for_request(request_id: int) -> int | None:
+    """The first offer of a new request, without waiting for the sweep."""
+    request = MatchRequest.objects.filter(pk=request_id).first()
+    if request is None:
+        return None
+    offer = services.offer_next(request=request)
+    return None if offer is None else offer.pk
