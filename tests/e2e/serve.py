@@ -29,6 +29,10 @@ def main() -> None:
         }
     }
 
+    from teletherapy.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = True  # as in the tests: the worker runs inline
+
     from channels.routing import get_default_application
     from daphne.server import Server
 

@@ -1,9 +1,11 @@
 """Main pages checked with axe-core (WCAG 2.1 A and AA rules) and used with the keyboard only."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import watch
@@ -134,3 +136,63 @@ def test_the_checker_itself_catches_a_violation(axe_page):
     )
 
     assert any(v.startswith("image-alt") for v in violations(axe_page))
+
+
+@pytest.mark.parametrize("language", ["English", "Français"])
+def test_intake_pages_pass_wcag_checks(axe_page, language):
+    axe_page.goto("/")
+    if language == "Français":
+        axe_page.get_by_role("button", name=language).click()
+    found = {}
+    for path in ["/start/", "/start/concerns/", "/start/safety/"]:
+        axe_page.goto(path)
+        found[path] = violations(axe_page)
+
+    assert found == {path: [] for path in found}
+
+
+def test_matching_pages_pass_wcag_checks(axe_page, new_context):
+    from matching.models import Intake, Match, MatchRequest, Offer
+    from tests.factories import TherapistFactory
+
+    therapist = TherapistFactory(therapist_profile__licensed_countries=["FR"])
+    waiting = PatientFactory()
+    patient = PatientFactory()
+    for person in (waiting, patient):
+        Intake.objects.create(
+            patient=person,
+            concerns=["anxiety"],
+            languages=["fr"],
+            country="FR",
+            time_zone="Europe/Paris",
+            modality="video",
+        )
+    request = MatchRequest.objects.create(
+        patient=waiting, intake=Intake.objects.get(patient=waiting), deadline=timezone.now()
+    )
+    offer = Offer.objects.create(
+        request=request,
+        therapist=therapist.therapist_profile,
+        score=1.0,
+        reasons=[{"code": "language", "value": "fr"}],
+        expires_at=timezone.now() + timedelta(hours=4),
+    )
+    Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
+
+    log_in(axe_page, patient)
+    found = {}
+    for path in ["/home/", "/my-therapist/", "/my-therapist/change/"]:
+        axe_page.goto(path)
+        found[path] = violations(axe_page)
+    therapist_page = new_context(bypass_csp=True).new_page()
+    log_in(therapist_page, therapist, code=True)
+    for path in [
+        "/home/",
+        "/practice/offers/",
+        f"/practice/offers/{offer.pk}/",
+        f"/practice/patients/{patient.pk}/",
+    ]:
+        therapist_page.goto(path)
+        found[f"therapist {path}"] = violations(therapist_page)
+
+    assert found == {path: [] for path in found}
