@@ -34,6 +34,8 @@ from accounts.models import (
     User,
     VettingDecision,
 )
+from matching import selectors as matching_selectors
+from matching import services as matching_services
 from teletherapy import uploads
 
 # Base32; add it to any authenticator app, or run `make totp` for the current code.
@@ -646,5 +648,67 @@ def demo_data_load() -> DemoLogins:
         PatientProfile.objects.update_or_create(
             user=user, defaults={"nickname": demo.nickname, "country": demo.country}
         )
-        logins.add("patient", demo.email, PATIENT_PASSWORD, f"nickname {demo.nickname}")
+    _ensure_matching()
+    for demo in PATIENTS:
+        logins.add("patient", demo.email, PATIENT_PASSWORD, _patient_note(demo))
     return logins
+
+
+def _patient_note(demo: DemoPatient) -> str:
+    state = matching_selectors.patient_matching_state(patient=User.objects.get(email=demo.email))
+    if state["match"] is not None:
+        return f"nickname {demo.nickname} · matched with {state['match'].therapist.display_name}"
+    offer = state["request"].offers.filter(status="pending").first() if state["request"] else None
+    if offer is not None:
+        return f"nickname {demo.nickname} · waiting: offer out to {offer.therapist.display_name}"
+    return f"nickname {demo.nickname}"
+
+
+def _demo_answers(
+    *, nickname: str, concerns: list[str], languages: list[str], country: str, time_zone: str
+) -> dict:
+    """Intake answers as the questionnaire collects them (matching.services.INTAKE_STEPS)."""
+    return {
+        "concerns": {"concerns": concerns, "concerns_text": "", "in_danger": "no"},
+        "goals": {"goals": "", "previous_therapy": "never"},
+        "phq9": {"answers": [1, 1, 2, 1, 0, 1, 1, 0, 0]},
+        "gad7": {"answers": [2, 1, 2, 1, 1, 1, 0]},
+        "preferences": {"therapist_gender": "", "wants_lgbt_specialist": False, "faith": ""},
+        "place": {"languages": languages, "country": country, "time_zone": time_zone},
+        "practical": {
+            "modality": "video",
+            "modality_required": False,
+            "preferred_days": [1, 3],
+            "preferred_times": ["evening"],
+        },
+        "nickname": {"nickname": nickname},
+    }
+
+
+def _ensure_matching() -> None:
+    """Léa already works with a therapist; Tomás waits while a therapist considers an offer.
+
+    Done once: a patient who has an intake is left as they are (and as the demo left them).
+    """
+    lea, tomas = (User.objects.get(email=demo.email) for demo in PATIENTS)
+    if not lea.intakes.exists():
+        answers = _demo_answers(
+            nickname="Léa",
+            concerns=["burnout", "anxiety"],
+            languages=["fr"],
+            country="FR",
+            time_zone="Europe/Paris",
+        )
+        matching_services.intake_record(patient=lea, answers=answers)
+        offer = matching_services.offer_next(request=lea.match_requests.get())
+        matching_services.offer_accept(offer_id=offer.pk, therapist=offer.therapist.user)
+    if not tomas.intakes.exists():
+        answers = _demo_answers(
+            nickname="Tomás",
+            concerns=["stress"],
+            languages=["de", "en"],
+            country="DE",
+            time_zone="Europe/Berlin",
+        )
+        matching_services.intake_record(patient=tomas, answers=answers)
+        matching_services.offer_next(request=tomas.match_requests.get())

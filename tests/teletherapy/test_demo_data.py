@@ -19,6 +19,7 @@ from accounts.models import (
     User,
     VettingDecision,
 )
+from matching.models import Intake, Match, Offer
 from teletherapy import uploads
 from teletherapy.demo import PATIENT_PASSWORD, STAFF_EMAIL, THERAPISTS, demo_data_load
 
@@ -59,6 +60,9 @@ def snapshot(settings):
                 "created_at",
             )
         ),
+        sorted(Match.objects.values_list("patient__email", "therapist__user__email", "status")),
+        sorted(Offer.objects.values_list("request__patient__email", "therapist__user__email")),
+        Intake.objects.count(),
         sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()),
     )
 
@@ -266,3 +270,22 @@ def test_the_command_prints_the_logins(settings, capsys):
     assert "patient@example.org" in out
     assert PATIENT_PASSWORD in out
     assert "pending vetting" in out
+
+
+def test_one_demo_patient_is_matched_and_the_other_waits_for_an_answer():
+    demo_data_load()
+
+    match = Match.objects.get(patient__email="patient@example.org")
+    assert match.status == Match.Status.ACTIVE
+    assert match.reasons  # the reasons the patient sees
+    offer = Offer.objects.get(request__patient__email="patient2@example.org")
+    assert offer.status == Offer.Status.PENDING
+    assert offer.therapist.user.email == "daniel.weber@example.org"
+
+
+def test_the_demo_sends_no_email(settings, mailoutbox, capsys):
+    settings.DEBUG = True
+
+    call_command("demo_data")
+
+    assert "Subject:" not in capsys.readouterr().out

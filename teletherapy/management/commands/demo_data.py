@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from teletherapy.demo import DEMO_TOTP_SECRET, demo_data_load
+
+_IN_MEMORY = "django.core.mail.backends.locmem.EmailBackend"
 
 
 class Command(BaseCommand):
@@ -10,7 +13,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("Demo accounts have public passwords: only with DEBUG=true.")
-        logins = demo_data_load()
+        # Matching the demo patients emails demo therapists and patients: nobody reads those
+        # example.org addresses, so the messages stay in memory instead of flooding the console.
+        with override_settings(MAILERS={"default": {"BACKEND": _IN_MEMORY}}):
+            logins = demo_data_load()
         width = max(len(email) for _, email, _, _ in logins.rows)
         self.stdout.write(self.style.SUCCESS("Demo logins (development only):"))
         for role, email, password, note in logins.rows:
