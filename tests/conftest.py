@@ -7,6 +7,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone, translation
 
 from teletherapy.celery import app as celery_app
 from tests.factories import PatientFactory, StaffFactory, TherapistFactory
@@ -50,6 +51,16 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_and_zone():
+    # Middleware activates a user's language and zone for the thread; no test inherits them.
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
 
 
 @pytest.fixture(autouse=True)

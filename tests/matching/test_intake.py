@@ -247,3 +247,13 @@ def test_the_patient_home_says_where_the_search_stands(patient_client, patient, 
     Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
     name = therapist.therapist_profile.display_name
     assert f"You are working with {name}." in patient_client.get(reverse("home")).text
+
+
+def test_the_safety_page_names_112_and_3114_even_with_no_resource_recorded(visitor):
+    from matching.models import EmergencyResource
+
+    EmergencyResource.objects.all().delete()
+    page = visitor.get(reverse("intake_safety")).text
+    numbers = page[page.index('id="numbers-heading"') : page.index("</section>")]
+    assert 'href="tel:112"' in numbers
+    assert 'href="tel:3114"' in numbers
