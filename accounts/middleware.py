@@ -1,4 +1,5 @@
 import zoneinfo
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,7 +28,8 @@ class UserPreferencesMiddleware:
             request.LANGUAGE_CODE = user.language
             zone = user.time_zone
         else:
-            zone = valid_time_zone(request.COOKIES.get(settings.TIME_ZONE_COOKIE_NAME, ""))
+            cookie = request.COOKIES.get(settings.TIME_ZONE_COOKIE_NAME, "")
+            zone = valid_time_zone(unquote(cookie))  # site.js encodes it (encodeURIComponent)
         if zone:
             timezone.activate(zoneinfo.ZoneInfo(zone))
         else:

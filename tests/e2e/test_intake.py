@@ -72,6 +72,7 @@ def test_intake_then_sign_up(page, outbox, screenshot):
     patient = User.objects.get(email=EMAIL)
     intake = Intake.objects.get(patient=patient)
     assert intake.languages == ["pt", "fr"]
+    assert intake.time_zone == "America/Sao_Paulo"  # the browser's, proposed by default
     assert intake.modality == "chat"
     assert intake.preferred_times == ["evening"]
     assert SafetyFlag.objects.filter(patient=patient).count() == 1
