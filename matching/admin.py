@@ -36,19 +36,27 @@ class EmergencyResourceAdmin(admin.ModelAdmin):
         return ", ".join(country.code for country in resource.countries)
 
 
-class ReviewedFilter(admin.SimpleListFilter):
-    title = _("reviewed")
-    parameter_name = "reviewed"
+def _date_set_filter(field: str, title, parameter: str, *, yes, no):
+    """A list filter on whether a date field is set (reviewed, escalated …)."""
 
-    def lookups(self, request, model_admin):
-        return [("no", _("Not yet")), ("yes", _("Yes"))]
+    class DateSetFilter(admin.SimpleListFilter):
+        parameter_name = parameter
 
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(reviewed_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(reviewed_at__isnull=False)
-        return queryset
+        def lookups(self, request, model_admin):
+            return [("no", no), ("yes", yes)]
+
+        def queryset(self, request, queryset):
+            if self.value() in ("yes", "no"):
+                return queryset.filter(**{f"{field}__isnull": self.value() == "no"})
+            return queryset
+
+    DateSetFilter.title = title
+    return DateSetFilter
+
+
+ReviewedFilter = _date_set_filter(
+    "reviewed_at", _("reviewed"), "reviewed", yes=_("Yes"), no=_("Not yet")
+)
 
 
 @admin.register(SafetyFlag)
@@ -124,19 +132,9 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class EscalatedFilter(admin.SimpleListFilter):
-    title = _("escalated to staff")
-    parameter_name = "escalated"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(escalated_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(escalated_at__isnull=True)
-        return queryset
+EscalatedFilter = _date_set_filter(
+    "escalated_at", _("escalated to staff"), "escalated", yes=_("Yes"), no=_("No")
+)
 
 
 class OfferInline(admin.TabularInline):
