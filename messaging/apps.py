@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class MessagingConfig(AppConfig):
     name = "messaging"
     verbose_name = _("Messaging")
+
+    def ready(self):
+        from messaging import receivers  # noqa: F401

@@ -1,0 +1,73 @@
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from matching.models import Match
+from messaging.models import Conversation, Message
+from teletherapy import crypto
+
+
+def conversation_open(*, match_id: int) -> Conversation:
+    """The conversation of a match that has just started (idempotent)."""
+    match = Match.objects.select_related("therapist").get(pk=match_id)
+    conversation, _created = Conversation.objects.get_or_create(
+        match=match,
+        defaults={
+            "patient_id": match.patient_id,
+            "therapist": match.therapist,
+            "opened_at": match.started_at,
+        },
+    )
+    return conversation
+
+
+def conversation_close(*, match_id: int, now=None) -> int:
+    """Close the conversation of a match that ended: still readable, no new messages."""
+    return Conversation.objects.filter(match_id=match_id, closed_at__isnull=True).update(
+        closed_at=now or timezone.now()
+    )
+
+
+def message_send(
+    *, conversation: Conversation, sender: User, body: str, client_id: uuid.UUID, now=None
+) -> Message:
+    """Keep a message, encrypted; sending the same ``client_id`` again returns the first one.
+
+    ``conversation`` comes from ``selectors.conversation_get_for_user`` for ``sender``.
+    """
+    body = body.replace("\r\n", "\n").strip()
+    if not body:
+        raise ValidationError(_("Write something first."), code="empty")
+    if len(body) > Message.MAX_LENGTH:
+        raise ValidationError(
+            _("A message can be at most %(limit)s characters; this one has %(length)s.")
+            % {"limit": f"{Message.MAX_LENGTH:,}", "length": f"{len(body):,}"},
+            code="too_long",
+        )
+    existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+    if existing is not None:
+        return existing
+    if not conversation.is_open:
+        raise ValidationError(
+            _("This conversation is closed: it stays here for you to read."), code="closed"
+        )
+    try:
+        with transaction.atomic():
+            return Message.objects.create(
+                conversation=conversation,
+                sender=sender,
+                client_id=client_id,
+                body_encrypted=crypto.encrypt_text(body),
+                created_at=now or timezone.now(),
+            )
+    except IntegrityError:
+        # The same message sent twice at the same moment: the first one won.
+        return Message.objects.get(conversation=conversation, client_id=client_id)
+
+
+def message_body(message: Message) -> str:
+    return crypto.decrypt_text(message.body_encrypted)
