@@ -1,10 +1,11 @@
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from accounts.selectors import therapists_visible_to_patients
 from matching.models import Match
-from messaging.models import Conversation
+from messaging.models import Conversation, Message
 
 
 def conversations_for_user(*, user: User) -> QuerySet[Conversation]:
@@ -31,4 +32,32 @@ def conversation_get_for_user(*, user: User, pk: int) -> Conversation:
     """One conversation this user may read, or 404."""
     return get_object_or_404(
         conversations_for_user(user=user).select_related("therapist", "patient"), pk=pk
+    )
+
+
+def conversation_list_for_user(*, user: User) -> list[Conversation]:
+    """The user's conversations, newest activity first, each with ``unread`` and
+    ``last_activity`` annotated: one query however many there are."""
+    unread = Count("messages", filter=Q(messages__read_at__isnull=True) & ~Q(messages__sender=user))
+    return list(
+        conversations_for_user(user=user)
+        .select_related("therapist", "patient__patient_profile")
+        .annotate(unread=unread, last_activity=Coalesce(Max("messages__created_at"), "opened_at"))
+        .order_by("-last_activity", "-pk")
+    )
+
+
+def thread_messages(*, conversation: Conversation, limit: int = 50) -> list[Message]:
+    """The latest ``limit`` messages, oldest first: one query, whatever the thread's length."""
+    latest = conversation.messages.select_related("sender").order_by("-created_at", "-pk")
+    return list(reversed(latest[:limit]))
+
+
+def unread_count(*, user: User) -> int:
+    return (
+        Message.objects.filter(
+            conversation__in=conversations_for_user(user=user), read_at__isnull=True
+        )
+        .exclude(sender=user)
+        .count()
     )

@@ -71,3 +71,12 @@ def message_send(
 
 def message_body(message: Message) -> str:
     return crypto.decrypt_text(message.body_encrypted)
+
+
+def messages_mark_read(*, conversation: Conversation, reader: User, now=None) -> int:
+    """The reader has seen everything the other side wrote: mark it read, once."""
+    return (
+        conversation.messages.filter(read_at__isnull=True)
+        .exclude(sender=reader)
+        .update(read_at=now or timezone.now())
+    )

@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
                 "teletherapy.context_processors.site",
+                "messaging.context_processors.unread",
             ],
         },
     },

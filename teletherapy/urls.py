@@ -16,5 +16,6 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("", include("accounts.urls")),
     path("", include("matching.urls")),
+    path("", include("messaging.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -112,6 +112,7 @@ def screening_record(
     )
 
 
+@transaction.atomic
 def match_request_open(*, patient: User, intake: Intake, now=None) -> MatchRequest | None:
     """Start looking for a therapist, promised within MATCHING_PROMISE_HOURS.
 

@@ -1,5 +1,6 @@
 """Main pages checked with axe-core (WCAG 2.1 A and AA rules) and used with the keyboard only."""
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -153,6 +154,7 @@ def test_intake_pages_pass_wcag_checks(axe_page, language):
 
 def test_matching_pages_pass_wcag_checks(axe_page, new_context):
     from matching.models import Intake, Match, MatchRequest, Offer
+    from messaging import services as messaging_services
     from tests.factories import TherapistFactory
 
     therapist = TherapistFactory(therapist_profile__licensed_countries=["FR"])
@@ -177,11 +179,15 @@ def test_matching_pages_pass_wcag_checks(axe_page, new_context):
         reasons=[{"code": "language", "value": "fr"}],
         expires_at=timezone.now() + timedelta(hours=4),
     )
-    Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
+    match = Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
+    thread = messaging_services.conversation_open(match_id=match.pk)
+    messaging_services.message_send(
+        conversation=thread, sender=patient, body="Hello.", client_id=uuid.uuid4()
+    )
 
     log_in(axe_page, patient)
     found = {}
-    for path in ["/home/", "/my-therapist/", "/my-therapist/change/"]:
+    for path in ["/home/", "/my-therapist/", "/my-therapist/change/", f"/messages/{thread.pk}/"]:
         axe_page.goto(path)
         found[path] = violations(axe_page)
     therapist_page = new_context(bypass_csp=True).new_page()
@@ -191,6 +197,8 @@ def test_matching_pages_pass_wcag_checks(axe_page, new_context):
         "/practice/offers/",
         f"/practice/offers/{offer.pk}/",
         f"/practice/patients/{patient.pk}/",
+        "/messages/",
+        f"/messages/{thread.pk}/",
     ]:
         therapist_page.goto(path)
         found[f"therapist {path}"] = violations(therapist_page)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from messaging import views
+
+urlpatterns = [
+    path("messages/", views.conversation_list, name="conversations"),
+    path("messages/<int:pk>/", views.conversation, name="conversation"),
+    path("messages/<int:pk>/send/", views.message_send, name="message_send"),
+]

@@ -1,0 +1,72 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from messaging import selectors, services
+from messaging.forms import MessageForm
+from teletherapy.htmx import is_htmx
+
+
+def _with_bodies(messages) -> list[dict]:
+    return [{"message": m, "body": services.message_body(m)} for m in messages]
+
+
+@login_required
+@require_safe
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    conversations = selectors.conversation_list_for_user(user=request.user)
+    if request.user.is_patient and len(conversations) == 1:
+        return redirect("conversation", pk=conversations[0].pk)
+    return render(request, "messaging/list.html", {"conversations": conversations})
+
+
+def _thread_context(request, conversation, form=None) -> dict:
+    return {
+        "conversation": conversation,
+        "thread_items": _with_bodies(selectors.thread_messages(conversation=conversation)),
+        "form": form or MessageForm(),
+        "other_name": _other_name(request.user, conversation),
+    }
+
+
+def _other_name(user, conversation) -> str:
+    if user.pk == conversation.patient_id:
+        return conversation.therapist.display_name
+    return conversation.patient.patient_profile.nickname
+
+
+@login_required
+@require_safe
+def conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    thread = selectors.conversation_get_for_user(user=request.user, pk=pk)
+    if request.user.pk in (thread.patient_id, thread.therapist_id):
+        services.messages_mark_read(conversation=thread, reader=request.user)
+    return render(request, "messaging/thread.html", _thread_context(request, thread))
+
+
+@login_required
+@require_POST
+def message_send(request: HttpRequest, pk: int) -> HttpResponse:
+    thread = selectors.conversation_get_for_user(user=request.user, pk=pk)
+    if request.user.pk not in (thread.patient_id, thread.therapist_id):
+        raise Http404  # a therapist reading an earlier, shared conversation does not write in it
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.message_send(
+                conversation=thread,
+                sender=request.user,
+                body=form.cleaned_data["body"],
+                client_id=form.cleaned_data["client_id"],
+            )
+        except ValidationError as error:
+            form.add_error("body", error)
+    if form.errors:
+        context = _thread_context(request, thread, form=form)
+        template = "messaging/thread.html" + ("#thread" if is_htmx(request) else "")
+        return render(request, template, context, status=422)
+    if is_htmx(request):
+        return render(request, "messaging/thread.html#thread", _thread_context(request, thread))
+    return redirect("conversation", pk=thread.pk)
