@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from matching.models import Match
 from messaging.models import Conversation, Message
-from teletherapy import crypto
+from teletherapy import crypto, realtime
 
 
 def conversation_open(*, match_id: int) -> Conversation:
@@ -57,7 +57,7 @@ def message_send(
         )
     try:
         with transaction.atomic():
-            return Message.objects.create(
+            message = Message.objects.create(
                 conversation=conversation,
                 sender=sender,
                 client_id=client_id,
@@ -67,6 +67,15 @@ def message_send(
     except IntegrityError:
         # The same message sent twice at the same moment: the first one won.
         return Message.objects.get(conversation=conversation, client_id=client_id)
+    # Ids only: the open page fetches the new message through the permission-checked view.
+    realtime.send_to_users(
+        _others(conversation, sender), {"kind": "message.new", "conversation": conversation.pk}
+    )
+    return message
+
+
+def _others(conversation: Conversation, user: User) -> list[int]:
+    return [pk for pk in (conversation.patient_id, conversation.therapist_id) if pk != user.pk]
 
 
 def message_body(message: Message) -> str:
@@ -75,8 +84,13 @@ def message_body(message: Message) -> str:
 
 def messages_mark_read(*, conversation: Conversation, reader: User, now=None) -> int:
     """The reader has seen everything the other side wrote: mark it read, once."""
-    return (
+    marked = (
         conversation.messages.filter(read_at__isnull=True)
         .exclude(sender=reader)
         .update(read_at=now or timezone.now())
     )
+    if marked:
+        realtime.send_to_users(
+            _others(conversation, reader), {"kind": "message.read", "conversation": conversation.pk}
+        )
+    return marked

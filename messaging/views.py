@@ -43,7 +43,10 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     thread = selectors.conversation_get_for_user(user=request.user, pk=pk)
     if request.user.pk in (thread.patient_id, thread.therapist_id):
         services.messages_mark_read(conversation=thread, reader=request.user)
-    return render(request, "messaging/thread.html", _thread_context(request, thread))
+    template = "messaging/thread.html"
+    if is_htmx(request):
+        template += "#message-list"  # a live refresh: the list only, never the form being typed
+    return render(request, template, _thread_context(request, thread))
 
 
 @login_required

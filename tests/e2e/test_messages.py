@@ -44,6 +44,15 @@ def test_writing_between_sessions(browser, page, screenshot):
     log_in(page, patient.email)
     page.get_by_role("link", name="Messages").click()
     expect(page.get_by_role("heading", name="With Rui Costa")).to_be_visible()
+
+    therapist_page = browser.new_page(base_url=page.url.split("/messages")[0])
+    log_in(therapist_page, therapist.email, code=True)
+    therapist_page.goto("/messages/")
+    therapist_page.get_by_role("link", name="Joana").click()
+    expect(therapist_page.get_by_role("heading", name="With Joana")).to_be_visible()
+    for open_page in (page, therapist_page):
+        expect(open_page.locator("body")).to_have_attribute("data-events-state", "open")
+
     marker = page.evaluate("() => (window.__sameDocument = 'yes')")
     box = page.get_by_label("Your message")
     box.fill("It has been a hard week.")
@@ -54,18 +63,13 @@ def test_writing_between_sessions(browser, page, screenshot):
     assert page.evaluate("() => window.__sameDocument") == marker  # htmx, no reload
     expect(page.get_by_label("Your message")).to_have_value("")
 
-    therapist_page = browser.new_page(base_url=page.url.split("/messages")[0])
-    log_in(therapist_page, therapist.email, code=True)
-    therapist_page.goto("/messages/")
-    expect(therapist_page.get_by_role("main").get_by_text("1 unread")).to_be_visible()
-    therapist_page.get_by_role("link", name="Joana").click()
+    # Live, without reloading either page: the therapist sees it; the patient sees it was seen.
     expect(therapist_page.get_by_text("It has been a hard week.")).to_be_visible()
+    expect(page.get_by_text("Seen at")).to_be_visible()
+
     therapist_page.get_by_label("Your message").fill("Of course. Take care until then.")
     therapist_page.get_by_role("button", name="Send").click()
-    expect(therapist_page.get_by_text("Of course. Take care until then.")).to_be_visible()
-    therapist_page.close()
-
-    page.reload()
     expect(page.get_by_text("Of course. Take care until then.")).to_be_visible()
-    expect(page.get_by_text("Seen at")).to_be_visible()
+    assert page.evaluate("() => window.__sameDocument") == marker
+    therapist_page.close()
     screenshot(page, "messages")

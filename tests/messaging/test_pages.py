@@ -46,7 +46,7 @@ def test_the_therapist_lists_conversations_with_unread_counts(
 def test_sending_with_htmx_returns_the_thread_and_keeps_paragraphs(patient_client, conversation):
     response = _post(patient_client, conversation, "First.\r\n\r\nSecond.", **HTMX)
     assert response.status_code == 200
-    assert '<div id="thread">' in response.text
+    assert '<div id="thread"' in response.text
     assert "<p>First.</p>\n\n<p>Second.</p>" in response.text
     assert "<html" not in response.text
 
@@ -100,3 +100,16 @@ def test_message_bodies_appear_only_in_the_thread(patient_client, conversation):
     _post(patient_client, conversation, "Only once on the page")
     page = patient_client.get(reverse("conversation", kwargs={"pk": conversation.pk}))
     assert page.text.count("Only once on the page") == 1
+
+
+def test_a_live_refresh_returns_the_list_only_and_marks_it_read(
+    therapist_client, patient, conversation
+):
+    services.message_send(
+        conversation=conversation, sender=patient, body="New", client_id=uuid.uuid4()
+    )
+    url = reverse("conversation", kwargs={"pk": conversation.pk})
+    response = therapist_client.get(url, headers=HTMX)
+    assert response.text.lstrip().startswith('<ol id="message-list"')
+    assert "<form" not in response.text
+    assert Message.objects.get().read_at is not None
