@@ -257,3 +257,10 @@ def test_the_safety_page_names_112_and_3114_even_with_no_resource_recorded(visit
     numbers = page[page.index('id="numbers-heading"') : page.index("</section>")]
     assert 'href="tel:112"' in numbers
     assert 'href="tel:3114"' in numbers
+
+
+def test_urls_name_no_questionnaire(visitor):
+    assert _step("phq9") == "/start/3/"
+    assert reverse("intake_safety") == "/start/help/"
+    assert visitor.get("/start/9/").status_code == 404
+    assert visitor.get("/start/0/").status_code == 404
