@@ -527,10 +527,7 @@ class TherapistProfileAdmin(admin.ModelAdmin):
                 profile=profile, action=action, actor=request.user, reason=reason
             )
         except services.VettingError as error:
-            message = str(error)
-            if name not in message:
-                message = gettext("%(name)s: %(error)s") % {"name": name, "error": message}
-            self.message_user(request, message, messages.ERROR)
+            self.message_user(request, str(error), messages.ERROR)  # it names the therapist
         else:
             # Also in the admin's own history of the object, beside the vetting history.
             self.log_change(request, profile, [{"changed": {"fields": ["Vetting status"]}}])

@@ -292,8 +292,12 @@ def _transition(
     from_status = profile.vetting_status
     if from_status not in action.sources:
         raise VettingError(
-            _("A therapist whose application is “%(from)s” cannot become “%(to)s”.")
-            % {"from": Status(from_status).label, "to": Status(action.target).label}
+            _("%(name)s: an application that is “%(from)s” cannot become “%(to)s”.")
+            % {
+                "name": profile.display_name or profile.user.email,
+                "from": Status(from_status).label,
+                "to": Status(action.target).label,
+            }
         )
     now = timezone.now()
     profile.vetting_status = action.target
