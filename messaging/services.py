@@ -1,6 +1,6 @@
 import uuid
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +32,12 @@ def conversation_close(*, match_id: int, now=None) -> int:
     )
 
 
+def conversation_can_write(*, conversation: Conversation, user: User) -> bool:
+    """Only the conversation's own patient and therapist write, and only while it is open; a
+    therapist reading a patient's earlier, shared conversation only reads it."""
+    return conversation.is_open and user.pk in (conversation.patient_id, conversation.therapist_id)
+
+
 def message_send(
     *, conversation: Conversation, sender: User, body: str, client_id: uuid.UUID, now=None
 ) -> Message:
@@ -48,6 +54,8 @@ def message_send(
             % {"limit": f"{Message.MAX_LENGTH:,}", "length": f"{len(body):,}"},
             code="too_long",
         )
+    if sender.pk not in (conversation.patient_id, conversation.therapist_id):
+        raise PermissionDenied("only the two parties write in a conversation")
     existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
     if existing is not None:
         return existing
@@ -83,7 +91,10 @@ def message_body(message: Message) -> str:
 
 
 def messages_mark_read(*, conversation: Conversation, reader: User, now=None) -> int:
-    """The reader has seen everything the other side wrote: mark it read, once."""
+    """The reader has seen everything the other side wrote: mark it read, once. Only the two
+    parties mark anything read (a therapist reading shared earlier messages does not)."""
+    if reader.pk not in (conversation.patient_id, conversation.therapist_id):
+        return 0
     marked = (
         conversation.messages.filter(read_at__isnull=True)
         .exclude(sender=reader)

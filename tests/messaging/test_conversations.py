@@ -4,7 +4,7 @@ two parties (and, with the patient's consent, a later therapist) may read."""
 import uuid
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404
 
@@ -120,6 +120,10 @@ def test_after_a_switch(
     assert Conversation.objects.get(match=new_match).is_open
     if shared:
         assert selectors.conversation_get_for_user(user=other_therapist, pk=old.pk) == old
+        # Read, never write: the earlier conversation was not theirs.
+        with pytest.raises(PermissionDenied):
+            send(old, other_therapist, body="Hello from the new therapist.")
+        assert services.messages_mark_read(conversation=old, reader=other_therapist) == 0
     else:
         with pytest.raises(Http404):
             selectors.conversation_get_for_user(user=other_therapist, pk=old.pk)
