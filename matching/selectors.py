@@ -3,11 +3,11 @@
 import re
 from collections import defaultdict
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.models import TherapistLanguage, User
+from accounts.models import TherapistLanguage, TherapistProfile, User
 from accounts.selectors import therapists_visible_to_patients
 from matching.models import (
     EmergencyResource,
@@ -202,8 +202,28 @@ def therapist_display_names(ids: list[int]) -> dict[int, str]:
     )
 
 
+def therapist_pending_offers(*, therapist: TherapistProfile, now=None) -> QuerySet[Offer]:
+    """Offers still waiting for this therapist's answer, soonest deadline first (an offer past
+    its deadline is not shown even before the sweep expires it)."""
+    return (
+        Offer.objects.filter(
+            therapist=therapist, status=Offer.Status.PENDING, expires_at__gt=now or timezone.now()
+        )
+        .select_related("request__patient__patient_profile")
+        .order_by("expires_at", "pk")
+    )
+
+
 def therapist_pending_offer_count(*, therapist: User) -> int:
-    """Offers still waiting for this therapist's answer (the sweep expires late ones)."""
-    return Offer.objects.filter(
-        therapist__user=therapist, status=Offer.Status.PENDING, expires_at__gt=timezone.now()
-    ).count()
+    return therapist_pending_offers(therapist=therapist.therapist_profile).count()
+
+
+def offer_get_for_therapist(*, therapist: TherapistProfile, pk: int) -> Offer:
+    """One of this therapist's own offers, or 404."""
+    offers = Offer.objects.select_related("request__intake", "request__patient__patient_profile")
+    return get_object_or_404(offers, pk=pk, therapist=therapist)
+
+
+def intake_screenings(*, intake: Intake) -> list[ScreeningResult]:
+    """The PHQ-9 and GAD-7 taken with this intake, PHQ-9 first."""
+    return list(ScreeningResult.objects.filter(intake=intake).order_by("-instrument"))

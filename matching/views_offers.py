@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.choices import THERAPY_LANGUAGES
 from accounts.models import TherapistProfile
 from accounts.selectors import therapists_visible_to_patients
-from matching import screening, services
+from matching import selectors, services
 from matching.choices import Concern, TimeOfDay, Weekday
-from matching.models import Intake, Offer, ScreeningResult
+from matching.models import Intake, Offer
 from matching.reasons import reason_texts
 
 
@@ -53,12 +53,6 @@ def approved_therapist_required(view):
     return wrapper
 
 
-def _offer_get(*, profile: TherapistProfile, pk: int) -> Offer:
-    """One of this therapist's own offers, or 404."""
-    offers = Offer.objects.select_related("request__intake", "request__patient__patient_profile")
-    return get_object_or_404(offers, pk=pk, therapist=profile)
-
-
 def time_left(remaining: timedelta) -> str:
     """The time left to answer, in words: "3 h 20 min left"."""
     minutes = int(remaining.total_seconds() // 60)
@@ -75,16 +69,6 @@ def _offer_state(offer: Offer, now) -> str:
     if offer.status == Offer.Status.PENDING and offer.expires_at <= now:
         return Offer.Status.EXPIRED
     return offer.status
-
-
-def _screenings(intake: Intake) -> list[dict]:
-    results = ScreeningResult.objects.filter(intake=intake).order_by("-instrument")  # PHQ-9 first
-    rows = []
-    for result in results:
-        bands = screening.questionnaire(result.instrument).bands
-        band = next((b.label for b in bands if b.code == result.band), result.band)
-        rows.append({"name": result.get_instrument_display(), "score": result.score, "band": band})
-    return rows
 
 
 def _preferences(intake: Intake) -> list[tuple[str, str]]:
@@ -115,11 +99,7 @@ def _preferences(intake: Intake) -> list[tuple[str, str]]:
 @require_safe
 def offer_list(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
     now = timezone.now()
-    offers = (
-        Offer.objects.filter(therapist=profile, status=Offer.Status.PENDING, expires_at__gt=now)
-        .select_related("request__patient__patient_profile")
-        .order_by("expires_at", "pk")
-    )
+    offers = selectors.therapist_pending_offers(therapist=profile, now=now)
     rows = [{"offer": offer, "time_left": time_left(offer.expires_at - now)} for offer in offers]
     return render(request, "matching/offers/list.html", {"rows": rows})
 
@@ -139,7 +119,7 @@ def _detail(
             "time_left": time_left(offer.expires_at - now),
             "concerns": [Concern(code).label for code in intake.concerns if code in Concern.values],
             "goals": intake.goals,
-            "screenings": _screenings(intake),
+            "screenings": selectors.intake_screenings(intake=intake),
             "preferences": _preferences(intake),
             "reasons": reason_texts(offer.reasons),
             "form": form or OfferDeclineForm(),
@@ -150,13 +130,13 @@ def _detail(
 @approved_therapist_required
 @require_safe
 def offer_detail(request: HttpRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
-    return _detail(request, _offer_get(profile=profile, pk=pk))
+    return _detail(request, selectors.offer_get_for_therapist(therapist=profile, pk=pk))
 
 
 @approved_therapist_required
 @require_POST
 def offer_accept(request: HttpRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
-    offer = _offer_get(profile=profile, pk=pk)
+    offer = selectors.offer_get_for_therapist(therapist=profile, pk=pk)
     try:
         match = services.offer_accept(offer_id=offer.pk, therapist=request.user)
     except services.OfferError as error:
@@ -173,7 +153,7 @@ def offer_accept(request: HttpRequest, profile: TherapistProfile, pk: int) -> Ht
 @approved_therapist_required
 @require_POST
 def offer_decline(request: HttpRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
-    offer = _offer_get(profile=profile, pk=pk)
+    offer = selectors.offer_get_for_therapist(therapist=profile, pk=pk)
     form = OfferDeclineForm(request.POST)
     if not form.is_valid():
         return _detail(request, offer, form=form, status=422)
