@@ -64,6 +64,13 @@ def therapists_visible_to_patients() -> QuerySet[TherapistProfile]:
     )
 
 
+def approved_therapist_profile(*, user: User) -> TherapistProfile | None:
+    """The user's therapist profile if they may reach patients now (approved, active)."""
+    if not (user.is_authenticated and user.is_therapist):
+        return None
+    return therapists_visible_to_patients().filter(user=user).first()
+
+
 def therapist_public_get(*, pk: int) -> TherapistProfile:
     """An approved therapist's public profile, or 404 for anyone else."""
     return get_object_or_404(

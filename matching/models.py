@@ -7,7 +7,7 @@ from django_countries.fields import CountryField
 
 from accounts.choices import Faith, Modality
 from accounts.models import TherapistProfile, validate_time_zone
-from matching.choices import GenderPreference, Instrument, PreviousTherapy
+from matching.choices import Concern, GenderPreference, Instrument, PreviousTherapy
 
 
 class Intake(models.Model):
@@ -46,6 +46,10 @@ class Intake(models.Model):
 
     def __str__(self):
         return f"intake {self.pk}"
+
+    @property
+    def concern_labels(self) -> list[str]:
+        return [str(Concern(code).label) for code in self.concerns if code in Concern.values]
 
 
 class ScreeningResult(models.Model):

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.views import SIGNUP_INITIAL_SESSION_KEY
 from matching import forms, screening, selectors, services
-from matching.choices import Concern
 from matching.reasons import reason_texts
 from matching.services import INTAKE_STEPS
 
@@ -270,7 +269,7 @@ def therapist_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
         "match": match,
         "patient_profile": match.patient.patient_profile,
         "intake": intake,
-        "concerns": [Concern(code).label for code in (intake.concerns if intake else [])],
+        "concerns": intake.concern_labels if intake else [],
         "screenings": selectors.latest_screenings(patient=match.patient),
     }
     return render(request, "matching/therapist_patient.html", context)

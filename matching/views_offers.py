@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.choices import THERAPY_LANGUAGES
 from accounts.models import TherapistProfile
-from accounts.selectors import therapists_visible_to_patients
+from accounts.selectors import approved_therapist_profile
 from matching import selectors, services
-from matching.choices import Concern, TimeOfDay, Weekday
+from matching.choices import TimeOfDay, Weekday
 from matching.models import Intake, Offer
 from matching.reasons import reason_texts
 
@@ -43,9 +43,7 @@ def approved_therapist_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        profile = None
-        if request.user.is_therapist:
-            profile = therapists_visible_to_patients().filter(user=request.user).first()
+        profile = approved_therapist_profile(user=request.user)
         if profile is None:
             raise Http404
         return view(request, profile, *args, **kwargs)
@@ -117,7 +115,7 @@ def _detail(
         intake = offer.request.intake
         context |= {
             "time_left": time_left(offer.expires_at - now),
-            "concerns": [Concern(code).label for code in intake.concerns if code in Concern.values],
+            "concerns": intake.concern_labels,
             "goals": intake.goals,
             "screenings": selectors.intake_screenings(intake=intake),
             "preferences": _preferences(intake),

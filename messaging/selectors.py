@@ -3,7 +3,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from accounts.selectors import therapists_visible_to_patients
+from accounts.selectors import approved_therapist_profile
 from matching.models import Match
 from messaging.models import Conversation, Message
 
@@ -19,9 +19,7 @@ def conversations_for_user(*, user: User) -> QuerySet[Conversation]:
         return Conversation.objects.none()
     if user.is_patient:
         return Conversation.objects.filter(patient=user)
-    if not user.is_therapist:
-        return Conversation.objects.none()
-    if not therapists_visible_to_patients().filter(user=user).exists():
+    if approved_therapist_profile(user=user) is None:
         return Conversation.objects.none()
     active = Match.objects.filter(therapist__user=user, status=Match.Status.ACTIVE)
     shared_with = active.filter(earlier_history_shared=True).values("patient_id")

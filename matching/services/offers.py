@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import therapists_visible_to_patients
+from accounts.selectors import approved_therapist_profile, therapists_visible_to_patients
 from matching import selectors
 from matching.models import Match, MatchRequest, Offer
 from matching.ranking import rank
@@ -108,7 +108,7 @@ def _offer_for_answer(
     # The request first, as everywhere else, then the offer itself.
     request = _request_locked(offer.request_id)
     offer = Offer.objects.select_for_update().get(pk=offer_id)
-    if not therapists_visible_to_patients().filter(pk=therapist.pk).exists():
+    if approved_therapist_profile(user=therapist) is None:
         raise OfferError(_("Only approved therapists can answer offers."))
     if offer.status != Offer.Status.PENDING:
         raise OfferError(
