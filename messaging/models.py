@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -5,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TherapistProfile
 from matching.models import Match
+from teletherapy.storage import private_storage
 
 
 class Conversation(models.Model):
@@ -20,6 +23,11 @@ class Conversation(models.Model):
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     # Set when the match ends: the thread stays readable, closed for new messages.
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The last "you have a new message" email to each side (at most one per 30 minutes).
+    patient_notified_at = models.DateTimeField(_("patient last emailed at"), null=True, blank=True)
+    therapist_notified_at = models.DateTimeField(
+        _("therapist last emailed at"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("conversation")
@@ -48,6 +56,8 @@ class Message(models.Model):
     body_encrypted = models.TextField(_("body (encrypted)"))
     created_at = models.DateTimeField(_("sent at"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # When an email told the recipient about it (or about a later one): never emailed twice.
+    notified_at = models.DateTimeField(_("recipient emailed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -57,8 +67,42 @@ class Message(models.Model):
             models.UniqueConstraint(fields=["conversation", "client_id"], name="message_sent_once"),
         ]
         indexes = [
-            models.Index(fields=["conversation", "-created_at", "-id"], name="message_thread_idx")
+            models.Index(fields=["conversation", "-created_at", "-id"], name="message_thread_idx"),
+            # The notification sweep's question: unread, and nobody emailed about it yet.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(read_at__isnull=True, notified_at__isnull=True),
+                name="message_to_notify_idx",
+            ),
         ]
 
     def __str__(self):
         return f"message {self.pk}"
+
+
+def _attachment_path(instance, filename: str) -> str:
+    # Random: the stored name says nothing about the conversation or the file's own name.
+    return f"message-attachments/{uuid.uuid4().hex}.bin"
+
+
+class Attachment(models.Model):
+    """A file sent with a message: PDF, JPEG or PNG checked from its content, kept encrypted in
+    private storage (no URL), served only to the conversation's readers through a view."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    # The Fernet token of the file's bytes, never the bytes themselves.
+    file = models.FileField(
+        _("file (encrypted)"), upload_to=_attachment_path, storage=private_storage, max_length=200
+    )
+    # A file's name can say as much as its content ("scan-after-overdose.pdf"): encrypted too.
+    name_encrypted = models.TextField(_("file name (encrypted)"))
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size in bytes"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"attachment {self.pk}"

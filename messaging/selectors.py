@@ -33,6 +33,11 @@ def conversation_get_for_user(*, user: User, pk: int) -> Conversation:
     )
 
 
+def conversation_readable_by(*, user: User, pk: int) -> bool:
+    """The same rule as ``conversation_get_for_user``, as a yes or no (for live sockets)."""
+    return conversations_for_user(user=user).filter(pk=pk).exists()
+
+
 def conversation_list_for_user(*, user: User) -> list[Conversation]:
     """The user's conversations, newest activity first, each with ``unread`` and
     ``last_activity`` annotated: one query however many there are."""

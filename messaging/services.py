@@ -11,6 +11,11 @@ from messaging.models import Conversation, Message
 from teletherapy import crypto, realtime
 
 
+def conversation_group(conversation_id: int) -> str:
+    """The channel-layer group of the pages that have this conversation open."""
+    return f"conversation.{conversation_id}"
+
+
 def conversation_open(*, match_id: int) -> Conversation:
     """The conversation of a match that has just started (idempotent)."""
     match = Match.objects.select_related("therapist").get(pk=match_id)
@@ -76,10 +81,15 @@ def message_send(
         # The same message sent twice at the same moment: the first one won.
         return Message.objects.get(conversation=conversation, client_id=client_id)
     # Ids only: the open page fetches the new message through the permission-checked view.
-    realtime.send_to_users(
-        _others(conversation, sender), {"kind": "message.new", "conversation": conversation.pk}
-    )
+    _announce(conversation, {"kind": "message.new", "message": message.pk, "by": sender.pk})
+    realtime.send_to_users(_others(conversation, sender), {"kind": "messages.unread"})
     return message
+
+
+def _announce(conversation: Conversation, event: dict) -> None:
+    """Tell the pages that have this conversation open (each socket re-checks its reader)."""
+    event = {**event, "conversation": conversation.pk}
+    realtime.publish([conversation_group(conversation.pk)], event)
 
 
 def _others(conversation: Conversation, user: User) -> list[int]:
@@ -101,7 +111,6 @@ def messages_mark_read(*, conversation: Conversation, reader: User, now=None) ->
         .update(read_at=now or timezone.now())
     )
     if marked:
-        realtime.send_to_users(
-            _others(conversation, reader), {"kind": "message.read", "conversation": conversation.pk}
-        )
+        _announce(conversation, {"kind": "message.read", "by": reader.pk})
+        realtime.send_to_users([reader.pk], {"kind": "messages.unread"})
     return marked

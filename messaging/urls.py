@@ -4,6 +4,7 @@ from messaging import views
 
 urlpatterns = [
     path("messages/", views.conversation_list, name="conversations"),
+    path("messages/unread/", views.unread_badge, name="unread_badge"),
     path("messages/<int:pk>/", views.conversation, name="conversation"),
     path("messages/<int:pk>/send/", views.message_send, name="message_send"),
 ]

@@ -22,6 +22,13 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/list.html", {"conversations": conversations})
 
 
+@login_required
+@require_safe
+def unread_badge(request: HttpRequest) -> HttpResponse:
+    """The navigation's unread count alone, fetched again when a live event says it changed."""
+    return render(request, "base.html#unread-badge")
+
+
 def _thread_context(request, conversation, form=None) -> dict:
     return {
         "conversation": conversation,

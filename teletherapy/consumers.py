@@ -4,6 +4,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts import selectors
+from accounts.models import User
 from teletherapy.realtime import (
     CLOSE_FORBIDDEN,
     CLOSE_MESSAGE_TOO_BIG,
@@ -16,22 +17,13 @@ MAX_MESSAGE_BYTES = 4096
 CLOSE_UNSUPPORTED_DATA = 1003
 
 
-@database_sync_to_async
-def _session_refusal(session_key: str | None, user_id: int | None) -> int | None:
-    """The close code that refuses this socket now, or None while its session is good."""
-    user = selectors.user_get_for_session(session_key=session_key) if session_key else None
-    if user is None or user.pk != user_id:
-        return CLOSE_UNAUTHENTICATED
-    if selectors.user_needs_mfa_setup(user=user):
-        return CLOSE_FORBIDDEN
-    return None
+class SessionCheckedConsumer(AsyncWebsocketConsumer):
+    """A socket that lives only as long as its login session is good, and whose user is asked
+    again, for every message and every event, whether they may still have it.
 
-
-class EventsConsumer(AsyncWebsocketConsumer):
-    """A user's live events. Joins only that user's groups; answers pings.
-
-    The session is checked again for every message and event: a socket must not outlive a
-    log-out elsewhere, a password change or a suspension.
+    A socket must not outlive a log-out elsewhere, a password change, a suspension or the end of
+    what it was opened for. Subclasses name their groups (``groups``) and add their own rule
+    (``refusal``, synchronous, in the same database round trip as the session check).
     """
 
     async def connect(self):
@@ -39,14 +31,20 @@ class EventsConsumer(AsyncWebsocketConsumer):
         self.session_key = session.session_key if session is not None else None
         self.user_id = self.scope["user"].pk
         self.joined: list[str] = []
-        refusal = await _session_refusal(self.session_key, self.user_id)
+        # Accept first so that a refusal reaches the browser as a close code it can act on.
         await self.accept()
-        if refusal is not None:
-            await self.close(code=refusal)
+        if not await self._still_allowed():
             return
-        for group in (user_group(self.user_id), session_group(self.session_key)):
+        for group in (*self.groups_to_join(), session_group(self.session_key)):
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
+
+    def groups_to_join(self) -> list[str]:
+        raise NotImplementedError
+
+    def refusal(self, user: User) -> int | None:
+        """The close code that refuses ``user`` now, beyond their session, or None."""
+        return None
 
     async def disconnect(self, code):
         for group in self.joined:
@@ -68,7 +66,8 @@ class EventsConsumer(AsyncWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send(text_data=json.dumps({"type": "pong", "id": content.get("id")}))
 
-    async def user_event(self, message):
+    async def app_event(self, message):
+        """An event from ``realtime.publish``: ids and kinds only, never content."""
         if await self._still_allowed():
             await self.send(text_data=json.dumps(message["event"]))
 
@@ -76,8 +75,25 @@ class EventsConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _still_allowed(self) -> bool:
-        refusal = await _session_refusal(self.session_key, self.user_id)
+        refusal = await self._refusal()
         if refusal is not None:
             await self.close(code=refusal)
             return False
         return True
+
+    @database_sync_to_async
+    def _refusal(self) -> int | None:
+        session_key = self.session_key
+        user = selectors.user_get_for_session(session_key=session_key) if session_key else None
+        if user is None or user.pk != self.user_id:
+            return CLOSE_UNAUTHENTICATED
+        if selectors.user_needs_mfa_setup(user=user):
+            return CLOSE_FORBIDDEN
+        return self.refusal(user)
+
+
+class EventsConsumer(SessionCheckedConsumer):
+    """A user's live events (``realtime.send_to_users``). Answers pings."""
+
+    def groups_to_join(self) -> list[str]:
+        return [user_group(self.user_id)]

@@ -16,6 +16,7 @@ from django.db import transaction
 # WebSocket close codes (4000-4999 are the application's own).
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404  # what HTTP answers with 404: not yours, or no longer
 CLOSE_MESSAGE_TOO_BIG = 1009
 
 
@@ -40,12 +41,20 @@ def send_to_groups(groups: Iterable[str], message: dict) -> None:
     async_to_sync(send_all)()
 
 
+def publish(groups: Iterable[str], event: dict) -> None:
+    """Deliver ``event`` to the sockets in these groups once the current transaction commits.
+
+    Each consumer checks, for every event, that its user may still receive it.
+    """
+    groups = list(groups)
+    transaction.on_commit(
+        lambda: send_to_groups(groups, {"type": "app.event", "event": event}), robust=True
+    )
+
+
 def send_to_users(user_ids: Iterable[int], event: dict) -> None:
     """Deliver ``event`` to these users' open pages once the current transaction commits."""
-    groups = [user_group(user_id) for user_id in user_ids]
-    transaction.on_commit(
-        lambda: send_to_groups(groups, {"type": "user.event", "event": event}), robust=True
-    )
+    publish([user_group(user_id) for user_id in user_ids], event)
 
 
 def end_session_sockets(session_key: str) -> None:

@@ -42,6 +42,12 @@ rememberTimeZone(zone);
 fillDetectedTimeZones(document, zone);
 document.body.addEventListener("htmx:afterSwap", (event) => fillDetectedTimeZones(event.target, zone));
 
+// The navigation's unread count follows new messages and reads on any page.
+document.addEventListener("app:messages.unread", () => {
+  const badge = document.getElementById("unread-badge");
+  if (badge) window.htmx.ajax("GET", badge.dataset.refreshUrl, { target: badge, swap: "outerHTML" });
+});
+
 if (document.body.dataset.eventsUrl) {
   connectEvents(document.body.dataset.eventsUrl);
 }

@@ -51,7 +51,7 @@ def test_writing_between_sessions(browser, page, screenshot):
     therapist_page.get_by_role("link", name="Joana").click()
     expect(therapist_page.get_by_role("heading", name="With Joana")).to_be_visible()
     for open_page in (page, therapist_page):
-        expect(open_page.locator("body")).to_have_attribute("data-events-state", "open")
+        expect(open_page.locator("body")).to_have_attribute("data-conversation-socket", "open")
 
     marker = page.evaluate("() => (window.__sameDocument = 'yes')")
     box = page.get_by_label("Your message")

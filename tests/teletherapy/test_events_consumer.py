@@ -25,16 +25,18 @@ def logged_in(user) -> Client:
     return client
 
 
-async def socket(client: Client | None = None, origin=ORIGIN) -> WebsocketCommunicator:
+async def socket(
+    client: Client | None = None, origin=ORIGIN, path="/ws/events/"
+) -> WebsocketCommunicator:
     headers = [origin] if origin else []
     if client is not None:
         headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
-    return WebsocketCommunicator(application, "/ws/events/", headers=headers)
+    return WebsocketCommunicator(application, path, headers=headers)
 
 
-async def open_socket(user):
+async def open_socket(user, path="/ws/events/"):
     client = await logged_in(user)
-    communicator = await socket(client)
+    communicator = await socket(client, path=path)
     connected, _ = await communicator.connect()
     assert connected
     return client, communicator
