@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from functools import partial
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -21,7 +22,7 @@ from accounts.models import (
     VettingDecision,
 )
 from accounts.signals import therapist_vetting_changed
-from teletherapy import uploads
+from teletherapy import crypto, uploads
 from teletherapy.mail import send_templated_mail, site_link, staff_emails
 
 Status = TherapistProfile.VettingStatus
@@ -434,3 +435,25 @@ def _email_staff_application(*, profile: TherapistProfile, decision: VettingDeci
             "link": site_link("admin:accounts_therapistprofile_change", profile.pk),
         },
     )
+
+
+def authenticator_secrets_reencrypt() -> int:
+    """Encrypt every two-factor secret again with the newest MESSAGE_ENCRYPTION_KEYS key, so an
+    older key can then be removed; returns how many authenticators were rewritten."""
+    rewritten = 0
+    for pk in Authenticator.objects.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            authenticator = Authenticator.objects.select_for_update().get(pk=pk)
+            data = dict(authenticator.data)
+            for key in ("secret", "seed"):
+                if key in data:
+                    data[key] = crypto.rotate(data[key].encode()).decode()
+            if "migrated_codes" in data:
+                data["migrated_codes"] = [
+                    crypto.rotate(code.encode()).decode() for code in data["migrated_codes"]
+                ]
+            if data != authenticator.data:
+                authenticator.data = data
+                authenticator.save(update_fields=["data"])
+                rewritten += 1
+    return rewritten

@@ -80,7 +80,7 @@ class Message(models.Model):
         return f"message {self.pk}"
 
 
-def _attachment_path(instance, filename: str) -> str:
+def attachment_file_name(instance, filename: str) -> str:
     # Random: the stored name says nothing about the conversation or the file's own name.
     return f"message-attachments/{uuid.uuid4().hex}.bin"
 
@@ -92,7 +92,10 @@ class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     # The Fernet token of the file's bytes, never the bytes themselves.
     file = models.FileField(
-        _("file (encrypted)"), upload_to=_attachment_path, storage=private_storage, max_length=200
+        _("file (encrypted)"),
+        upload_to=attachment_file_name,
+        storage=private_storage,
+        max_length=200,
     )
     # A file's name can say as much as its content ("scan-after-overdose.pdf"): encrypted too.
     name_encrypted = models.TextField(_("file name (encrypted)"))

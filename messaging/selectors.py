@@ -1,11 +1,16 @@
-from django.db.models import Count, Max, Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from accounts.selectors import approved_therapist_profile
+from accounts.selectors import approved_therapist_profile, therapists_visible_to_patients
 from matching.models import Match
-from messaging.models import Conversation, Message
+from messaging.models import Attachment, Conversation, Message
 
 
 def conversations_for_user(*, user: User) -> QuerySet[Conversation]:
@@ -50,10 +55,40 @@ def conversation_list_for_user(*, user: User) -> list[Conversation]:
     )
 
 
-def thread_messages(*, conversation: Conversation, limit: int = 50) -> list[Message]:
-    """The latest ``limit`` messages, oldest first: one query, whatever the thread's length."""
-    latest = conversation.messages.select_related("sender").order_by("-created_at", "-pk")
-    return list(reversed(latest[:limit]))
+@dataclass
+class ThreadPage:
+    messages: list[Message]  # oldest first
+    has_earlier: bool
+
+    @property
+    def first_id(self) -> int | None:
+        return self.messages[0].pk if self.messages else None
+
+
+def thread_messages(
+    *, conversation: Conversation, before: int | None = None, limit: int = 50
+) -> ThreadPage:
+    """The latest ``limit`` messages, or the ``limit`` before message ``before`` ("load earlier
+    messages"), oldest first, with their attachments: the same few queries whatever the
+    thread's length. A ``before`` that is not a message of this conversation is a 404."""
+    messages = conversation.messages.prefetch_related("attachments").order_by("-created_at", "-pk")
+    if before is not None:
+        cursor = conversation.messages.filter(pk=before).values_list("created_at", flat=True)
+        sent_at = cursor.first()
+        if sent_at is None:
+            raise Http404("not a message of this conversation")
+        messages = messages.filter(Q(created_at__lt=sent_at) | Q(created_at=sent_at, pk__lt=before))
+    page = list(messages[: limit + 1])
+    return ThreadPage(messages=list(reversed(page[:limit])), has_earlier=len(page) > limit)
+
+
+def attachment_get_for_user(*, user: User, conversation_pk: int, pk: int) -> Attachment:
+    """A file of a conversation this user may read, or 404."""
+    return get_object_or_404(
+        Attachment.objects.filter(message__conversation__in=conversations_for_user(user=user)),
+        pk=pk,
+        message__conversation_id=conversation_pk,
+    )
 
 
 def unread_count(*, user: User) -> int:
@@ -63,4 +98,39 @@ def unread_count(*, user: User) -> int:
         )
         .exclude(sender=user)
         .count()
+    )
+
+
+def messages_to_notify(*, now: datetime) -> QuerySet[Message]:
+    """Messages whose recipient should now be emailed "you have a new message".
+
+    Unread MESSAGE_NOTIFY_AFTER_MINUTES after they were sent, nobody emailed about them yet, in
+    an open conversation of an active match, to an active recipient (a therapist still approved)
+    who was not emailed about this conversation in the last MESSAGE_NOTIFY_EVERY_MINUTES.
+    """
+    sent_before = now - timedelta(minutes=settings.MESSAGE_NOTIFY_AFTER_MINUTES)
+    quiet_since = now - timedelta(minutes=settings.MESSAGE_NOTIFY_EVERY_MINUTES)
+    to_therapist = (
+        Q(sender_id=F("conversation__patient_id"))
+        & Q(conversation__therapist__in=therapists_visible_to_patients())
+        & (
+            Q(conversation__therapist_notified_at__isnull=True)
+            | Q(conversation__therapist_notified_at__lte=quiet_since)
+        )
+    )
+    to_patient = (
+        Q(sender_id=F("conversation__therapist_id"))
+        & Q(conversation__patient__is_active=True)
+        & (
+            Q(conversation__patient_notified_at__isnull=True)
+            | Q(conversation__patient_notified_at__lte=quiet_since)
+        )
+    )
+    return Message.objects.filter(
+        to_therapist | to_patient,
+        read_at__isnull=True,
+        notified_at__isnull=True,
+        created_at__lte=sent_before,
+        conversation__closed_at__isnull=True,
+        conversation__match__status=Match.Status.ACTIVE,
     )

@@ -21,3 +21,16 @@ def encrypt_text(text: str) -> str:
 
 def decrypt_text(token: str) -> str:
     return _current().decrypt(token.encode()).decode()
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    return _current().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    return _current().decrypt(token)
+
+
+def rotate(token: bytes) -> bytes:
+    """The same plaintext, encrypted again with the newest key (any configured key decrypts)."""
+    return _current().rotate(token)

@@ -12,6 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 DOCUMENT_TYPES = (PDF, JPEG, PNG)
+EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
 PHOTO_TYPES = (JPEG, PNG)
 _PIL_FORMATS = {JPEG: "JPEG", PNG: "PNG"}
 

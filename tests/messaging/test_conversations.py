@@ -81,7 +81,7 @@ def test_empty_or_too_long_messages_are_refused(match, patient, body, code):
     conversation = Conversation.objects.get(match=match)
     with pytest.raises(ValidationError) as error:
         send(conversation, patient, body=body)
-    assert error.value.code == code
+    assert error.value.error_dict["body"][0].code == code
     assert not Message.objects.exists()
 
 

@@ -13,7 +13,7 @@ from matching.signals import match_ended
 from messaging import services
 from teletherapy.realtime import CLOSE_NOT_FOUND
 from tests.factories import PatientFactory, TherapistFactory
-from tests.teletherapy.test_events_consumer import assert_closed_with, open_socket, ping
+from tests.teletherapy.test_events_consumer import assert_closed_with, open_socket
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 

@@ -65,7 +65,10 @@ def test_a_double_submit_sends_one_message(patient_client, conversation):
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [("   ", "Write something first."), ("x" * 10_001, "at most 10000 characters")],
+    [
+        ("   ", "Write something first."),
+        ("x" * 10_001, "at most 10,000 characters; this one has 10,001"),
+    ],
 )
 def test_bad_messages_are_refused(patient_client, conversation, body, message):
     response = _post(patient_client, conversation, body, **HTMX)
