@@ -1,5 +1,8 @@
-"""A patient writes to their therapist (Enter sends, the page is not reloaded); the therapist
-reads and answers; the patient sees the answer and that their message was seen."""
+"""A patient writes to their therapist (Enter sends, the page is not reloaded) and sends a file;
+both appear on the therapist's open page without reload; the therapist downloads the file and
+answers; the therapist's page shows that the answer was seen."""
+
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -8,6 +11,8 @@ from matching import services as matching_services
 from matching.models import Intake
 from tests.factories import PASSWORD, PatientFactory, TherapistFactory
 from tests.helpers import totp_code
+
+PDF = b"%PDF-1.4\n1 0 obj<</Title (Letter)>>endobj\ntrailer<<>>\n%%EOF\n"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -67,9 +72,29 @@ def test_writing_between_sessions(browser, page, screenshot):
     expect(therapist_page.get_by_text("It has been a hard week.")).to_be_visible()
     expect(page.get_by_text("Seen at")).to_be_visible()
 
+    page.get_by_label("Your message").fill("The letter from my doctor.")
+    page.get_by_label("Attach a file").set_input_files(
+        {"name": "doctor-letter.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("link", name="doctor-letter.pdf")).to_be_visible()
+    expect(page.get_by_label("Attach a file")).to_have_value("")  # a fresh form
+    assert page.evaluate("() => window.__sameDocument") == marker
+
+    file_link = therapist_page.get_by_role("link", name="doctor-letter.pdf")
+    expect(file_link).to_be_visible()
+    with therapist_page.expect_download() as download:
+        file_link.click()
+    assert download.value.suggested_filename == "doctor-letter.pdf"
+    assert Path(download.value.path()).read_bytes() == PDF
+
     therapist_page.get_by_label("Your message").fill("Of course. Take care until then.")
     therapist_page.get_by_role("button", name="Send").click()
     expect(page.get_by_text("Of course. Take care until then.")).to_be_visible()
     assert page.evaluate("() => window.__sameDocument") == marker
+    # The patient's open page has read the answer: the therapist sees it was seen.
+    answer = therapist_page.locator(".message-mine").filter(has_text="Of course.")
+    expect(answer.get_by_text("Seen at")).to_be_visible()
+    screenshot(therapist_page, "messages-therapist")
     therapist_page.close()
     screenshot(page, "messages")
