@@ -4,6 +4,7 @@ Never for production: the passwords and the two-factor secret below are public.
 """
 
 import io
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -36,6 +37,7 @@ from accounts.models import (
 )
 from matching import selectors as matching_selectors
 from matching import services as matching_services
+from messaging import services as messaging_services
 from teletherapy import uploads
 
 # Base32; add it to any authenticator app, or run `make totp` for the current code.
@@ -701,7 +703,8 @@ def _ensure_matching() -> None:
         )
         matching_services.intake_record(patient=lea, answers=answers)
         offer = matching_services.offer_next(request=lea.match_requests.get())
-        matching_services.offer_accept(offer_id=offer.pk, therapist=offer.therapist.user)
+        match = matching_services.offer_accept(offer_id=offer.pk, therapist=offer.therapist.user)
+        _demo_messages(match)
     if not tomas.intakes.exists():
         answers = _demo_answers(
             nickname="Tomás",
@@ -712,3 +715,42 @@ def _ensure_matching() -> None:
         )
         matching_services.intake_record(patient=tomas, answers=answers)
         matching_services.offer_next(request=tomas.match_requests.get())
+
+
+DEMO_MESSAGES = [
+    # (who writes, hours ago, what): the last one waits unread for the therapist.
+    ("patient", 50, "Bonjour, je viens de recevoir votre réponse. Merci d'avoir accepté."),
+    (
+        "therapist",
+        47,
+        "Bonjour Léa, je suis contente de travailler avec vous. Quand vous voulez, "
+        "dites-moi ce qui vous amène ; nous pourrons en parler lors de notre première séance.",
+    ),
+    (
+        "patient",
+        3,
+        "Je n'arrive plus à décrocher du travail le soir.\n\nEst-ce qu'on pourra en parler "
+        "mardi ?",
+    ),
+]
+
+
+def _demo_messages(match) -> None:
+    """A few messages between Léa and her therapist, the last one not yet read."""
+    conversation = messaging_services.conversation_open(match_id=match.pk)
+    now = timezone.now()
+    senders = {"patient": match.patient, "therapist": match.therapist.user}
+    for n, (who, hours_ago, body) in enumerate(DEMO_MESSAGES):
+        sent_at = now - timedelta(hours=hours_ago)
+        messaging_services.message_send(
+            conversation=conversation,
+            sender=senders[who],
+            body=body,
+            client_id=uuid.uuid5(uuid.NAMESPACE_URL, f"demo-message-{match.pk}-{n}"),
+            now=sent_at,
+        )
+        if n < len(DEMO_MESSAGES) - 1:
+            reader = senders["therapist" if who == "patient" else "patient"]
+            messaging_services.messages_mark_read(
+                conversation=conversation, reader=reader, now=sent_at + timedelta(minutes=20)
+            )

@@ -116,3 +116,27 @@ def test_a_live_refresh_returns_the_list_only_and_marks_it_read(
     assert response.text.lstrip().startswith('<ol id="message-list"')
     assert "<form" not in response.text
     assert Message.objects.get().read_at is not None
+
+
+def test_the_navigation_badge_is_fetched_alone_for_live_updates(
+    patient_client, therapist_client, other_patient, conversation
+):
+    url = reverse("unread_badge")
+    assert '<span id="unread-badge"' in therapist_client.get(url).text
+    assert "badge text-bg-primary" not in therapist_client.get(url).text
+    _post(patient_client, conversation, "Hello")
+
+    badge = therapist_client.get(url)
+
+    assert badge.status_code == 200
+    assert (
+        '<span class="badge text-bg-primary">1<span class="visually-hidden"> unread' in badge.text
+    )
+    assert "<html" not in badge.text
+    assert "badge text-bg-primary" not in client_for(other_patient).get(url).text
+
+
+def test_the_badge_asks_anonymous_visitors_to_log_in(client):
+    response = client.get(reverse("unread_badge"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))

@@ -20,6 +20,8 @@ from accounts.models import (
     VettingDecision,
 )
 from matching.models import Intake, Match, Offer
+from messaging.models import Message
+from messaging.selectors import conversations_for_user, unread_count
 from teletherapy import uploads
 from teletherapy.demo import PATIENT_PASSWORD, STAFF_EMAIL, THERAPISTS, demo_data_load
 
@@ -63,6 +65,7 @@ def snapshot(settings):
         sorted(Match.objects.values_list("patient__email", "therapist__user__email", "status")),
         sorted(Offer.objects.values_list("request__patient__email", "therapist__user__email")),
         Intake.objects.count(),
+        Message.objects.count(),
         sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()),
     )
 
@@ -86,6 +89,12 @@ def test_demo_data_covers_what_a_newcomer_needs_to_click_through():
     patient = User.objects.get(email="patient@example.org")
     assert patient.check_password(PATIENT_PASSWORD)
     assert patient.patient_profile.nickname
+    # Léa and her therapist have written to each other; her last message waits to be read.
+    (conversation,) = conversations_for_user(user=patient)
+    assert conversation.messages.count() == 3
+    therapist = conversation.therapist.user
+    assert unread_count(user=therapist) == 1
+    assert unread_count(user=patient) == 0
 
 
 def test_loading_twice_changes_nothing(settings):
