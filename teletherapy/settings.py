@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.sweep",
         "schedule": 60.0,
     },
+    # "You have a new message" emails, MESSAGE_NOTIFY_AFTER_MINUTES after a message is sent.
+    "messaging.sweep_notifications": {
+        "task": "messaging.tasks.sweep_notifications",
+        "schedule": 60.0,
+    },
 }
 
 # --- Accounts ---------------------------------------------------------------------------------
@@ -249,6 +254,11 @@ ACCOUNT_UNVERIFIED_RETENTION_DAYS = env_int("ACCOUNT_UNVERIFIED_RETENTION_DAYS",
 # Matching: a patient has a therapist within this many hours of their intake, or staff step in.
 MATCHING_PROMISE_HOURS = env_int("MATCHING_PROMISE_HOURS", 24)
 MATCHING_OFFER_HOURS = env_int("MATCHING_OFFER_HOURS", 4)
+
+# Messaging: a message still unread this many minutes after it was sent is announced by email
+# (never its content); each side of a conversation gets at most one such email per period.
+MESSAGE_NOTIFY_AFTER_MINUTES = env_int("MESSAGE_NOTIFY_AFTER_MINUTES", 10)
+MESSAGE_NOTIFY_EVERY_MINUTES = env_int("MESSAGE_NOTIFY_EVERY_MINUTES", 30)
 
 # Therapist vetting: staff cannot approve an application below these.
 VETTING_MIN_DEGREE_LEVEL = env_str("VETTING_MIN_DEGREE_LEVEL", "master")
