@@ -303,7 +303,7 @@ def _email_new_message(*, conversation_id: int, recipient_id: int) -> None:
     # Only a link: never the message, who wrote it, or either side's name.
     recipient = User.objects.get(pk=recipient_id)
     send_templated_mail(
-        template="emails/messaging/new_message.txt",
+        template="emails/message_new.txt",
         to=[recipient.email],
         language=recipient.language,
         context={"link": site_link("conversation", conversation_id)},
