@@ -1,0 +1,340 @@
+"""Booking, cancelling and moving appointments.
+
+Errors, the same everywhere in this module:
+
+- ``PermissionDenied``: *who* may not do this. A patient books only with their current
+  therapist (an active match) while that therapist is approved; only the appointment's patient
+  and therapist cancel or move it.
+- ``ValidationError`` keyed by form field (``starts_at``, ``modality``, ``reason``) with a code:
+  *what* was asked cannot be done (a modality not offered, a time outside the policy ...).
+- ``SlotTaken`` (a ``ValidationError``): the time overlaps another booked appointment of the
+  therapist or of the patient. Nothing is written then.
+
+No two booked appointments overlap: each write locks the patient's match and the therapist's
+row, then checks in Python, inside one transaction (on SQLite the immediate transaction mode
+serialises writers anyway); on PostgreSQL the exclusion constraints also refuse an overlap
+whatever path the row takes, and their violation becomes ``SlotTaken`` too.
+"""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from accounts.choices import Modality
+from accounts.models import TherapistProfile, User
+from accounts.selectors import approved_therapist_profile
+from matching.models import Match
+from scheduling import selectors
+from scheduling.models import SLOT_GRID_MINUTES, Appointment, AvailabilitySettings
+
+# PostgreSQL's SQLSTATEs.
+EXCLUSION_VIOLATION = "23P01"
+DEADLOCK_DETECTED = "40P01"
+
+
+class SlotTaken(ValidationError):
+    """The time overlaps a booked appointment of the therapist or of the patient."""
+
+    def __init__(self):
+        super().__init__(_("This time was just taken."), code="taken")
+
+
+def _field_error(field: str, message, code: str, params: dict | None = None) -> ValidationError:
+    """An error the form shows beside ``field``; ``.error_dict[field][0].code`` says which."""
+    return ValidationError({field: ValidationError(message, code=code, params=params)})
+
+
+# --- Booking -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    patient: User,
+    starts_at: datetime,
+    modality: str,
+    therapist: TherapistProfile | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book a session of the therapist's length at ``starts_at`` with the patient's current
+    therapist.
+
+    ``therapist``, when given, is the therapist whose calendar the patient booked from: should
+    it no longer be their therapist (they changed in another tab), nothing is booked.
+    """
+    now = now or timezone.now()
+    match = _active_match_locked(patient=patient)
+    if therapist is not None and therapist.pk != match.therapist_id:
+        raise PermissionDenied("not the patient's current therapist")
+    profile = _approved_therapist_locked(therapist_id=match.therapist_id)
+    if modality not in Modality.values or modality not in profile.modalities:
+        raise _field_error(
+            "modality", _("This therapist does not offer sessions this way."), "modality"
+        )
+    availability = selectors.availability_settings_for(therapist=profile)
+    _ensure_slot_is_offered(
+        therapist=profile, availability=availability, starts_at=starts_at, now=now
+    )
+    appointment = Appointment(
+        match=match,
+        therapist=profile,
+        patient=patient,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=availability.session_minutes),
+        modality=modality,
+        created_at=now,
+    )
+    _save_unless_taken(appointment)
+    return appointment
+
+
+def _active_match_locked(*, patient: User) -> Match:
+    """The patient's active match, locked: a change of therapist committing meanwhile waits for
+    this transaction, or this one sees the match ended (``matching.services.match_switch``
+    locks the same row), so no appointment outlives its match unnoticed."""
+    match = (
+        Match.objects.select_for_update(no_key=True)
+        .filter(patient=patient, status=Match.Status.ACTIVE)
+        .first()
+    )
+    if match is None:
+        raise PermissionDenied("no current therapist")
+    return match
+
+
+def _approved_therapist_locked(*, therapist_id: int) -> TherapistProfile:
+    """The therapist, if they may reach patients now, with their row locked: every booking
+    with one therapist waits for the one before, so the overlap check sees it."""
+    profile = (
+        TherapistProfile.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("user")
+        .filter(pk=therapist_id)
+        .first()
+    )
+    if profile is None or approved_therapist_profile(user=profile.user) is None:
+        raise PermissionDenied("therapist not approved")
+    return profile
+
+
+def _ensure_slot_is_offered(
+    *,
+    therapist: TherapistProfile,
+    availability: AvailabilitySettings,
+    starts_at: datetime,
+    now: datetime,
+) -> None:
+    """Refuse a start the therapist's calendar does not offer.
+
+    THE SEAM FOR THE SLOT ENGINE (``scheduling.slots.free_slots``). For now this checks only
+    what needs no availability: the start lies on the slot grid of the therapist's clock, after
+    the minimum notice and within the booking horizon. It should also ask the slot engine
+    whether ``starts_at`` begins a slot of the therapist's availability windows, outside their
+    time off. Ask it about availability only: an overlap with a booked appointment must stay
+    ``SlotTaken`` (checked later, under the lock), not become "not offered".
+    """
+    if starts_at.tzinfo is None:
+        raise ValueError("starts_at must be aware")
+    local = starts_at.astimezone(ZoneInfo(therapist.user.time_zone))
+    if local.second or local.microsecond or local.minute % SLOT_GRID_MINUTES:
+        raise _field_error("starts_at", _("Sessions start at the times shown."), "misaligned")
+    if starts_at < now + timedelta(hours=availability.notice_hours):
+        raise _field_error(
+            "starts_at",
+            ngettext_lazy(
+                "Sessions are booked at least %(hours)s hour ahead.",
+                "Sessions are booked at least %(hours)s hours ahead.",
+                "hours",
+            ),
+            "notice",
+            {"hours": availability.notice_hours},
+        )
+    if starts_at > now + timedelta(weeks=availability.horizon_weeks):
+        raise _field_error(
+            "starts_at",
+            ngettext_lazy(
+                "Sessions are booked at most %(weeks)s week ahead.",
+                "Sessions are booked at most %(weeks)s weeks ahead.",
+                "weeks",
+            ),
+            "horizon",
+            {"weeks": availability.horizon_weeks},
+        )
+
+
+def _save_unless_taken(appointment: Appointment) -> None:
+    """Save (insert or update) the booked appointment, or raise ``SlotTaken`` if its time
+    overlaps another booked appointment of its therapist or patient.
+
+    The caller holds the therapist's row lock, so the Python check is exact for the therapist;
+    on PostgreSQL the exclusion constraints cover whatever it could miss.
+    """
+    overlapping = selectors.appointments_overlapping(
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        therapist_id=appointment.therapist_id,
+        patient_id=appointment.patient_id,
+        exclude_pk=appointment.pk,
+    )
+    if overlapping.exists():
+        raise SlotTaken()
+    try:
+        with transaction.atomic():  # a savepoint: the outer transaction stays usable
+            appointment.save()
+    except (IntegrityError, OperationalError) as error:
+        if _lost_to_an_overlap(error):
+            raise SlotTaken() from error
+        raise
+
+
+def _lost_to_an_overlap(error: Exception) -> bool:
+    """Whether PostgreSQL refused the row for overlapping another booked appointment.
+
+    Either plainly (exclusion_violation), or, when overlapping rows are written at the same
+    moment, by choosing this transaction as the victim of a deadlock while checking the
+    exclusion constraint: each insert waits for the other to finish before it can decide. The
+    locks taken above keep bookings through this module out of that case.
+    """
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate == EXCLUSION_VIOLATION:
+        return True
+    context = getattr(getattr(cause, "diag", None), "context", None) or ""
+    return sqlstate == DEADLOCK_DETECTED and "exclusion constraint" in context
+
+
+# --- Cancelling --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_cancel(
+    *, appointment: Appointment, by: User, reason: str = "", now: datetime | None = None
+) -> Appointment:
+    """Cancel a booked appointment that has not started, for its patient or its therapist.
+
+    A patient may always cancel; less than the cut-off (``selectors.cancel_cutoff()``, 24 h by
+    default) before the start, the cancellation is late. A therapist must give a reason, which
+    the patient will read. Cancelling an appointment already cancelled changes nothing.
+    """
+    now = now or timezone.now()
+    appointment = _appointment_locked(appointment)
+    by_patient = _party(appointment, by)
+    if not appointment.is_booked:
+        return appointment
+    if appointment.starts_at <= now:
+        raise ValidationError(_("This session has already started."), code="started")
+    reason = reason.strip()
+    if not by_patient and not reason:
+        raise _field_error(
+            "reason", _("Tell your patient why you cancel this session."), "required"
+        )
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.cancelled_at = now
+    appointment.cancelled_by = by
+    appointment.cancel_reason = reason
+    appointment.late_cancellation = by_patient and (
+        appointment.starts_at - now < selectors.cancel_cutoff()
+    )
+    appointment.sequence += 1
+    appointment.save(
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+            "late_cancellation",
+            "sequence",
+        ]
+    )
+    return appointment
+
+
+def appointments_cancel_for_ended_match(*, match_id: int, now: datetime | None = None) -> int:
+    """Cancel the match's appointments that have not started; nobody cancelled them and none is
+    late. Idempotent; returns how many it cancelled."""
+    now = now or timezone.now()
+    return Appointment.objects.filter(
+        match_id=match_id, status=Appointment.Status.BOOKED, starts_at__gt=now
+    ).update(
+        status=Appointment.Status.CANCELLED,
+        cancelled_at=now,
+        cancelled_by=None,
+        cancel_reason=Appointment.MATCH_ENDED,
+        late_cancellation=False,
+        sequence=F("sequence") + 1,
+    )
+
+
+def _appointment_locked(appointment: Appointment) -> Appointment:
+    """The appointment as it is now in the database, its row locked until the commit."""
+    return (
+        Appointment.objects.select_for_update(no_key=True)
+        .select_related("therapist__user")
+        .get(pk=appointment.pk)
+    )
+
+
+def _party(appointment: Appointment, user: User) -> bool:
+    """True for the appointment's patient, False for its (still approved) therapist; anyone
+    else is refused."""
+    if user.pk == appointment.patient_id:
+        return True
+    if user.pk == appointment.therapist_id and approved_therapist_profile(user=user) is not None:
+        return False
+    raise PermissionDenied("not a party to this appointment")
+
+
+# --- Moving ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *, appointment: Appointment, starts_at: datetime, by: User, now: datetime | None = None
+) -> Appointment:
+    """Move a booked appointment that has not started to ``starts_at``, for its patient or its
+    therapist, under the booking rules (current match, approved therapist, notice, horizon, no
+    overlap except with itself). Same ``uid``, next ``sequence``; the session takes the
+    therapist's current session length.
+
+    A patient moves it only before the cancellation cut-off: later, moving would be a late
+    cancellation without the name, so they cancel instead.
+    """
+    now = now or timezone.now()
+    by_patient = _party(appointment, by)
+    # Locks in the order booking takes them (match, therapist), then the appointment.
+    match = _active_match_locked(patient=appointment.patient)
+    profile = _approved_therapist_locked(therapist_id=appointment.therapist_id)
+    appointment = _appointment_locked(appointment)
+    if match.pk != appointment.match_id:
+        raise PermissionDenied("the match of this appointment has ended")
+    if not appointment.is_booked:
+        raise ValidationError(_("This session was cancelled."), code="cancelled")
+    if appointment.starts_at <= now:
+        raise ValidationError(_("This session has already started."), code="started")
+    cutoff = selectors.cancel_cutoff()
+    if by_patient and appointment.starts_at - now < cutoff:
+        raise ValidationError(
+            ngettext_lazy(
+                "Less than %(hours)s hour before a session it can no longer be moved; "
+                "you can still cancel it.",
+                "Less than %(hours)s hours before a session it can no longer be moved; "
+                "you can still cancel it.",
+                "hours",
+            ),
+            code="too_late",
+            params={"hours": int(cutoff.total_seconds() // 3600)},
+        )
+    availability = selectors.availability_settings_for(therapist=profile)
+    _ensure_slot_is_offered(
+        therapist=profile, availability=availability, starts_at=starts_at, now=now
+    )
+    appointment.starts_at = starts_at
+    appointment.ends_at = starts_at + timedelta(minutes=availability.session_minutes)
+    appointment.sequence += 1
+    _save_unless_taken(appointment)
+    return appointment
