@@ -12,7 +12,7 @@ from scheduling.models import Appointment, AvailabilitySettings
 def cancel_cutoff() -> timedelta:
     """How long before a session a patient's cancellation stops being on time (24 h unless
     SCHEDULING_CANCEL_CUTOFF_HOURS says otherwise)."""
-    return timedelta(hours=getattr(settings, "SCHEDULING_CANCEL_CUTOFF_HOURS", 24))
+    return timedelta(hours=settings.SCHEDULING_CANCEL_CUTOFF_HOURS)
 
 
 def availability_settings_for(*, therapist: TherapistProfile) -> AvailabilitySettings:

@@ -260,6 +260,10 @@ MATCHING_OFFER_HOURS = env_int("MATCHING_OFFER_HOURS", 4)
 MESSAGE_NOTIFY_AFTER_MINUTES = env_int("MESSAGE_NOTIFY_AFTER_MINUTES", 10)
 MESSAGE_NOTIFY_EVERY_MINUTES = env_int("MESSAGE_NOTIFY_EVERY_MINUTES", 30)
 
+# Booking: a patient cancelling later than this before a session cancels late (recorded), and
+# may no longer move it.
+SCHEDULING_CANCEL_CUTOFF_HOURS = env_int("SCHEDULING_CANCEL_CUTOFF_HOURS", 24)
+
 # Therapist vetting: staff cannot approve an application below these.
 VETTING_MIN_DEGREE_LEVEL = env_str("VETTING_MIN_DEGREE_LEVEL", "master")
 VETTING_MIN_EXPERIENCE_YEARS = env_int("VETTING_MIN_EXPERIENCE_YEARS", 3)
