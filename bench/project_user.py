@@ -1,7 +1,9 @@
-"""The benchmark's patient: ``python -m bench.project_user create`` prints a logged-in session.
+"""The benchmark's users, created through the app's own code and logged in.
 
-Run with the project's environment (cwd: the project root), in its own process so that the
-bench itself never imports Django.
+``python -m bench.project_user create`` prints a logged-in patient's session; ``pairs TAG COUNT``
+prints ``COUNT`` patients each in a conversation with their own therapist. Run with the project's
+environment (cwd: the project root), in its own process so that the bench itself never imports
+Django.
 """
 
 import json
@@ -44,6 +46,104 @@ def delete(email: str, session_key: str) -> None:
     User.objects.filter(email=email).delete()
 
 
+def _logged_in(user) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _pair_email_prefix(tag: str) -> str:
+    return f"bench-{tag}-"
+
+
+def pairs_create(tag: str, count: int) -> list[dict[str, int | str]]:
+    """``count`` patients, each in the open conversation of an active match with a therapist of
+    their own (approved, with an authenticator app, as every therapist page and socket asks).
+
+    The accounts are signed up as the sign-up form would (``user_register``); the approval is
+    set directly, as the vetting workflow's documents are not what is measured. No password:
+    hashing a thousand would take longer than the benchmark.
+    """
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.db import transaction
+
+    from accounts.models import TherapistProfile, User
+    from accounts.services import user_register
+    from matching.models import Match
+    from messaging.services import conversation_open
+
+    def signed_up(role: str, email: str, **profile: str) -> User:
+        user = User(email=email)
+        user.set_unusable_password()
+        return user_register(user=user, role=role, language="en", time_zone="UTC", **profile)
+
+    made = []
+    prefix = _pair_email_prefix(tag)
+    for n in range(count):
+        with transaction.atomic():
+            patient = signed_up(
+                User.Role.PATIENT, f"{prefix}patient-{n}@example.invalid", nickname=f"Bench {n}"
+            )
+            therapist = signed_up(User.Role.THERAPIST, f"{prefix}therapist-{n}@example.invalid")
+            profile = therapist.therapist_profile
+            profile.display_name = f"Bench therapist {n}"
+            profile.vetting_status = TherapistProfile.VettingStatus.APPROVED
+            profile.save(update_fields=["display_name", "vetting_status"])
+            TOTP.activate(therapist, generate_totp_secret())
+            RecoveryCodes.activate(therapist)
+            match = Match.objects.create(patient=patient, therapist=profile)
+            conversation = conversation_open(match_id=match.pk)
+        made.append(
+            {
+                "conversation": conversation.pk,
+                "patient": patient.pk,
+                "patient_session": _logged_in(patient),
+                "therapist_session": _logged_in(therapist),
+            }
+        )
+    return made
+
+
+def pairs_messages(tag: str) -> int:
+    """How many messages the pairs' conversations hold."""
+    from messaging.models import Message
+
+    return Message.objects.filter(
+        conversation__patient__email__startswith=_pair_email_prefix(tag)
+    ).count()
+
+
+def pairs_delete(tag: str, session_keys: list[str]) -> None:
+    """Everything ``pairs_create`` made, and the messages sent in it."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.db import transaction
+
+    from accounts.models import User
+    from matching.models import Match
+    from messaging.models import Message
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for session_key in session_keys:
+        store(session_key).delete()
+    users = User.objects.filter(email__startswith=_pair_email_prefix(tag))
+    with transaction.atomic():
+        # Messages protect their sender, conversations their therapist: children first.
+        Message.objects.filter(conversation__patient__in=users).delete()
+        Match.objects.filter(patient__in=users).delete()  # and their conversations
+        users.delete()
+
+
+USAGE = (
+    "usage: python -m bench.project_user create | delete EMAIL SESSION_KEY\n"
+    "       | pairs TAG COUNT | pairs-messages TAG | pairs-delete TAG < SESSION_KEYS_JSON"
+)
+
 if __name__ == "__main__":
     django.setup()
     match sys.argv[1:]:
@@ -51,5 +151,11 @@ if __name__ == "__main__":
             print(json.dumps(create()))
         case ["delete", email, session_key]:
             delete(email, session_key)
+        case ["pairs", tag, count]:
+            print(json.dumps(pairs_create(tag, int(count))))
+        case ["pairs-messages", tag]:
+            print(pairs_messages(tag))
+        case ["pairs-delete", tag]:
+            pairs_delete(tag, json.load(sys.stdin))
         case _:
-            sys.exit("usage: python -m bench.project_user create | delete EMAIL SESSION_KEY")
+            sys.exit(USAGE)

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
@@ -58,6 +58,7 @@ class ProjectServer(Server):
     database: str  # for the table header, without passwords
     channel_layer: str
     debug: bool  # settings.DEBUG of the served app: it logs every query when on
+    env: dict[str, str] = field(repr=False, compare=False)  # its database, Redis, VAR_DIR
 
     @property
     def origin(self) -> str:
@@ -170,12 +171,13 @@ def _wait_for_health(port: int, process: subprocess.Popen, log_path: Path) -> No
         time.sleep(0.1)
 
 
-def _python(*args: str, env: dict[str, str], what: str) -> str:
+def _python(*args: str, env: dict[str, str], what: str, stdin: str = "") -> str:
     """Run a Python command of the project (cwd: the project root); its stdout, or BenchError."""
     result = subprocess.run(
         [sys.executable, *args],
         cwd=ROOT,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=600,
@@ -185,6 +187,11 @@ def _python(*args: str, env: dict[str, str], what: str) -> str:
         output = (result.stdout + result.stderr).strip().splitlines()[-15:]
         raise BenchError(f"{what} failed (exit code {result.returncode}):\n" + "\n".join(output))
     return result.stdout
+
+
+def project_command(project: ProjectServer, *args: str, what: str, stdin: str = "") -> str:
+    """Run ``python ARGS`` on the served app's database (e.g. ``-m bench.project_user ...``)."""
+    return _python(*args, env=project.env, what=what, stdin=stdin)
 
 
 def _project_env(options: Options, var_dir: str) -> dict[str, str]:
@@ -257,6 +264,7 @@ def project_server(options: Options) -> Iterator[ProjectServer]:
                         f"redis {redact(options.redis_url)}" if options.redis_url else "in-memory"
                     ),
                     debug=patient["debug"],
+                    env=env,
                     log_path=log_path,
                 )
         finally:

@@ -37,6 +37,7 @@ CLOSE_CODES = {
     1011: "the server failed: see its log",
     4401: "not authenticated: the session cookie was not accepted",
     4403: "forbidden: the user must set up two-factor authentication first",
+    4404: "not found: the user may not read what the socket was opened for",
 }
 
 
@@ -71,7 +72,7 @@ class Result:
         return self.count / (self.wall_ns / 1e9)
 
 
-def _describe(error: BaseException) -> str:
+def describe(error: BaseException) -> str:
     if isinstance(error, InvalidStatus):
         status = error.response.status_code
         hint = " (is the Origin in ALLOWED_HOSTS?)" if status == 403 else ""
@@ -108,7 +109,7 @@ async def _all(target: Target, what: str, coroutines: Sequence[Coroutine]) -> li
         await _close([outcome for outcome in outcomes if isinstance(outcome, ClientConnection)])
         raise BenchError(
             f"{target.server} ({target.url}): {what} failed for {len(failures)} of "
-            f"{len(outcomes)} clients; first: {_describe(failures[0])}"
+            f"{len(outcomes)} clients; first: {describe(failures[0])}"
         )
     return outcomes
 
@@ -144,7 +145,9 @@ async def _exchange(ws: ClientConnection, count: int, samples: list[int] | None)
                 samples.append(elapsed)
 
 
-async def _measure(target: Target, clients: int, round_trips: int, warm_up: int) -> Result:
+async def measure(target: Target, clients: int, round_trips: int, warm_up: int) -> Result:
+    """``clients`` sockets at once, each making ``round_trips`` timed round trips one after
+    another, after ``warm_up`` untimed ones."""
     connections = await _open(target, clients)
     try:
         await _all(target, "warming up", [_exchange(ws, warm_up, None) for ws in connections])
@@ -164,7 +167,7 @@ async def _measure_all(
     for clients, round_trips in levels:
         for target in targets:
             try:
-                results[clients, target.server] = await _measure(
+                results[clients, target.server] = await measure(
                     target, clients, round_trips, warm_up
                 )
             except BenchError as error:
