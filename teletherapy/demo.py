@@ -729,8 +729,7 @@ DEMO_MESSAGES = [
     (
         "patient",
         3,
-        "Je n'arrive plus à décrocher du travail le soir.\n\nEst-ce qu'on pourra en parler "
-        "mardi ?",
+        "Je n'arrive plus à décrocher du travail le soir.\n\nEst-ce qu'on pourra en parler mardi ?",
     ),
 ]
 

@@ -156,7 +156,15 @@ if REDIS_URL:
         "CONFIG": {
             # redis-py 8 times out reads after 5 s by default, which kills a consumer whose
             # channel has been quiet that long: channels-redis waits on its own timeouts.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            # Its pool also refuses past 100 connections instead of waiting: hundreds of
+            # sockets closing at once (a deploy) would leave their group entries behind.
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_timeout": None,
+                    "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000),
+                }
+            ],
             "prefix": f"{REDIS_KEY_PREFIX}:asgi",
         },
     }

@@ -1,10 +1,12 @@
 """The live events socket: who may connect, who receives what, and when it closes."""
 
+import asyncio
 import contextlib
 import json
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.test import Client
@@ -195,3 +197,13 @@ async def test_a_socket_survives_a_quiet_spell_longer_than_redis_read_timeouts()
 
     assert await ping(communicator) == {"type": "pong", "id": 1}
     await communicator.disconnect()
+
+
+async def test_the_channel_layer_survives_hundreds_of_sockets_closing_at_once():
+    # A deploy or a network blip closes every socket at once: each leaves its groups together.
+    # redis-py's pool refuses past its limit (100 by default) instead of waiting, which left
+    # group entries behind: the layer's limit is raised (CHANNEL_LAYER_MAX_CONNECTIONS).
+    layer = get_channel_layer()
+    channels = [await layer.new_channel() for _ in range(300)]
+    await asyncio.gather(*(layer.group_add("burst", name) for name in channels))
+    await asyncio.gather(*(layer.group_discard("burst", name) for name in channels))
