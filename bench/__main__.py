@@ -12,6 +12,7 @@ from bench.servers import SERVICE_VARIABLES, Options, environment_value
 BENCHMARKS = [
     "ws_roundtrip",
     "matching_rank",
+    "scheduling_slots",
     "messaging_delivery",
 ]
 
