@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("matching.urls")),
     path("", include("messaging.urls")),
+    path("", include("scheduling.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -18,6 +18,7 @@ from matching.services.switching import match_switch
 from scheduling import selectors, services
 from scheduling.models import Appointment, AvailabilitySettings
 from scheduling.services import SlotTaken
+from scheduling.services import booking as booking_services
 from tests.factories import PatientFactory, TherapistFactory
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -374,7 +375,7 @@ def test_without_the_lock_and_the_python_check_postgresql_alone_keeps_one(
         selectors, "appointments_overlapping", lambda **kwargs: Appointment.objects.none()
     )
     monkeypatch.setattr(
-        services,
+        booking_services,
         "_approved_therapist_locked",
         lambda *, therapist_id: TherapistProfile.objects.select_related("user").get(
             pk=therapist_id

@@ -30,7 +30,7 @@ from accounts.choices import Modality
 from accounts.models import TherapistProfile, User
 from accounts.selectors import approved_therapist_profile
 from matching.models import Match
-from scheduling import selectors
+from scheduling import selectors, signals
 from scheduling.models import SLOT_GRID_MINUTES, Appointment, AvailabilitySettings
 
 # PostgreSQL's SQLSTATEs.
@@ -91,6 +91,7 @@ def appointment_book(
         created_at=now,
     )
     _save_unless_taken(appointment)
+    signals.announce(appointment.pk, signals.BOOKED)
     return appointment
 
 
@@ -251,16 +252,22 @@ def appointment_cancel(
             "sequence",
         ]
     )
+    signals.announce(appointment.pk, signals.CANCELLED)
     return appointment
 
 
+@transaction.atomic
 def appointments_cancel_for_ended_match(*, match_id: int, now: datetime | None = None) -> int:
     """Cancel the match's appointments that have not started; nobody cancelled them and none is
     late. Idempotent; returns how many it cancelled."""
     now = now or timezone.now()
-    return Appointment.objects.filter(
+    future = Appointment.objects.filter(
         match_id=match_id, status=Appointment.Status.BOOKED, starts_at__gt=now
-    ).update(
+    )
+    ids = list(future.select_for_update(no_key=True).values_list("pk", flat=True))
+    for pk in ids:
+        signals.announce(pk, signals.CANCELLED)
+    return Appointment.objects.filter(pk__in=ids, status=Appointment.Status.BOOKED).update(
         status=Appointment.Status.CANCELLED,
         cancelled_at=now,
         cancelled_by=None,
@@ -337,4 +344,5 @@ def appointment_reschedule(
     appointment.ends_at = starts_at + timedelta(minutes=availability.session_minutes)
     appointment.sequence += 1
     _save_unless_taken(appointment)
+    signals.announce(appointment.pk, signals.RESCHEDULED)
     return appointment
