@@ -6,7 +6,8 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import TherapistProfile, User
 from accounts.selectors import approved_therapist_profile
-from scheduling.models import Appointment, AvailabilitySettings
+from scheduling import slots
+from scheduling.models import Appointment, AvailabilitySettings, AvailabilityWindow, TimeOff
 
 
 def cancel_cutoff() -> timedelta:
@@ -21,6 +22,64 @@ def availability_settings_for(*, therapist: TherapistProfile) -> AvailabilitySet
     return found or AvailabilitySettings(therapist=therapist)
 
 
+def therapist_calendar(
+    *,
+    therapist: TherapistProfile,
+    now: datetime,
+    with_busy: bool = True,
+    exclude_pk: int | None = None,
+) -> slots.Calendar:
+    """Everything that decides the therapist's free slots from ``now`` on, for the slot engine:
+    windows, time off, settings and (``with_busy``) booked sessions, in three queries.
+    ``exclude_pk``: an appointment being moved does not block its own new time."""
+    availability = availability_settings_for(therapist=therapist)
+    buffer = timedelta(minutes=availability.buffer_minutes)
+    busy = ()
+    if with_busy:
+        booked = Appointment.objects.filter(
+            therapist=therapist, status=Appointment.Status.BOOKED, ends_at__gt=now - buffer
+        )
+        if exclude_pk is not None:
+            booked = booked.exclude(pk=exclude_pk)
+        busy = tuple(booked.order_by("starts_at").values_list("starts_at", "ends_at"))
+    yesterday = (now - timedelta(days=1)).date()
+    return slots.Calendar(
+        time_zone=therapist.user.time_zone,
+        windows=tuple(
+            slots.Window(rule=window.rule, start=window.start_time, end=window.end_time)
+            for window in AvailabilityWindow.objects.filter(therapist=therapist)
+        ),
+        time_off=tuple(
+            TimeOff.objects.filter(therapist=therapist, last_day__gte=yesterday)
+            .order_by("first_day")
+            .values_list("first_day", "last_day")
+        ),
+        busy=busy,
+        session_minutes=availability.session_minutes,
+        buffer_minutes=availability.buffer_minutes,
+        notice=timedelta(hours=availability.notice_hours),
+        horizon=timedelta(weeks=availability.horizon_weeks),
+    )
+
+
+def free_slots_between(
+    *, therapist: TherapistProfile, now: datetime, start: datetime, end: datetime
+) -> list[datetime]:
+    """The therapist's free session starts (UTC) in ``[start, end)``."""
+    calendar = therapist_calendar(therapist=therapist, now=now)
+    return slots.free_slots(calendar, now=now, start=start, end=end)
+
+
+def nearest_free_slots(
+    *, therapist: TherapistProfile, around: datetime, now: datetime, count: int = 3
+) -> list[datetime]:
+    """The ``count`` free starts closest to ``around`` (within a week either side), in time
+    order: what to offer someone who just lost ``around`` to another booking."""
+    week = timedelta(weeks=1)
+    found = free_slots_between(therapist=therapist, now=now, start=around - week, end=around + week)
+    return sorted(sorted(found, key=lambda slot: abs(slot - around))[:count])
+
+
 def appointments_overlapping(
     *,
     starts_at: datetime,
@@ -28,14 +87,15 @@ def appointments_overlapping(
     therapist_id: int,
     patient_id: int,
     exclude_pk: int | None = None,
+    buffer: timedelta = timedelta(0),
 ) -> QuerySet[Appointment]:
-    """Booked appointments of this therapist or of this patient that share some of the time
-    ``[starts_at, ends_at)`` (one ending as the other starts does not)."""
+    """Booked appointments of this patient that share some of the time ``[starts_at, ends_at)``
+    (one ending as the other starts does not), or of this therapist that come within ``buffer``
+    of it (the therapist's break between sessions)."""
     appointments = Appointment.objects.filter(
-        Q(therapist_id=therapist_id) | Q(patient_id=patient_id),
+        Q(therapist_id=therapist_id, starts_at__lt=ends_at + buffer, ends_at__gt=starts_at - buffer)
+        | Q(patient_id=patient_id, starts_at__lt=ends_at, ends_at__gt=starts_at),
         status=Appointment.Status.BOOKED,
-        starts_at__lt=ends_at,
-        ends_at__gt=starts_at,
     )
     if exclude_pk is not None:
         appointments = appointments.exclude(pk=exclude_pk)

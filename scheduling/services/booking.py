@@ -30,7 +30,7 @@ from accounts.choices import Modality
 from accounts.models import TherapistProfile, User
 from accounts.selectors import approved_therapist_profile
 from matching.models import Match
-from scheduling import selectors, signals
+from scheduling import selectors, signals, slots
 from scheduling.models import SLOT_GRID_MINUTES, Appointment, AvailabilitySettings
 
 # PostgreSQL's SQLSTATEs.
@@ -90,7 +90,7 @@ def appointment_book(
         modality=modality,
         created_at=now,
     )
-    _save_unless_taken(appointment)
+    _save_unless_taken(appointment, buffer_minutes=availability.buffer_minutes)
     signals.announce(appointment.pk, signals.BOOKED)
     return appointment
 
@@ -130,15 +130,10 @@ def _ensure_slot_is_offered(
     starts_at: datetime,
     now: datetime,
 ) -> None:
-    """Refuse a start the therapist's calendar does not offer.
-
-    THE SEAM FOR THE SLOT ENGINE (``scheduling.slots.free_slots``). For now this checks only
-    what needs no availability: the start lies on the slot grid of the therapist's clock, after
-    the minimum notice and within the booking horizon. It should also ask the slot engine
-    whether ``starts_at`` begins a slot of the therapist's availability windows, outside their
-    time off. Ask it about availability only: an overlap with a booked appointment must stay
-    ``SlotTaken`` (checked later, under the lock), not become "not offered".
-    """
+    """Refuse a start the therapist's calendar does not offer: off the slot grid, within the
+    minimum notice, beyond the horizon, or not a slot of their availability windows outside
+    their time off (``scheduling.slots``). Booked sessions are left out here: a time another
+    booking holds is ``SlotTaken`` (checked under the lock), not "not offered"."""
     if starts_at.tzinfo is None:
         raise ValueError("starts_at must be aware")
     local = starts_at.astimezone(ZoneInfo(therapist.user.time_zone))
@@ -166,11 +161,25 @@ def _ensure_slot_is_offered(
             "horizon",
             {"weeks": availability.horizon_weeks},
         )
+    _ensure_in_availability(therapist=therapist, starts_at=starts_at, now=now)
 
 
-def _save_unless_taken(appointment: Appointment) -> None:
+def _ensure_in_availability(*, therapist: TherapistProfile, starts_at: datetime, now: datetime):
+    """Refuse a start that is not a slot of the therapist's windows, outside their time off."""
+    calendar = selectors.therapist_calendar(therapist=therapist, now=now, with_busy=False)
+    offered = slots.free_slots(
+        calendar, now=now, start=starts_at, end=starts_at + timedelta(microseconds=1)
+    )
+    if starts_at not in offered:
+        raise _field_error(
+            "starts_at", _("Your therapist does not offer this time."), "not_offered"
+        )
+
+
+def _save_unless_taken(appointment: Appointment, *, buffer_minutes: int) -> None:
     """Save (insert or update) the booked appointment, or raise ``SlotTaken`` if its time
-    overlaps another booked appointment of its therapist or patient.
+    overlaps another booked appointment of its patient, or comes within the therapist's break
+    (``buffer_minutes``) of one of theirs.
 
     The caller holds the therapist's row lock, so the Python check is exact for the therapist;
     on PostgreSQL the exclusion constraints cover whatever it could miss.
@@ -181,6 +190,7 @@ def _save_unless_taken(appointment: Appointment) -> None:
         therapist_id=appointment.therapist_id,
         patient_id=appointment.patient_id,
         exclude_pk=appointment.pk,
+        buffer=timedelta(minutes=buffer_minutes),
     )
     if overlapping.exists():
         raise SlotTaken()
@@ -343,6 +353,6 @@ def appointment_reschedule(
     appointment.starts_at = starts_at
     appointment.ends_at = starts_at + timedelta(minutes=availability.session_minutes)
     appointment.sequence += 1
-    _save_unless_taken(appointment)
+    _save_unless_taken(appointment, buffer_minutes=availability.buffer_minutes)
     signals.announce(appointment.pk, signals.RESCHEDULED)
     return appointment

@@ -54,6 +54,14 @@ def field_code(error: ValidationError, field: str) -> str:
     return error.error_dict[field][0].code
 
 
+@pytest.fixture(autouse=True)
+def _every_time_offered(monkeypatch):
+    """These tests are about who may book and about overlaps, at any 5-minute mark: the
+    therapist's windows are taken as covering every time. test_booking_availability.py checks
+    booking against real windows, time off and breaks."""
+    monkeypatch.setattr(booking_services, "_ensure_in_availability", lambda **kwargs: None)
+
+
 @pytest.fixture
 def therapist(db):
     """The patient's therapist, offering video and phone sessions (not chat)."""
@@ -108,7 +116,18 @@ def test_the_therapists_other_patient_cannot_take_an_overlapping_time(
             book(other_patient, starts_at=start)
         assert refused.value.messages == ["This time was just taken."]
     assert Appointment.objects.count() == 1
-    # Back to back is fine: one ends at 10:50 as the next starts.
+    # The therapist's 10-minute break is kept: not 10:50, but 11:00; 09:00 ends at 09:50.
+    with pytest.raises(SlotTaken):
+        book(other_patient, starts_at=paris(6, 10, 50))
+    assert book(other_patient, starts_at=paris(6, 11, 0)).patient == other_patient
+    assert book(other_patient, starts_at=paris(6, 9, 0)).ends_at == SLOT - timedelta(minutes=10)
+
+
+def test_without_a_break_sessions_may_follow_each_other(
+    match, other_match, patient, other_patient, therapist
+):
+    AvailabilitySettings.objects.create(therapist=therapist.therapist_profile, buffer_minutes=0)
+    book(patient)
     assert book(other_patient, starts_at=paris(6, 10, 50)).patient == other_patient
     assert book(other_patient, starts_at=paris(6, 9, 10)).ends_at == SLOT
 
