@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import TherapistProfile, User
 from accounts.selectors import approved_therapist_profile
+from matching.models import Match
 from scheduling import slots
 from scheduling.models import Appointment, AvailabilitySettings, AvailabilityWindow, TimeOff
 
@@ -63,20 +64,37 @@ def therapist_calendar(
 
 
 def free_slots_between(
-    *, therapist: TherapistProfile, now: datetime, start: datetime, end: datetime
+    *,
+    therapist: TherapistProfile,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    exclude_pk: int | None = None,
 ) -> list[datetime]:
-    """The therapist's free session starts (UTC) in ``[start, end)``."""
-    calendar = therapist_calendar(therapist=therapist, now=now)
+    """The therapist's free session starts (UTC) in ``[start, end)``; ``exclude_pk``: the
+    appointment being moved, whose own time counts as free."""
+    calendar = therapist_calendar(therapist=therapist, now=now, exclude_pk=exclude_pk)
     return slots.free_slots(calendar, now=now, start=start, end=end)
 
 
 def nearest_free_slots(
-    *, therapist: TherapistProfile, around: datetime, now: datetime, count: int = 3
+    *,
+    therapist: TherapistProfile,
+    around: datetime,
+    now: datetime,
+    count: int = 3,
+    exclude_pk: int | None = None,
 ) -> list[datetime]:
     """The ``count`` free starts closest to ``around`` (within a week either side), in time
     order: what to offer someone who just lost ``around`` to another booking."""
     week = timedelta(weeks=1)
-    found = free_slots_between(therapist=therapist, now=now, start=around - week, end=around + week)
+    found = free_slots_between(
+        therapist=therapist,
+        now=now,
+        start=around - week,
+        end=around + week,
+        exclude_pk=exclude_pk,
+    )
     return sorted(sorted(found, key=lambda slot: abs(slot - around))[:count])
 
 
@@ -120,3 +138,23 @@ def appointment_get_for_user(*, user: User, pk: int) -> Appointment:
     return get_object_or_404(
         appointments_for_user(user=user).select_related("therapist__user", "patient"), pk=pk
     )
+
+
+def patient_current_match(*, patient: User) -> Match | None:
+    """The patient's active match, with the therapist they book with."""
+    return (
+        Match.objects.filter(patient=patient, status=Match.Status.ACTIVE)
+        .select_related("therapist__user")
+        .first()
+    )
+
+
+def sessions_for_user(*, user: User, now: datetime) -> dict[str, list[Appointment]]:
+    """The user's sessions to come (booked, not yet over), soonest first, and the 30 latest
+    others (past or cancelled), newest first: two queries."""
+    mine = appointments_for_user(user=user).select_related("therapist", "patient__patient_profile")
+    upcoming = Q(status=Appointment.Status.BOOKED, ends_at__gt=now)
+    return {
+        "upcoming": list(mine.filter(upcoming).order_by("starts_at")),
+        "earlier": list(mine.exclude(upcoming).order_by("-starts_at")[:30]),
+    }
