@@ -6,8 +6,9 @@ Never for production: the passwords and the two-factor secret below are public.
 import io
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
+import recurrence
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
@@ -38,6 +39,9 @@ from accounts.models import (
 from matching import selectors as matching_selectors
 from matching import services as matching_services
 from messaging import services as messaging_services
+from scheduling import selectors as scheduling_selectors
+from scheduling import services as scheduling_services
+from scheduling.models import AvailabilityWindow
 from teletherapy import uploads
 
 # Base32; add it to any authenticator app, or run `make totp` for the current code.
@@ -609,7 +613,27 @@ def _therapist(demo: DemoTherapist, *, staff: User, colour: str, today: date) ->
     _ensure_photo(profile, demo, colour)
     _ensure_documents(profile, demo)
     _ensure_vetting(profile, demo, staff)
+    _ensure_availability(profile)
     return profile
+
+
+def _ensure_availability(profile: TherapistProfile) -> None:
+    """Weekday mornings and afternoons in the therapist's own zone, set once (a therapist who
+    changed them in the demo keeps their changes)."""
+    if profile.availability_windows.exists():
+        return
+    weekdays = recurrence.Recurrence(
+        rrules=[
+            recurrence.Rule(
+                recurrence.WEEKLY,
+                byday=[recurrence.MO, recurrence.TU, recurrence.WE, recurrence.TH, recurrence.FR],
+            )
+        ]
+    )
+    for start, end in ((time(9), time(12)), (time(14), time(18))):
+        AvailabilityWindow.objects.create(
+            therapist=profile, rule=weekdays, start_time=start, end_time=end
+        )
 
 
 @transaction.atomic
@@ -705,6 +729,7 @@ def _ensure_matching() -> None:
         offer = matching_services.offer_next(request=lea.match_requests.get())
         match = matching_services.offer_accept(offer_id=offer.pk, therapist=offer.therapist.user)
         _demo_messages(match)
+        _demo_session(match)
     if not tomas.intakes.exists():
         answers = _demo_answers(
             nickname="Tomás",
@@ -753,3 +778,18 @@ def _demo_messages(match) -> None:
             messaging_services.messages_mark_read(
                 conversation=conversation, reader=reader, now=sent_at + timedelta(minutes=20)
             )
+
+
+def _demo_session(match) -> None:
+    """Léa's first session, booked in her therapist's first free time two days from now."""
+    now = timezone.now()
+    free = scheduling_selectors.free_slots_between(
+        therapist=match.therapist,
+        now=now,
+        start=now + timedelta(days=2),
+        end=now + timedelta(days=9),
+    )
+    if free:
+        scheduling_services.appointment_book(
+            patient=match.patient, starts_at=free[0], modality=match.therapist.modalities[0]
+        )

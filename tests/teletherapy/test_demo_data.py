@@ -22,6 +22,7 @@ from accounts.models import (
 from matching.models import Intake, Match, Offer
 from messaging.models import Message
 from messaging.selectors import conversations_for_user, unread_count
+from scheduling.models import Appointment
 from teletherapy import uploads
 from teletherapy.demo import PATIENT_PASSWORD, STAFF_EMAIL, THERAPISTS, demo_data_load
 
@@ -66,6 +67,7 @@ def snapshot(settings):
         sorted(Offer.objects.values_list("request__patient__email", "therapist__user__email")),
         Intake.objects.count(),
         Message.objects.count(),
+        Appointment.objects.count(),
         sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()),
     )
 
@@ -95,6 +97,11 @@ def test_demo_data_covers_what_a_newcomer_needs_to_click_through():
     therapist = conversation.therapist.user
     assert unread_count(user=therapist) == 1
     assert unread_count(user=patient) == 0
+    # Every approved therapist can be booked; Léa has her first session booked.
+    assert all(t.availability_windows.exists() for t in approved)
+    (session,) = Appointment.objects.filter(patient=patient)
+    assert session.is_booked
+    assert session.therapist == conversation.therapist
 
 
 def test_loading_twice_changes_nothing(settings):
