@@ -246,3 +246,78 @@ class Appointment(models.Model):
                 _("Cancelled automatically: this patient and therapist no longer work together.")
             )
         return self.cancel_reason
+
+
+class CalendarFeed(models.Model):
+    """A private address where a calendar app reads its user's sessions (``/calendar/<token>.ics``).
+
+    Calendar apps send no cookie, so whoever holds the token reads the feed: only its SHA-256
+    is stored, the token itself is shown once. Renewing revokes the previous feed; at most one
+    feed per user is live (not revoked).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+        verbose_name=_("user"),
+    )
+    token_hash = models.CharField(_("token digest"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(revoked_at__isnull=True),
+                name="calendar_feed_one_live_per_user",
+            ),
+        ]
+
+    def __str__(self):
+        return f"calendar feed {self.pk}"
+
+
+class Reminder(models.Model):
+    """One reminder of one appointment, ``offset_minutes`` before the time it was for.
+
+    The row is the claim: it is inserted before anything is sent, and the unique constraint
+    makes a second insert fail, so two sweeps never both send it. ``starts_at`` is the
+    appointment's time the reminder was for: a rescheduled appointment gets reminders for its
+    new time. ``sent_at`` stays empty until the emails are out (``services.reminders``).
+    """
+
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("appointment"),
+    )
+    offset_minutes = models.PositiveIntegerField(_("minutes before"))
+    starts_at = models.DateTimeField(_("for the session at"))
+    claimed_at = models.DateTimeField(_("claimed at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "offset_minutes", "starts_at"],
+                name="reminder_once_per_offset_and_time",
+            ),
+        ]
+        indexes = [
+            # The sweep looks for claims whose emails never went out (a worker died).
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(sent_at__isnull=True),
+                name="reminder_unsent_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"reminder {self.offset_minutes} min before appointment {self.appointment_id}"

@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.sweep_notifications",
         "schedule": 60.0,
     },
+    # Session reminders, SCHEDULING_REMINDER_OFFSETS_MINUTES before each session.
+    "scheduling.sweep_reminders": {
+        "task": "scheduling.tasks.sweep_reminders",
+        "schedule": 60.0,
+    },
 }
 
 # --- Accounts ---------------------------------------------------------------------------------
@@ -271,6 +276,15 @@ MESSAGE_NOTIFY_EVERY_MINUTES = env_int("MESSAGE_NOTIFY_EVERY_MINUTES", 30)
 # Booking: a patient cancelling later than this before a session cancels late (recorded), and
 # may no longer move it.
 SCHEDULING_CANCEL_CUTOFF_HOURS = env_int("SCHEDULING_CANCEL_CUTOFF_HOURS", 24)
+# Both sides of a session are reminded this many minutes before it (comma-separated, empty for
+# none); each reminder is due until the next shorter one is, so a session booked late gets only
+# those left.
+_reminder_offsets = env_list("SCHEDULING_REMINDER_OFFSETS_MINUTES", "1440,60")
+if not all(item.isdigit() and 0 < int(item) <= 7 * 24 * 60 for item in _reminder_offsets):
+    raise ImproperlyConfigured(
+        "SCHEDULING_REMINDER_OFFSETS_MINUTES must be minutes from 1 to 10080, such as 1440,60"
+    )
+SCHEDULING_REMINDER_OFFSETS_MINUTES = sorted({int(item) for item in _reminder_offsets})
 
 # Therapist vetting: staff cannot approve an application below these.
 VETTING_MIN_DEGREE_LEVEL = env_str("VETTING_MIN_DEGREE_LEVEL", "master")

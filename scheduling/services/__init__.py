@@ -15,3 +15,9 @@ __all__ = [
     "appointment_reschedule",
     "appointments_cancel_for_ended_match",
 ]
+from scheduling.services.feeds import calendar_feed_renew, calendar_feed_revoke
+from scheduling.services.notices import appointment_notices_send
+from scheduling.services.reminders import reminders_send
+
+__all__ += ["appointment_notices_send", "calendar_feed_renew", "calendar_feed_revoke"]
+__all__ += ["reminders_send"]

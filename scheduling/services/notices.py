@@ -1,0 +1,105 @@
+"""Emails to both sides of an appointment when it is booked, moved or cancelled.
+
+Each email is in its recipient's language, gives the time in their own zone, links to their
+sessions page and carries the calendar file that adds, moves or removes the event. It names
+nobody and says nothing clinical: not who the other side is, not the modality, and never the
+reason of a cancellation (a therapist's reason may be clinical; it waits on the sessions page,
+behind the log-in).
+"""
+
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from accounts.models import User
+from accounts.selectors import approved_therapist_profile
+from scheduling import calendar_files, signals
+from scheduling.models import Appointment
+
+TEMPLATES = {
+    signals.BOOKED: "emails/appointment_booked.txt",
+    signals.RESCHEDULED: "emails/appointment_rescheduled.txt",
+    signals.CANCELLED: "emails/appointment_cancelled.txt",
+}
+
+
+def appointment_recipients(appointment: Appointment) -> list[User]:
+    """Who hears about this appointment: its patient, and its therapist while they may reach
+    patients (approved); inactive accounts hear nothing."""
+    recipients = []
+    if appointment.patient.is_active:
+        recipients.append(appointment.patient)
+    therapist = appointment.therapist.user
+    if therapist.is_active and approved_therapist_profile(user=therapist) is not None:
+        recipients.append(therapist)
+    return recipients
+
+
+def appointment_notices_send(*, appointment_id: int, change: str) -> int:
+    """Email the appointment's patient and therapist that it was ``change`` (one of
+    ``signals.BOOKED``, ``RESCHEDULED``, ``CANCELLED``); returns how many emails were sent.
+
+    Called after the change committed, from a task. The appointment is read afresh: a booking
+    or a move that has been cancelled since is not announced (the cancellation is).
+    """
+    if change not in TEMPLATES:
+        raise ValueError(f"unknown appointment change {change!r}")
+    appointment = (
+        Appointment.objects.select_related("patient", "therapist__user")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appointment is None:
+        return 0
+    cancelled = change == signals.CANCELLED
+    if not cancelled and not appointment.is_booked:
+        return 0
+    method = calendar_files.CANCEL if cancelled else calendar_files.REQUEST
+    recipients = appointment_recipients(appointment)
+    for recipient in recipients:
+        _email(appointment=appointment, recipient=recipient, change=change, method=method)
+    return len(recipients)
+
+
+def _email(*, appointment: Appointment, recipient: User, change: str, method: str) -> None:
+    context = {
+        "starts_at": appointment.starts_at,
+        "time_zone": recipient.time_zone,
+        "link": calendar_files.sessions_link(recipient),
+        "cancelled_by": _cancelled_by(appointment, recipient),
+    }
+    with (
+        translation.override(recipient.language),
+        timezone.override(ZoneInfo(recipient.time_zone)),
+    ):
+        subject, body = email_render(TEMPLATES[change], context)
+        ics = calendar_files.appointment_ics(appointment, method=method, viewer=recipient)
+    message = EmailMessage(subject=subject, body=body, to=[recipient.email])
+    message.attach("session.ics", ics, f"text/calendar; method={method}; charset=utf-8")
+    message.send()
+
+
+def _cancelled_by(appointment: Appointment, recipient: User) -> str:
+    """Who cancelled, as the recipient should read it: "you", "therapist", "patient", or
+    "match_ended" (nobody did: the two no longer work together)."""
+    if appointment.is_booked:
+        return ""
+    if appointment.cancelled_by_id is None:
+        return "match_ended"
+    if appointment.cancelled_by_id == recipient.pk:
+        return "you"
+    if appointment.cancelled_by_id == appointment.therapist_id:
+        return "therapist"
+    return "patient"
+
+
+def email_render(template: str, context: dict) -> tuple[str, str]:
+    """Subject and body of an email template whose first line is the subject, in the active
+    language, as ``teletherapy.mail.send_templated_mail`` renders them (which cannot attach
+    files)."""
+    context = {"site_name": settings.SITE_NAME, **context}
+    subject, _sep, body = render_to_string(template, context).strip().partition("\n")
+    return settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject.strip(), body.strip() + "\n"
