@@ -1,5 +1,12 @@
 """Every write of the scheduling app: booking, cancelling and moving sessions."""
 
+from scheduling.services.availability import (
+    availability_settings_update,
+    availability_window_add,
+    availability_window_remove,
+    time_off_add,
+    time_off_remove,
+)
 from scheduling.services.booking import (
     SlotTaken,
     appointment_book,
@@ -14,6 +21,11 @@ __all__ = [
     "appointment_cancel",
     "appointment_reschedule",
     "appointments_cancel_for_ended_match",
+    "availability_settings_update",
+    "availability_window_add",
+    "availability_window_remove",
+    "time_off_add",
+    "time_off_remove",
 ]
 from scheduling.services.feeds import calendar_feed_renew, calendar_feed_revoke
 from scheduling.services.notices import appointment_notices_send

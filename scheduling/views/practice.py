@@ -1,1 +1,229 @@
-urlpatterns: list = []
+"""The therapist's side of scheduling: their availability (session settings, weekly hours,
+time off) and their week calendar. Approved therapists only; anyone else gets 404.
+
+The availability page has three forms, each posting to its own URL. With htmx, the answer is
+the form's part of the page (422 with the errors beside the fields) plus a status line swapped
+out of band; without JavaScript, a redirect back with a message, or the whole page with the
+errors (422).
+"""
+
+import re
+from datetime import date
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.choices import Modality
+from accounts.models import TherapistProfile
+from accounts.selectors import approved_therapist_profile
+from scheduling import selectors, selectors_practice, services
+from scheduling.forms_practice import AvailabilitySettingsForm, AvailabilityWindowForm, TimeOffForm
+from scheduling.models import AvailabilityWindow, TimeOff
+from teletherapy.htmx import is_htmx
+
+TEMPLATE = "scheduling/practice/availability.html"
+# The parts of the availability page, by their section's id: section "windows" holds the
+# partial "windows-body" (what a post swaps) and the status line "windows-status".
+SETTINGS, WINDOWS, TIME_OFF = "settings", "windows", "time-off"
+WEEK = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Weeks the calendar shows: far enough for anyone, near enough that a week either side exists.
+FIRST_DAY, LAST_DAY = date(1900, 1, 8), date(9999, 12, 17)
+
+
+def approved_therapist_required(view):
+    """Logged in as an approved therapist; anyone else logged in gets 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        profile = approved_therapist_profile(user=request.user)
+        if profile is None:
+            raise Http404
+        return view(request, profile, *args, **kwargs)
+
+    return wrapper
+
+
+# --- The availability page ---------------------------------------------------------------------
+
+
+def _settings_form(profile: TherapistProfile) -> AvailabilitySettingsForm:
+    saved = selectors.availability_settings_for(therapist=profile)
+    fields = AvailabilitySettingsForm.base_fields
+    return AvailabilitySettingsForm(initial={name: getattr(saved, name) for name in fields})
+
+
+def _context(profile: TherapistProfile, **forms) -> dict:
+    today = selectors_practice.therapist_today(therapist=profile, now=timezone.now())
+    return {
+        "profile": profile,
+        "time_zone": profile.user.time_zone,
+        "modalities": [
+            Modality(code).label for code in profile.modalities if code in Modality.values
+        ],
+        "settings_form": forms.get("settings_form") or _settings_form(profile),
+        "window_form": forms.get("window_form") or AvailabilityWindowForm(),
+        "time_off_form": forms.get("time_off_form") or TimeOffForm(),
+        "windows": selectors_practice.availability_windows_for(therapist=profile),
+        "time_off": selectors_practice.time_off_upcoming(therapist=profile, today=today),
+    }
+
+
+@approved_therapist_required
+@require_safe
+def availability(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
+    return render(request, TEMPLATE, _context(profile))
+
+
+def _invalid(request: HttpRequest, profile: TherapistProfile, part: str, **forms) -> HttpResponse:
+    context = _context(profile, **forms)
+    if is_htmx(request):
+        return _part(request, part, context, status=422)
+    return render(request, TEMPLATE, context, status=422)
+
+
+def _done(request: HttpRequest, profile: TherapistProfile, part: str, message: str) -> HttpResponse:
+    if is_htmx(request):
+        return _part(request, part, _context(profile) | {"status_message": message})
+    messages.success(request, message)
+    return redirect(reverse("practice_availability") + "#" + part)
+
+
+def _part(request: HttpRequest, part: str, context: dict, *, status: int = 200) -> HttpResponse:
+    context |= {"partial": f"{TEMPLATE}#{part}-body", "status_id": f"{part}-status"}
+    return render(request, "scheduling/practice/_part.html", context, status=status)
+
+
+@approved_therapist_required
+@require_POST
+def availability_settings_save(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
+    form = AvailabilitySettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.availability_settings_update(therapist=profile, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)  # beside its fields, or above them
+    if form.errors:
+        return _invalid(request, profile, SETTINGS, settings_form=form)
+    return _done(request, profile, SETTINGS, _("Session settings saved."))
+
+
+@approved_therapist_required
+@require_POST
+def availability_window_add(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
+    form = AvailabilityWindowForm(request.POST)
+    if form.is_valid():
+        try:
+            services.availability_window_add(therapist=profile, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)  # beside its fields, or above them
+    if form.errors:
+        return _invalid(request, profile, WINDOWS, window_form=form)
+    return _done(request, profile, WINDOWS, _("Hours added."))
+
+
+@approved_therapist_required
+@require_POST
+def availability_window_remove(
+    request: HttpRequest, profile: TherapistProfile, pk: int
+) -> HttpResponse:
+    try:
+        services.availability_window_remove(therapist=profile, window_id=pk)
+    except AvailabilityWindow.DoesNotExist:
+        raise Http404 from None
+    return _done(request, profile, WINDOWS, _("Hours removed."))
+
+
+@approved_therapist_required
+@require_POST
+def time_off_add(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
+    form = TimeOffForm(request.POST)
+    if form.is_valid():
+        try:
+            services.time_off_add(therapist=profile, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)  # beside its fields, or above them
+    if form.errors:
+        return _invalid(request, profile, TIME_OFF, time_off_form=form)
+    return _done(request, profile, TIME_OFF, _("Time off added."))
+
+
+@approved_therapist_required
+@require_POST
+def time_off_remove(request: HttpRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
+    try:
+        services.time_off_remove(therapist=profile, time_off_id=pk)
+    except TimeOff.DoesNotExist:
+        raise Http404 from None
+    return _done(request, profile, TIME_OFF, _("Time off removed."))
+
+
+# --- The week calendar -------------------------------------------------------------------------
+
+
+def _week_day(request: HttpRequest, today: date) -> date:
+    """The day of ``?week=YYYY-MM-DD`` (any day of the wanted week), or today; 404 for
+    anything else."""
+    value = request.GET.get("week")
+    if value is None:
+        return today
+    if not WEEK.fullmatch(value):
+        raise Http404("not a date")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise Http404("not a date") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Http404("too far")
+    return day
+
+
+@approved_therapist_required
+@require_safe
+def calendar(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
+    now = timezone.now()
+    today = selectors_practice.therapist_today(therapist=profile, now=now)
+    week = selectors_practice.practice_week(
+        therapist=profile, day=_week_day(request, today), now=now
+    )
+    context = {
+        "week": week,
+        "is_this_week": week.monday == selectors_practice.monday_of(today),
+        "this_monday": selectors_practice.monday_of(today),
+    }
+    return render(request, "scheduling/practice/calendar.html", context)
+
+
+urlpatterns = [
+    path("practice/availability/", availability, name="practice_availability"),
+    path(
+        "practice/availability/settings/",
+        availability_settings_save,
+        name="practice_availability_settings",
+    ),
+    path(
+        "practice/availability/hours/",
+        availability_window_add,
+        name="practice_window_add",
+    ),
+    path(
+        "practice/availability/hours/<int:pk>/remove/",
+        availability_window_remove,
+        name="practice_window_remove",
+    ),
+    path("practice/availability/time-off/", time_off_add, name="practice_time_off_add"),
+    path(
+        "practice/availability/time-off/<int:pk>/remove/",
+        time_off_remove,
+        name="practice_time_off_remove",
+    ),
+    path("practice/calendar/", calendar, name="practice_calendar"),
+]

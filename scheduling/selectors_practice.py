@@ -1,0 +1,247 @@
+"""What the therapist's availability editor and week calendar read (``views.practice``).
+
+Everything here is in the therapist's own zone (``therapist.user.time_zone``): windows are wall
+times, time off is local days, and a calendar week runs from Monday 00:00 to the next Monday
+00:00 on the therapist's clock.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import recurrence
+from django.db.models import QuerySet
+
+from accounts.models import TherapistProfile
+from matching.choices import Weekday
+from scheduling import slots
+from scheduling.models import Appointment, AvailabilityWindow, TimeOff
+
+ALL_WEEKDAYS = frozenset(range(7))
+
+
+def therapist_zone(*, therapist: TherapistProfile) -> ZoneInfo:
+    return ZoneInfo(therapist.user.time_zone)
+
+
+def therapist_today(*, therapist: TherapistProfile, now: datetime) -> date:
+    """The date on the therapist's clock at ``now``."""
+    return now.astimezone(therapist_zone(therapist=therapist)).date()
+
+
+def weekday_name(day: int) -> str:
+    """ "Monday" for 0, in the active language."""
+    return str(Weekday(day).label)
+
+
+def window_weekdays(rule: recurrence.Recurrence) -> frozenset[int]:
+    """The weekdays (0 = Monday) on which a window's rule can select a day.
+
+    Exact for the rules the editor writes (one weekly rule with its days). Of other rules only
+    the weekdays are read: a weekly rule without days falls on its dtstart's weekday, a daily
+    one on any day.
+    """
+    days: set[int] = set()
+    for rule_ in rule.rrules:
+        if rule_.byday:
+            days.update(recurrence.to_weekday(day).number for day in rule_.byday)
+        elif rule_.freq == recurrence.WEEKLY and rule.dtstart is not None:
+            days.add(rule.dtstart.weekday())
+        else:
+            return ALL_WEEKDAYS
+    return frozenset(days)
+
+
+def _plain(rule: recurrence.Recurrence) -> bool:
+    """Whether the rule selects every week the same weekdays, for ever (what the editor
+    writes): then ``window_weekdays`` says exactly which days it selects."""
+    return (
+        rule.dtstart is None
+        and rule.dtend is None
+        and not (rule.exrules or rule.rdates or rule.exdates)
+        and all(
+            r.freq in (recurrence.WEEKLY, recurrence.DAILY)
+            and r.interval == 1
+            and not r.count
+            and r.until is None
+            for r in rule.rrules
+        )
+    )
+
+
+# --- The availability editor -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WindowItem:
+    """One weekly window as the editor lists it: "Monday, Tuesday · 09:00–12:00"."""
+
+    pk: int
+    weekdays: tuple[int, ...]
+    start: time
+    end: time
+
+    @property
+    def day_names(self) -> list[str]:
+        return [weekday_name(day) for day in self.weekdays]
+
+
+def availability_windows_for(*, therapist: TherapistProfile) -> list[WindowItem]:
+    """The therapist's weekly windows, by first weekday then start time."""
+    items = [
+        WindowItem(
+            pk=window.pk,
+            weekdays=tuple(sorted(window_weekdays(window.rule))),
+            start=window.start_time,
+            end=window.end_time,
+        )
+        for window in AvailabilityWindow.objects.filter(therapist=therapist)
+    ]
+    return sorted(items, key=lambda item: (item.weekdays[:1], item.start, item.end, item.pk))
+
+
+def time_off_upcoming(*, therapist: TherapistProfile, today: date) -> QuerySet[TimeOff]:
+    """The therapist's time off that has not ended before ``today``, soonest first."""
+    return TimeOff.objects.filter(therapist=therapist, last_day__gte=today).order_by(
+        "first_day", "pk"
+    )
+
+
+# --- The week calendar -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarSession:
+    appointment: Appointment  # with patient__patient_profile loaded
+    starts_at: datetime  # in the therapist's zone
+    ends_at: datetime
+    minutes: int
+
+    @property
+    def is_booked(self) -> bool:
+        return self.appointment.is_booked
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    day: date
+    is_today: bool
+    time_off: bool
+    windows: tuple[tuple[time, time], ...]  # wall times, by start
+    sessions: tuple[CalendarSession, ...]  # by start; cancelled ones included
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarWeek:
+    monday: date
+    time_zone: str
+    days: tuple[CalendarDay, ...]  # Monday to Sunday
+
+    @property
+    def previous_monday(self) -> date:
+        return self.monday - timedelta(weeks=1)
+
+    @property
+    def next_monday(self) -> date:
+        return self.monday + timedelta(weeks=1)
+
+    @property
+    def sunday(self) -> date:
+        return self.monday + timedelta(days=6)
+
+    @property
+    def booked_count(self) -> int:
+        return sum(session.is_booked for day in self.days for session in day.sessions)
+
+    @property
+    def has_windows(self) -> bool:
+        return any(day.windows for day in self.days)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def practice_week(*, therapist: TherapistProfile, day: date, now: datetime) -> CalendarWeek:
+    """The week (Monday to Sunday, on the therapist's clock) holding ``day``: the therapist's
+    sessions that start in it (cancelled ones too), their windows and time off, day by day.
+
+    Three queries, however many sessions: appointments (with each patient's nickname),
+    windows, time off.
+    """
+    zone = therapist_zone(therapist=therapist)
+    monday = monday_of(day)
+    days = [monday + timedelta(days=offset) for offset in range(7)]
+    week_start = datetime.combine(monday, time.min, tzinfo=zone)
+    week_end = datetime.combine(monday + timedelta(weeks=1), time.min, tzinfo=zone)
+
+    sessions: dict[date, list[CalendarSession]] = {d: [] for d in days}
+    appointments = (
+        Appointment.objects.filter(
+            therapist=therapist, starts_at__gte=week_start, starts_at__lt=week_end
+        )
+        .select_related("patient__patient_profile")
+        .order_by("starts_at", "pk")
+    )
+    for appointment in appointments:
+        starts_at = appointment.starts_at.astimezone(zone)
+        sessions[starts_at.date()].append(
+            CalendarSession(
+                appointment=appointment,
+                starts_at=starts_at,
+                ends_at=appointment.ends_at.astimezone(zone),
+                minutes=int((appointment.ends_at - appointment.starts_at).total_seconds() // 60),
+            )
+        )
+
+    windows: dict[date, list[tuple[time, time]]] = {d: [] for d in days}
+    for window in AvailabilityWindow.objects.filter(therapist=therapist):
+        for window_day in _window_days(window, therapist.user.time_zone, days):
+            windows[window_day].append((window.start_time, window.end_time))
+
+    off = TimeOff.objects.filter(
+        therapist=therapist, first_day__lte=days[-1], last_day__gte=days[0]
+    ).values_list("first_day", "last_day")
+    off_days = {d for first, last in off for d in days if first <= d <= last}
+
+    today = now.astimezone(zone).date()
+    return CalendarWeek(
+        monday=monday,
+        time_zone=therapist.user.time_zone,
+        days=tuple(
+            CalendarDay(
+                day=d,
+                is_today=d == today,
+                time_off=d in off_days,
+                windows=tuple(sorted(windows[d])),
+                sessions=tuple(sessions[d]),
+            )
+            for d in days
+        ),
+    )
+
+
+def _window_days(window: AvailabilityWindow, zone: str, days: list[date]) -> list[date]:
+    """Which of ``days`` (one week) the window's rule selects.
+
+    A plain weekly rule (what the editor writes) by its weekdays. Any other rule (an
+    every-other-week rule, one that ends, with exceptions ...) is asked of the slot engine,
+    which expands rules the way booking does: the days on which the window offers a session of
+    the shortest length.
+    """
+    if _plain(window.rule):
+        weekdays = window_weekdays(window.rule)
+        return [d for d in days if d.weekday() in weekdays]
+    calendar = slots.Calendar(
+        time_zone=zone,
+        windows=(slots.Window(rule=window.rule, start=window.start_time, end=window.end_time),),
+        session_minutes=min(slots.SESSION_MINUTES),
+        buffer_minutes=0,
+        notice=timedelta(0),
+        horizon=timedelta(weeks=2),
+    )
+    tz = ZoneInfo(zone)
+    start = datetime.combine(days[0], time.min, tzinfo=tz)
+    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=tz)
+    found = slots.free_slots(calendar, now=start, start=start, end=end)
+    return sorted({slot.astimezone(tz).date() for slot in found})
