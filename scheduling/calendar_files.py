@@ -24,6 +24,7 @@ from icalendar import Calendar, Event, vCalAddress
 from accounts.models import User
 from scheduling import selectors
 from scheduling.models import Appointment
+from teletherapy.mail import site_link
 
 # iCalendar METHODs: an invitation or its update, its withdrawal, a plain file to import.
 REQUEST, CANCEL, PUBLISH = "REQUEST", "CANCEL", "PUBLISH"
@@ -32,12 +33,6 @@ METHODS = (REQUEST, CANCEL, PUBLISH)
 # The feed holds booked sessions from this many days ago on.
 FEED_PAST_DAYS = 30
 
-# The pages listing a user's sessions. Built from their paths: the pages belong to the patient
-# and practice views, and an email or calendar link must not depend on their URL names.
-PATIENT_SESSIONS_PATH = "/sessions/"
-THERAPIST_SESSIONS_PATH = "/practice/calendar/"
-
-
 def site_host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
@@ -45,8 +40,8 @@ def site_host() -> str:
 def sessions_link(user: User | None) -> str:
     """The absolute link to the page listing ``user``'s sessions (a patient's by default)."""
     if user is not None and user.is_therapist:
-        return settings.SITE_URL + THERAPIST_SESSIONS_PATH
-    return settings.SITE_URL + PATIENT_SESSIONS_PATH
+        return site_link("practice_calendar")
+    return site_link("my_sessions")
 
 
 def event_uid(appointment: Appointment) -> str:

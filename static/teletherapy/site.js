@@ -48,6 +48,12 @@ document.addEventListener("app:messages.unread", () => {
   if (badge) window.htmx.ajax("GET", badge.dataset.refreshUrl, { target: badge, swap: "outerHTML" });
 });
 
+// A session reminder (sent with the reminder email): show the page's notice.
+document.addEventListener("app:session.reminder", () => {
+  const notice = document.getElementById("session-reminder");
+  if (notice) notice.hidden = false;
+});
+
 if (document.body.dataset.eventsUrl) {
   connectEvents(document.body.dataset.eventsUrl);
 }

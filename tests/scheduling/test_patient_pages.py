@@ -91,6 +91,10 @@ def test_a_patient_books_and_sees_the_session_at_their_own_time(match, patient):
     detail = client_for(patient).get(response.url).text
     assert "Wednesday 6 March 2030, 04:00" in detail
     assert "Ana Ruiz" in detail
+    assert reverse("appointment_ics", kwargs={"pk": appointment.pk}) in detail
+    sessions = client_for(patient).get(reverse("my_sessions")).text
+    assert reverse("calendar_settings") in sessions
+    assert "Wednesday 6 March 2030, 04:00" in sessions
 
 
 def test_a_time_just_taken_offers_the_nearest_free_ones(match, patient, therapist):

@@ -1,0 +1,99 @@
+"""The therapist (Paris) sets hours; the patient (New York) books in them; both see the session
+at their own local time; the patient moves it, then cancels it."""
+
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from matching.models import Match
+from scheduling.models import Appointment
+from tests.factories import PASSWORD, PatientFactory, TherapistFactory
+from tests.helpers import totp_code
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PARIS, NEW_YORK = ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def log_in(page, email: str, code: bool = False) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    if code:
+        page.get_by_label("Code").fill(totp_code())
+        page.get_by_role("button", name="Sign In").click()
+
+
+def local(moment, zone) -> str:
+    return moment.astimezone(zone).strftime("%A %-d %B %Y, %H:%M")
+
+
+def test_booking_moving_and_cancelling_across_time_zones(browser, page, screenshot):
+    therapist = TherapistFactory(
+        time_zone="Europe/Paris",
+        therapist_profile__display_name="Ana Ruiz",
+        therapist_profile__modalities=["video", "phone"],
+    )
+    patient = PatientFactory(time_zone="America/New_York", patient_profile__nickname="Robin")
+    Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
+
+    # The therapist works every day, 09:00-12:00 in Paris.
+    log_in(page, therapist.email, code=True)
+    page.goto("/practice/availability/")
+    days = page.get_by_role("group", name="Days")
+    for day in WEEKDAYS:
+        days.get_by_label(day).check()
+    page.get_by_label("From").fill("09:00")
+    page.get_by_label("Until").fill("12:00")
+    page.get_by_role("button", name="Add these hours").click()
+    expect(page.get_by_role("list", name="Your weekly hours")).to_contain_text("09:00–12:00")
+    therapist_url = page.url.split("/practice")[0]
+    page.context.clear_cookies()
+
+    # The patient books next week's first free time, by video.
+    log_in(page, patient.email)
+    page.get_by_role("link", name="Book a session").first.click()
+    expect(page.get_by_text("Times are in your time zone, America/New_York.")).to_be_visible()
+    page.get_by_role("link", name="Next week").click()
+    first_day = page.locator("fieldset.slot-day").first
+    first_day.locator("label").first.click()
+    page.get_by_label("Video").check()
+    page.get_by_role("button", name="Book this session").click()
+    booked = Appointment.objects.get()
+    # 09:00 in Paris is 03:00 in New York.
+    assert booked.starts_at.astimezone(PARIS).hour == 9
+    expect(page.get_by_role("heading", name=local(booked.starts_at, NEW_YORK))).to_be_visible()
+    expect(page.get_by_text("Ana Ruiz")).to_be_visible()
+    screenshot(page, "session-booked")
+
+    # The therapist sees it at their own time, with the patient's nickname.
+    therapist_page = browser.new_page(base_url=therapist_url)
+    log_in(therapist_page, therapist.email, code=True)
+    therapist_page.goto("/sessions/")
+    expect(therapist_page.get_by_role("link", name=local(booked.starts_at, PARIS))).to_be_visible()
+    expect(therapist_page.get_by_text("Robin")).to_be_visible()
+
+    # The patient moves it to the next free time of that day.
+    page.get_by_role("link", name="Move to another time").click()
+    page.get_by_role("link", name="Next week").click()
+    page.locator("fieldset.slot-day").first.locator("label").nth(1).click()
+    page.get_by_role("button", name="Move the session here").click()
+    expect(page.get_by_text("The session has moved.")).to_be_visible()
+    moved = Appointment.objects.get()
+    assert (moved.uid, moved.sequence) == (booked.uid, booked.sequence + 1)
+    assert moved.starts_at == booked.starts_at.replace(hour=booked.starts_at.hour + 1)
+    expect(page.get_by_role("heading", name=local(moved.starts_at, NEW_YORK))).to_be_visible()
+    therapist_page.reload()
+    expect(therapist_page.get_by_role("link", name=local(moved.starts_at, PARIS))).to_be_visible()
+
+    # Then cancels it: more than 24 hours ahead, on time.
+    page.get_by_role("button", name="Cancel the session").click()
+    expect(page.get_by_text("The session is cancelled.")).to_be_visible()
+    cancelled = Appointment.objects.get()
+    assert (cancelled.status, cancelled.late_cancellation) == ("cancelled", False)
+    page.get_by_role("link", name="All sessions").click()
+    expect(page.get_by_text("No session booked.")).to_be_visible()
+    therapist_page.close()
