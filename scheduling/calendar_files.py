@@ -33,6 +33,7 @@ METHODS = (REQUEST, CANCEL, PUBLISH)
 # The feed holds booked sessions from this many days ago on.
 FEED_PAST_DAYS = 30
 
+
 def site_host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
