@@ -97,6 +97,9 @@ def book(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            messages.success(
+                request, _("Your session is booked. A confirmation email is on its way.")
+            )
             return redirect("session_detail", pk=appointment.pk)
     if form.errors and status == 200:
         status = 422

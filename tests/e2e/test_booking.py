@@ -69,6 +69,7 @@ def test_booking_moving_and_cancelling_across_time_zones(browser, page, screensh
     assert booked.starts_at.astimezone(PARIS).hour == 9
     expect(page.get_by_role("heading", name=local(booked.starts_at, NEW_YORK))).to_be_visible()
     expect(page.get_by_text("Ana Ruiz")).to_be_visible()
+    expect(page.get_by_text("Your session is booked.")).to_be_visible()
     screenshot(page, "session-booked")
 
     # The therapist sees it at their own time, with the patient's nickname.

@@ -82,13 +82,15 @@ def test_the_week_shows_the_therapists_free_times_in_the_patients_zone(match, pa
 
 
 def test_a_patient_books_and_sees_the_session_at_their_own_time(match, patient):
-    response = _book(client_for(patient), paris(6, 10), modality="phone")
+    client = client_for(patient)
+    response = _book(client, paris(6, 10), modality="phone")
 
     appointment = Appointment.objects.get()
     assert response.url == reverse("session_detail", kwargs={"pk": appointment.pk})
     assert appointment.starts_at == paris(6, 10)
     assert appointment.modality == "phone"
-    detail = client_for(patient).get(response.url).text
+    detail = client.get(response.url).text
+    assert "Your session is booked. A confirmation email is on its way." in detail
     assert "Wednesday 6 March 2030, 04:00" in detail
     assert "Ana Ruiz" in detail
     assert reverse("appointment_ics", kwargs={"pk": appointment.pk}) in detail
