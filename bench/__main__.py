@@ -13,6 +13,7 @@ BENCHMARKS = [
     "ws_roundtrip",
     "matching_rank",
     "scheduling_slots",
+    "scheduling_booking",
     "messaging_delivery",
 ]
 
