@@ -38,8 +38,9 @@ def offer(patient, therapist, other_therapist):
     return offer
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def clock():
+    """The pages run on a controlled clock: 40 minutes into the offer made at NOW."""
     with time_machine.travel(NOW + timedelta(minutes=40), tick=False) as traveller:
         yield traveller
 
