@@ -170,8 +170,10 @@ class Appointment(models.Model):
         BOOKED = "booked", _("Booked")
         CANCELLED = "cancelled", _("Cancelled")
 
-    # cancel_reason of the appointments cancelled because their match ended (no person did).
+    # cancel_reason of the appointments cancelled by no person: their match ended, or their
+    # therapist may no longer hold sessions (suspended, say: never said to the patient).
     MATCH_ENDED = "match ended"
+    THERAPIST_UNAVAILABLE = "therapist unavailable"
 
     uid = models.UUIDField(_("calendar id"), default=uuid.uuid4, unique=True, editable=False)
     match = models.ForeignKey(
@@ -245,6 +247,8 @@ class Appointment(models.Model):
             return str(
                 _("Cancelled automatically: this patient and therapist no longer work together.")
             )
+        if self.cancelled_by_id is None and self.cancel_reason == self.THERAPIST_UNAVAILABLE:
+            return str(_("Cancelled automatically: the therapist cannot hold sessions for now."))
         return self.cancel_reason
 
 

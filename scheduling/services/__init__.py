@@ -13,6 +13,7 @@ from scheduling.services.booking import (
     appointment_cancel,
     appointment_reschedule,
     appointments_cancel_for_ended_match,
+    appointments_cancel_for_unavailable_therapist,
 )
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "appointment_cancel",
     "appointment_reschedule",
     "appointments_cancel_for_ended_match",
+    "appointments_cancel_for_unavailable_therapist",
     "availability_settings_update",
     "availability_window_add",
     "availability_window_remove",

@@ -266,14 +266,30 @@ def appointment_cancel(
     return appointment
 
 
-@transaction.atomic
 def appointments_cancel_for_ended_match(*, match_id: int, now: datetime | None = None) -> int:
     """Cancel the match's appointments that have not started; nobody cancelled them and none is
     late. Idempotent; returns how many it cancelled."""
-    now = now or timezone.now()
-    future = Appointment.objects.filter(
-        match_id=match_id, status=Appointment.Status.BOOKED, starts_at__gt=now
+    return _cancel_future(
+        Appointment.objects.filter(match_id=match_id), Appointment.MATCH_ENDED, now=now
     )
+
+
+def appointments_cancel_for_unavailable_therapist(
+    *, therapist_id: int, now: datetime | None = None
+) -> int:
+    """Cancel the sessions to come of a therapist who may no longer hold them (suspended, or
+    otherwise no longer approved). Idempotent; returns how many it cancelled."""
+    return _cancel_future(
+        Appointment.objects.filter(therapist_id=therapist_id),
+        Appointment.THERAPIST_UNAVAILABLE,
+        now=now,
+    )
+
+
+@transaction.atomic
+def _cancel_future(appointments, reason: str, *, now: datetime | None) -> int:
+    now = now or timezone.now()
+    future = appointments.filter(status=Appointment.Status.BOOKED, starts_at__gt=now)
     ids = list(future.select_for_update(no_key=True).values_list("pk", flat=True))
     for pk in ids:
         signals.announce(pk, signals.CANCELLED)
@@ -281,7 +297,7 @@ def appointments_cancel_for_ended_match(*, match_id: int, now: datetime | None =
         status=Appointment.Status.CANCELLED,
         cancelled_at=now,
         cancelled_by=None,
-        cancel_reason=Appointment.MATCH_ENDED,
+        cancel_reason=reason,
         late_cancellation=False,
         sequence=F("sequence") + 1,
     )

@@ -83,11 +83,13 @@ def _email(*, appointment: Appointment, recipient: User, change: str, method: st
 
 
 def _cancelled_by(appointment: Appointment, recipient: User) -> str:
-    """Who cancelled, as the recipient should read it: "you", "therapist", "patient", or
-    "match_ended" (nobody did: the two no longer work together)."""
+    """Who cancelled, as the recipient should read it: "you", "therapist", "patient", or, when
+    nobody did, "match_ended" (the two no longer work together) or "therapist_unavailable"."""
     if appointment.is_booked:
         return ""
     if appointment.cancelled_by_id is None:
+        if appointment.cancel_reason == Appointment.THERAPIST_UNAVAILABLE:
+            return "therapist_unavailable"
         return "match_ended"
     if appointment.cancelled_by_id == recipient.pk:
         return "you"
