@@ -35,3 +35,20 @@ def message_encryption_keys(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+@register()
+def ice_server_urls(app_configs, **kwargs):
+    # A typo here only shows when a call cannot connect; say it at start-up instead.
+    schemes = {"ICE_STUN_URLS": ("stun:", "stuns:"), "ICE_TURN_URLS": ("turn:", "turns:")}
+    return [
+        Error(
+            f"{name} has {url!r}, which does not start with {' or '.join(prefixes)}",
+            hint="Comma-separated URLs such as stun:turn.example.org:3478 or "
+            "turn:turn.example.org:3478?transport=udp",
+            id="teletherapy.E003",
+        )
+        for name, prefixes in schemes.items()
+        for url in getattr(settings, name)
+        if not url.startswith(prefixes)
+    ]

@@ -44,6 +44,20 @@ MESSAGE_ENCRYPTION_KEYS = [
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# Live sessions' ICE servers (comma-separated URLs; empty: calls use host candidates only).
+ICE_STUN_URLS = env_list("ICE_STUN_URLS")
+ICE_TURN_URLS = env_list("ICE_TURN_URLS")
+# Shared with coturn (--static-auth-secret): it signs short-lived TURN credentials, so it is
+# needed, and required in production, only once TURN URLs are set.
+TURN_SHARED_SECRET = (
+    env_secret("TURN_SHARED_SECRET", dev_default="dev-only-INSECURE-turn-shared-secret")
+    if ICE_TURN_URLS
+    else env_str("TURN_SHARED_SECRET")
+)
+TURN_CREDENTIAL_TTL_SECONDS = env_int("TURN_CREDENTIAL_TTL_SECONDS", 3600)
+if TURN_CREDENTIAL_TTL_SECONDS <= 0:
+    raise ImproperlyConfigured("TURN_CREDENTIAL_TTL_SECONDS must be a positive number of seconds")
+
 if not DEBUG:
     _missing = list(DEV_DEFAULTS_USED)
     _missing += [name for name in ("ALLOWED_HOSTS", "EMAIL_URL") if not env_str(name)]
