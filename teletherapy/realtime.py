@@ -17,6 +17,9 @@ from django.db import transaction
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404  # what HTTP answers with 404: not yours, or no longer
+CLOSE_ROOM_FULL = 4409  # a session room: this user is already in it, or it has its two sockets
+CLOSE_ROOM_NOT_OPEN = 4410  # a session room outside its window: not open yet, or over
+CLOSE_TOO_MANY_MESSAGES = 4429  # kept sending far faster than allowed
 CLOSE_MESSAGE_TOO_BIG = 1009
 
 

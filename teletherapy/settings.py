@@ -300,6 +300,10 @@ if not all(item.isdigit() and 0 < int(item) <= 7 * 24 * 60 for item in _reminder
     )
 SCHEDULING_REMINDER_OFFSETS_MINUTES = sorted({int(item) for item in _reminder_offsets})
 
+# Session rooms: open this many minutes before a session starts, until this many after it ends.
+SESSION_ROOM_OPENS_MINUTES_BEFORE = env_int("SESSION_ROOM_OPENS_MINUTES_BEFORE", 10)
+SESSION_ROOM_CLOSES_MINUTES_AFTER = env_int("SESSION_ROOM_CLOSES_MINUTES_AFTER", 30)
+
 # Therapist vetting: staff cannot approve an application below these.
 VETTING_MIN_DEGREE_LEVEL = env_str("VETTING_MIN_DEGREE_LEVEL", "master")
 VETTING_MIN_EXPERIENCE_YEARS = env_int("VETTING_MIN_EXPERIENCE_YEARS", 3)

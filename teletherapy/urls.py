@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("matching.urls")),
     path("", include("messaging.urls")),
     path("", include("scheduling.urls")),
+    path("", include("sessions_video.urls")),
     path("admin/", admin.site.urls),
 ]

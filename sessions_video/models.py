@@ -1,0 +1,81 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from scheduling.models import Appointment
+
+
+def new_room_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Room(models.Model):
+    """Where one appointment takes place, at ``/room/<token>/``.
+
+    The token, not the appointment's id, names the room in URLs, so that an address seen in a
+    history or a log says nothing about whose session it was. Made on first use
+    (``services.room_for``). ``started_at``: when both parties were first in the room together;
+    ``ended_at``: when the last one left (cleared again if someone comes back).
+    """
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.CASCADE, related_name="room", verbose_name=_("appointment")
+    )
+    token = models.CharField(
+        _("token"), max_length=64, unique=True, default=new_room_token, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+
+    def __str__(self):
+        return f"room of appointment {self.appointment_id}"
+
+
+class Attendance(models.Model):
+    """One connection of one participant to a room: a row per socket, open while
+    ``left_at`` is empty.
+
+    The open rows are the room's presence, shared by every daphne process: the database allows
+    one open row per user and room (``attendance_one_open_per_user``); ``services.room_join``
+    holds the room's row lock while it counts them, so a room never has more than two.
+    """
+
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("room")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    joined_at = models.DateTimeField(_("joined at"))
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendances")
+        ordering = ["joined_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "user"],
+                condition=Q(left_at__isnull=True),
+                name="attendance_one_open_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(left_at__isnull=True) | Q(left_at__gte=models.F("joined_at")),
+                name="attendance_leaves_after_joining",
+            ),
+        ]
+
+    def __str__(self):
+        return f"attendance {self.pk} in room {self.room_id}"

@@ -1,0 +1,53 @@
+"""The session room page, and the way in from a session (the room's address is its token)."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from scheduling.selectors import appointment_get_for_user
+from sessions_video import selectors, services
+
+
+@login_required
+@require_safe
+def room_enter(request: HttpRequest, pk: int) -> HttpResponse:
+    """From a booked session of this user to its room (made on first use); 404 otherwise."""
+    appointment = appointment_get_for_user(user=request.user, pk=pk)
+    if not appointment.is_booked:
+        raise Http404
+    room = services.room_for(appointment=appointment)
+    return redirect("session_room", token=room.token)
+
+
+@never_cache  # the address is a key to the room
+@login_required
+@require_safe
+def session_room(request: HttpRequest, token: str) -> HttpResponse:
+    """The room while it is open; before, when it opens; after, that the session has ended.
+    Its two parties only (404 for anyone else, and for a cancelled session)."""
+    room = selectors.room_get_for_user(user=request.user, token=token)
+    appointment = room.appointment
+    now = timezone.now()
+    is_patient = request.user.pk == appointment.patient_id
+    other_party = (
+        appointment.therapist.display_name
+        if is_patient
+        else appointment.patient.patient_profile.nickname
+    )
+    context = {
+        "room": room,
+        "appointment": appointment,
+        "is_open": selectors.room_is_open(room, now),
+        "not_yet": now < selectors.room_opens_at(room),
+        "opens_at": selectors.room_opens_at(room),
+        "opens_minutes_before": settings.SESSION_ROOM_OPENS_MINUTES_BEFORE,
+        "other_party": other_party,
+        "socket_path": f"/ws/room/{room.token}/",
+    }
+    response = render(request, "sessions_video/room.html", context)
+    response["Referrer-Policy"] = "no-referrer"
+    return response

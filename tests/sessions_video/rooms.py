@@ -1,0 +1,27 @@
+from datetime import UTC, datetime, timedelta
+
+from matching.models import Match
+from scheduling.models import Appointment
+from sessions_video import services
+from tests.factories import PatientFactory, TherapistFactory
+
+# The session: 10:00-10:50 in Paris (09:00-09:50 UTC) on Monday 4 March 2030.
+STARTS_AT = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
+ENDS_AT = STARTS_AT + timedelta(minutes=50)
+DURING = STARTS_AT + timedelta(minutes=5)
+
+
+def a_room(modality="video", patient=None, therapist=None, starts_at=STARTS_AT):
+    """A booked session's room: returns (patient, therapist, room)."""
+    patient = patient or PatientFactory(time_zone="Europe/Paris", patient_profile__nickname="Robin")
+    therapist = therapist or TherapistFactory(therapist_profile__display_name="Ana Ruiz")
+    match = Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
+    appointment = Appointment.objects.create(
+        match=match,
+        therapist=therapist.therapist_profile,
+        patient=patient,
+        starts_at=starts_at,
+        ends_at=starts_at + (ENDS_AT - STARTS_AT),
+        modality=modality,
+    )
+    return patient, therapist, services.room_for(appointment=appointment)

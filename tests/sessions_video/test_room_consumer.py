@@ -1,0 +1,265 @@
+"""The room's socket: its two parties only, while the room is open, one socket each; messages
+are checked, paced and relayed to the other side only; join and leave are recorded."""
+
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from channels.db import database_sync_to_async
+
+from sessions_video import consumers
+from sessions_video.models import Attendance, Room
+from teletherapy.realtime import (
+    CLOSE_NOT_FOUND,
+    CLOSE_ROOM_FULL,
+    CLOSE_ROOM_NOT_OPEN,
+    CLOSE_TOO_MANY_MESSAGES,
+)
+from tests.factories import PatientFactory, TherapistFactory
+from tests.sessions_video.rooms import DURING, ENDS_AT, STARTS_AT, a_room
+from tests.teletherapy.test_events_consumer import assert_closed_with, open_socket
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
+ANSWER = {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n"}
+CANDIDATE = {
+    "type": "candidate",
+    "candidate": {
+        "candidate": "candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host",
+        "sdpMid": "0",
+        "sdpMLineIndex": 0,
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(DURING, tick=False) as traveller:
+        yield traveller
+
+
+def path(room) -> str:
+    return f"/ws/room/{room.token}/"
+
+
+async def send(socket, message):
+    await socket.send_to(text_data=json.dumps(message))
+
+
+async def received(socket):
+    return json.loads(await socket.receive_from())
+
+
+async def both_in(room, patient, therapist):
+    _, patient_socket = await open_socket(patient, path(room))
+    _, therapist_socket = await open_socket(therapist, path(room))
+    assert await received(patient_socket) == {"type": "peer", "state": "joined"}
+    assert await received(therapist_socket) == {"type": "peer", "state": "joined"}
+    return patient_socket, therapist_socket
+
+
+@database_sync_to_async
+def attendances(room):
+    return list(Attendance.objects.filter(room=room).values_list("user_id", "joined_at", "left_at"))
+
+
+@database_sync_to_async
+def reloaded(room):
+    return Room.objects.get(pk=room.pk)
+
+
+async def test_signalling_reaches_the_other_side_only():
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+
+    for message in (OFFER, CANDIDATE, {"type": "candidate", "candidate": None}):
+        await send(patient_socket, message)
+        assert await received(therapist_socket) == message
+    for message in (ANSWER, {"type": "chat", "text": "Hello"}, {"type": "typing"}):
+        await send(therapist_socket, message)
+        assert await received(patient_socket) == message
+    await send(patient_socket, {"type": "hangup"})
+    assert await received(therapist_socket) == {"type": "hangup"}
+
+    assert await patient_socket.receive_nothing()  # never an echo
+    assert await therapist_socket.receive_nothing()
+    for socket in (patient_socket, therapist_socket):
+        await socket.disconnect()
+
+
+async def test_only_known_fields_are_relayed():
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+
+    await send(patient_socket, {**OFFER, "to": "someone", "html": "<b>x</b>"})
+
+    assert await received(therapist_socket) == OFFER
+    for socket in (patient_socket, therapist_socket):
+        await socket.disconnect()
+
+
+async def test_join_and_leave_are_recorded_and_announced():
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    _, patient_socket = await open_socket(patient, path(room))
+    assert await patient_socket.receive_nothing()  # alone: nobody to announce
+    assert (await reloaded(room)).started_at is None
+
+    _, therapist_socket = await open_socket(therapist, path(room))
+    assert await received(patient_socket) == {"type": "peer", "state": "joined"}
+    assert await received(therapist_socket) == {"type": "peer", "state": "joined"}
+    assert (await reloaded(room)).started_at == DURING
+
+    await therapist_socket.disconnect()
+    assert await received(patient_socket) == {"type": "peer", "state": "left"}
+    assert (await reloaded(room)).ended_at is None  # the patient is still there
+    await patient_socket.disconnect()
+
+    records = sorted(await attendances(room))
+    assert records == sorted([(patient.pk, DURING, DURING), (therapist.pk, DURING, DURING)])
+    assert (await reloaded(room)).ended_at == DURING
+
+
+async def test_a_party_may_come_back_after_leaving():
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+    await patient_socket.disconnect()
+    assert await received(therapist_socket) == {"type": "peer", "state": "left"}
+
+    _, again = await open_socket(patient, path(room))
+
+    assert await received(again) == {"type": "peer", "state": "joined"}
+    assert await received(therapist_socket) == {"type": "peer", "state": "joined"}
+    assert len(await attendances(room)) == 3
+    for socket in (again, therapist_socket):
+        await socket.disconnect()
+
+
+@pytest.mark.parametrize("outsider", ["patient", "therapist", "other patient of the therapist"])
+async def test_an_outsider_is_closed_with_not_found(outsider):
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    if outsider == "patient":
+        user = await database_sync_to_async(PatientFactory)()
+    elif outsider == "therapist":
+        user = await database_sync_to_async(TherapistFactory)()
+    else:
+        user, _, _ = await database_sync_to_async(a_room)(
+            therapist=therapist, starts_at=ENDS_AT + timedelta(hours=1)
+        )
+    _, patient_socket = await open_socket(patient, path(room))
+
+    _, refused = await open_socket(user, path(room))
+
+    await assert_closed_with(refused, CLOSE_NOT_FOUND)
+    assert await patient_socket.receive_nothing()
+    assert await attendances(room) == [(patient.pk, DURING, None)]
+    await patient_socket.disconnect()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [STARTS_AT - timedelta(minutes=11), ENDS_AT + timedelta(minutes=30)],
+    ids=["before", "after"],
+)
+async def test_outside_its_window_the_room_refuses_as_not_open(clock, moment):
+    patient, _therapist, room = await database_sync_to_async(a_room)()
+    clock.move_to(moment)
+
+    _, refused = await open_socket(patient, path(room))
+
+    await assert_closed_with(refused, CLOSE_ROOM_NOT_OPEN)
+    assert await attendances(room) == []
+
+
+async def test_the_room_closes_the_socket_when_its_window_ends(clock):
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+    clock.move_to(ENDS_AT + timedelta(minutes=30))
+
+    await send(patient_socket, {"type": "chat", "text": "Still there?"})
+
+    await assert_closed_with(patient_socket, CLOSE_ROOM_NOT_OPEN)
+    assert await therapist_socket.receive_nothing()
+
+
+async def test_a_second_socket_of_the_same_user_is_refused_as_full():
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+
+    _, second = await open_socket(patient, path(room))
+
+    await assert_closed_with(second, CLOSE_ROOM_FULL)
+    assert await patient_socket.receive_nothing()
+    assert await therapist_socket.receive_nothing()
+    await send(therapist_socket, OFFER)
+    assert await received(patient_socket) == OFFER  # the first one still works
+    assert len(await attendances(room)) == 2
+    for socket in (patient_socket, therapist_socket):
+        await socket.disconnect()
+
+
+async def test_a_second_socket_is_refused_even_when_alone():
+    patient, _therapist, room = await database_sync_to_async(a_room)()
+    _, first = await open_socket(patient, path(room))
+
+    _, second = await open_socket(patient, path(room))
+
+    await assert_closed_with(second, CLOSE_ROOM_FULL)
+    await first.disconnect()
+
+
+async def test_bad_messages_are_dropped_and_the_socket_stays_open():
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+
+    await patient_socket.send_to(text_data="{not json")
+    for message in (
+        ["offer"],
+        {"type": "subscribe", "group": "room.1"},
+        {"type": "offer"},
+        {"type": "offer", "sdp": 42},
+        {"type": "answer", "sdp": ""},
+        {"type": "candidate"},
+        {"type": "candidate", "candidate": 3},
+        {"type": "candidate", "candidate": {"sdpMid": "0"}},
+        {"type": "candidate", "candidate": {"candidate": "c", "sdpMLineIndex": "zero"}},
+        {"type": "chat", "text": ""},
+        {"type": "chat", "text": "x" * 2001},
+        {"type": "chat"},
+        {"type": "offer", "sdp": "x" * (64 * 1024)},  # over the size limit with its envelope
+    ):
+        await send(patient_socket, message)
+
+    assert await therapist_socket.receive_nothing()
+    assert await patient_socket.receive_nothing()
+    await send(patient_socket, {"type": "chat", "text": "x" * 2000})
+    assert await received(therapist_socket) == {"type": "chat", "text": "x" * 2000}
+    for socket in (patient_socket, therapist_socket):
+        await socket.disconnect()
+
+
+async def test_a_flood_is_throttled_then_closed(monkeypatch):
+    # No refill during the test: exactly the burst passes, whatever the machine's speed.
+    monkeypatch.setattr(consumers, "RATE_PER_SECOND", 0.0)
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+
+    for number in range(60):
+        await send(patient_socket, {"type": "chat", "text": str(number)})
+    got = []
+    while not await therapist_socket.receive_nothing(timeout=0.5):
+        got.append(await received(therapist_socket))
+    assert got == [{"type": "chat", "text": str(number)} for number in range(consumers.RATE_BURST)]
+
+    assert await patient_socket.receive_nothing()  # throttled, not yet closed
+    for _number in range(20):
+        await send(patient_socket, {"type": "typing"})
+    closed = False
+    for _number in range(consumers.THROTTLED_BEFORE_CLOSE - 10):
+        await send(patient_socket, {"type": "typing"})
+    while not closed:
+        output = await patient_socket.receive_output(timeout=5)
+        closed = output["type"] == "websocket.close"
+    assert output == {"type": "websocket.close", "code": CLOSE_TOO_MANY_MESSAGES}
+    await therapist_socket.disconnect()

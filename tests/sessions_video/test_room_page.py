@@ -1,0 +1,156 @@
+"""The room page: its two parties only, and only from shortly before the session until
+shortly after it; its address is a token, never the appointment's id."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import TherapistProfile
+from scheduling.models import Appointment
+from sessions_video import selectors, services
+from tests.conftest import client_for
+from tests.factories import PatientFactory, StaffFactory, TherapistFactory
+from tests.sessions_video.rooms import DURING, ENDS_AT, STARTS_AT, a_room
+
+pytestmark = pytest.mark.django_db
+
+
+def room_page(user, room, at=DURING):
+    with time_machine.travel(at, tick=False):
+        return client_for(user).get(reverse("session_room", kwargs={"token": room.token}))
+
+
+def test_the_patient_sees_the_room_with_the_therapists_name():
+    patient, _therapist, room = a_room(modality="phone")
+
+    page = room_page(patient, room)
+
+    assert page.status_code == 200
+    assert "Ana Ruiz" in page.text
+    assert "Phone" in page.text
+    assert f'data-socket-path="/ws/room/{room.token}/"' in page.text
+    assert "<title>Session" in page.text
+    assert "Leave" in page.text
+    assert page["Cache-Control"].startswith("max-age=0") or "no-cache" in page["Cache-Control"]
+
+
+def test_the_therapist_sees_the_patients_nickname_only():
+    patient, therapist, room = a_room()
+
+    page = room_page(therapist, room)
+
+    assert page.status_code == 200
+    assert "Robin" in page.text
+    assert patient.email not in page.text
+    assert "Video" in page.text
+
+
+def test_before_its_window_the_room_says_when_it_opens_in_the_viewers_zone():
+    patient, _therapist, room = a_room()
+
+    page = room_page(patient, room, at=STARTS_AT - timedelta(minutes=11))
+
+    assert page.status_code == 200
+    # 09:00 UTC is 10:00 in Paris; the room opens 10 minutes earlier.
+    assert "This room opens at 09:50 (Europe/Paris), 10 minutes before your session." in page.text
+    assert "data-socket-path" not in page.text
+
+
+def test_the_room_is_open_from_ten_minutes_before_until_thirty_after():
+    _patient, _therapist, room = a_room()
+
+    assert not selectors.room_is_open(room, STARTS_AT - timedelta(minutes=10, seconds=1))
+    assert selectors.room_is_open(room, STARTS_AT - timedelta(minutes=10))
+    assert selectors.room_is_open(room, ENDS_AT + timedelta(minutes=29, seconds=59))
+    assert not selectors.room_is_open(room, ENDS_AT + timedelta(minutes=30))
+
+
+def test_after_its_window_the_session_has_ended():
+    _patient, therapist, room = a_room()
+
+    page = room_page(therapist, room, at=ENDS_AT + timedelta(minutes=31))
+
+    assert page.status_code == 200
+    assert "This session has ended." in page.text
+    assert "data-socket-path" not in page.text
+
+
+@pytest.mark.parametrize(
+    "outsider",
+    ["another patient of the therapist", "another therapist", "a stranger", "staff"],
+)
+def test_anyone_else_gets_404(outsider):
+    _patient, therapist, room = a_room()
+    if outsider == "another patient of the therapist":  # with a session of their own
+        user, _, _ = a_room(therapist=therapist, starts_at=ENDS_AT + timedelta(hours=1))
+    elif outsider == "another therapist":
+        user = TherapistFactory()
+    elif outsider == "a stranger":
+        user = PatientFactory()
+    else:
+        user = StaffFactory()
+
+    assert room_page(user, room).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "status", [TherapistProfile.VettingStatus.SUSPENDED, TherapistProfile.VettingStatus.REJECTED]
+)
+def test_a_therapist_no_longer_approved_gets_404(status):
+    _patient, therapist, room = a_room()
+    TherapistProfile.objects.filter(pk=therapist.pk).update(vetting_status=status)
+
+    assert room_page(therapist, room).status_code == 404
+
+
+def test_a_cancelled_session_has_no_room():
+    patient, therapist, room = a_room()
+    Appointment.objects.filter(pk=room.appointment_id).update(
+        status=Appointment.Status.CANCELLED, cancelled_at=timezone.now()
+    )
+
+    assert room_page(patient, room).status_code == 404
+    assert room_page(therapist, room).status_code == 404
+
+
+def test_an_unknown_token_is_404_and_anonymous_visitors_are_sent_to_log_in():
+    patient, _therapist, room = a_room()
+    with time_machine.travel(DURING, tick=False):
+        unknown = client_for(patient).get(reverse("session_room", kwargs={"token": "x" * 32}))
+        anonymous = Client().get(reverse("session_room", kwargs={"token": room.token}))
+
+    assert unknown.status_code == 404
+    assert anonymous.status_code == 302
+    assert "login" in anonymous["Location"]
+
+
+def test_the_token_is_unguessable_and_never_the_appointments_id():
+    _patient, _therapist, room = a_room()
+    _patient2, _therapist2, other = a_room()
+
+    assert len(room.token) >= 32
+    assert room.token != other.token
+    for value in (room.appointment_id, room.appointment.uid, room.pk):
+        assert str(value) not in room.token
+    assert str(room.appointment_id) not in reverse("session_room", kwargs={"token": room.token})
+
+
+def test_a_room_is_made_once_per_appointment():
+    _patient, _therapist, room = a_room()
+
+    assert services.room_for(appointment=room.appointment) == room
+
+
+def test_the_join_link_leads_to_the_room_for_its_parties_only():
+    patient, _therapist, room = a_room()
+    enter = reverse("session_room_enter", kwargs={"pk": room.appointment_id})
+
+    answer = client_for(patient).get(enter)
+
+    assert answer.status_code == 302
+    assert answer["Location"] == reverse("session_room", kwargs={"token": room.token})
+    assert client_for(PatientFactory()).get(enter).status_code == 404
