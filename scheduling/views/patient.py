@@ -6,6 +6,7 @@ from functools import wraps
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -131,6 +132,10 @@ def _detail_context(request, appointment, cancel_form=None) -> dict:
         "appointment": appointment,
         "is_patient": is_patient,
         "upcoming": upcoming,
+        # The room says itself when it opens; the link shows until the room has closed.
+        "joinable": appointment.is_booked
+        and now
+        < appointment.ends_at + timedelta(minutes=settings.SESSION_ROOM_CLOSES_MINUTES_AFTER),
         "can_move": upcoming and (not is_patient or appointment.starts_at - now >= cutoff),
         "late": upcoming and is_patient and appointment.starts_at - now < cutoff,
         "cutoff_hours": int(cutoff.total_seconds() // 3600),

@@ -94,6 +94,7 @@ def test_a_patient_books_and_sees_the_session_at_their_own_time(match, patient):
     assert "Wednesday 6 March 2030, 04:00" in detail
     assert "Ana Ruiz" in detail
     assert reverse("appointment_ics", kwargs={"pk": appointment.pk}) in detail
+    assert reverse("session_room_enter", kwargs={"pk": appointment.pk}) in detail
     sessions = client_for(patient).get(reverse("my_sessions")).text
     assert reverse("calendar_settings") in sessions
     assert "Wednesday 6 March 2030, 04:00" in sessions
