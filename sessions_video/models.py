@@ -31,6 +31,10 @@ class Room(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # Set by the sweep once the room's window is over (``services.rooms_close``): who never came.
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    patient_no_show = models.BooleanField(_("patient did not come"), default=False)
+    therapist_no_show = models.BooleanField(_("therapist did not come"), default=False)
 
     class Meta:
         verbose_name = _("room")
@@ -38,6 +42,13 @@ class Room(models.Model):
 
     def __str__(self):
         return f"room of appointment {self.appointment_id}"
+
+    @property
+    def duration_minutes(self) -> int | None:
+        """How long both parties were there together, from first together to last leaving."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return round((self.ended_at - self.started_at).total_seconds() / 60)
 
 
 class Attendance(models.Model):

@@ -44,3 +44,18 @@ def room_other_party_present(*, room_id: int, user_id: int) -> bool:
         .exclude(user_id=user_id)
         .exists()
     )
+
+
+def appointments_to_close(*, now: datetime) -> list[int]:
+    """Booked appointments whose room window is over (within the last week) and whose room has
+    not been closed by the sweep yet."""
+    window_over = now - timedelta(minutes=settings.SESSION_ROOM_CLOSES_MINUTES_AFTER)
+    return list(
+        Appointment.objects.filter(
+            status=Appointment.Status.BOOKED,
+            ends_at__lte=window_over,
+            ends_at__gt=window_over - timedelta(days=7),
+        )
+        .exclude(room__closed_at__isnull=False)
+        .values_list("pk", flat=True)
+    )

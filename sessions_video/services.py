@@ -1,9 +1,11 @@
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import User
 from scheduling.models import Appointment
+from sessions_video import selectors
 from sessions_video.models import Attendance, Room
 
 # One socket per participant, so two per room.
@@ -63,3 +65,36 @@ def room_leave(*, room: Room, user: User, now: datetime) -> None:
         locked.ended_at = now
         locked.save(update_fields=["ended_at"])
     room.ended_at = locked.ended_at
+
+
+def rooms_close(*, now: datetime | None = None) -> int:
+    """Close the rooms whose window is over: end connections left open (a crashed process), set
+    when the session ended, and record who never came. Run every minute by Celery beat; each
+    room is closed once, under its row lock (rooms another sweep holds are left to it).
+    Returns how many rooms were closed."""
+    now = now or timezone.now()
+    closed = 0
+    for appointment_id in selectors.appointments_to_close(now=now):
+        appointment = Appointment.objects.get(pk=appointment_id)
+        room_for(appointment=appointment)
+        with transaction.atomic():
+            room = (
+                Room.objects.select_for_update(skip_locked=True)
+                .filter(appointment_id=appointment_id, closed_at__isnull=True)
+                .first()
+            )
+            if room is None:
+                continue
+            closes_at = selectors.room_closes_at(room)
+            room.attendances.filter(left_at__isnull=True).update(left_at=closes_at)
+            came = set(room.attendances.values_list("user_id", flat=True))
+            room.patient_no_show = appointment.patient_id not in came
+            room.therapist_no_show = appointment.therapist_id not in came
+            if room.started_at is not None and room.ended_at is None:
+                room.ended_at = closes_at
+            room.closed_at = now
+            room.save(
+                update_fields=["patient_no_show", "therapist_no_show", "ended_at", "closed_at"]
+            )
+            closed += 1
+    return closed

@@ -235,6 +235,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.sweep_reminders",
         "schedule": 60.0,
     },
+    # Rooms whose window is over: who came, who did not, how long the session lasted.
+    "sessions_video.sweep_rooms": {
+        "task": "sessions_video.tasks.sweep_rooms",
+        "schedule": 60.0,
+    },
 }
 
 # --- Accounts ---------------------------------------------------------------------------------
