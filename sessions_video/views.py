@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 
 from scheduling.selectors import appointment_get_for_user
 from sessions_video import selectors, services
+from sessions_video.ice import ice_servers_for
 
 
 @login_required
@@ -38,15 +39,19 @@ def session_room(request: HttpRequest, token: str) -> HttpResponse:
         if is_patient
         else appointment.patient.patient_profile.nickname
     )
+    is_open = selectors.room_is_open(room, now)
     context = {
         "room": room,
         "appointment": appointment,
-        "is_open": selectors.room_is_open(room, now),
+        "is_open": is_open,
         "not_yet": now < selectors.room_opens_at(room),
         "opens_at": selectors.room_opens_at(room),
         "opens_minutes_before": settings.SESSION_ROOM_OPENS_MINUTES_BEFORE,
         "other_party": other_party,
         "socket_path": f"/ws/room/{room.token}/",
+        # For call.js, through json_script (a data block, which CSP does not execute).
+        "ice_servers": ice_servers_for(request.user) if is_open else [],
+        "role": "patient" if is_patient else "therapist",
     }
     response = render(request, "sessions_video/room.html", context)
     response["Referrer-Policy"] = "no-referrer"
