@@ -1,12 +1,10 @@
 """The therapist's side of offers: the patients proposed to them, to accept or decline."""
 
 from datetime import timedelta
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,8 +12,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.choices import THERAPY_LANGUAGES
+from accounts.decorators import approved_therapist_required
 from accounts.models import TherapistProfile
-from accounts.selectors import approved_therapist_profile
 from matching import selectors, services
 from matching.choices import TimeOfDay, Weekday
 from matching.models import Intake, Offer
@@ -34,21 +32,6 @@ class OfferDeclineForm(forms.Form):
             "required": gettext_lazy("Give a reason for declining; only our team reads it.")
         },
     )
-
-
-def approved_therapist_required(view):
-    """Logged in as an approved therapist; anyone else logged in gets 404, as if offers did
-    not exist (they say who is looking for therapy)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        profile = approved_therapist_profile(user=request.user)
-        if profile is None:
-            raise Http404
-        return view(request, profile, *args, **kwargs)
-
-    return wrapper
 
 
 def time_left(remaining: timedelta) -> str:

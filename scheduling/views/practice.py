@@ -9,10 +9,8 @@ errors (422).
 
 import re
 from datetime import date
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.choices import Modality
+from accounts.decorators import approved_therapist_required
 from accounts.models import TherapistProfile
-from accounts.selectors import approved_therapist_profile
 from scheduling import selectors, selectors_practice, services
 from scheduling.forms_practice import AvailabilitySettingsForm, AvailabilityWindowForm, TimeOffForm
 from scheduling.models import AvailabilityWindow, TimeOff
@@ -36,20 +34,6 @@ SETTINGS, WINDOWS, TIME_OFF = "settings", "windows", "time-off"
 WEEK = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Weeks the calendar shows: far enough for anyone, near enough that a week either side exists.
 FIRST_DAY, LAST_DAY = date(1900, 1, 8), date(9999, 12, 17)
-
-
-def approved_therapist_required(view):
-    """Logged in as an approved therapist; anyone else logged in gets 404."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        profile = approved_therapist_profile(user=request.user)
-        if profile is None:
-            raise Http404
-        return view(request, profile, *args, **kwargs)
-
-    return wrapper
 
 
 # --- The availability page ---------------------------------------------------------------------
