@@ -158,3 +158,19 @@ def sessions_for_user(*, user: User, now: datetime) -> dict[str, list[Appointmen
         "upcoming": list(mine.filter(upcoming).order_by("starts_at")),
         "earlier": list(mine.exclude(upcoming).order_by("-starts_at")[:30]),
     }
+
+
+def appointment_options(*, appointment: Appointment, user: User, now: datetime) -> dict:
+    """What ``user`` (the appointment's patient or therapist) may do with it now: the rules the
+    services enforce, for a page to offer only what will work. A patient moves a session only
+    before the cancellation cut-off; cancelling after it counts as late."""
+    is_patient = user.pk == appointment.patient_id
+    cutoff = cancel_cutoff()
+    upcoming = appointment.is_booked and appointment.starts_at > now
+    return {
+        "is_patient": is_patient,
+        "upcoming": upcoming,
+        "can_move": upcoming and (not is_patient or appointment.starts_at - now >= cutoff),
+        "late": upcoming and is_patient and appointment.starts_at - now < cutoff,
+        "cutoff_hours": int(cutoff.total_seconds() // 3600),
+    }

@@ -59,3 +59,10 @@ def appointments_to_close(*, now: datetime) -> list[int]:
         .exclude(room__closed_at__isnull=False)
         .values_list("pk", flat=True)
     )
+
+
+def appointment_room_reachable(appointment: Appointment, now: datetime) -> bool:
+    """Whether a "Join the session" link still leads somewhere: the session is booked and its
+    room has not closed (before it opens, the room page says when it will)."""
+    closes_at = appointment.ends_at + timedelta(minutes=settings.SESSION_ROOM_CLOSES_MINUTES_AFTER)
+    return appointment.is_booked and now < closes_at

@@ -6,7 +6,6 @@ from functools import wraps
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -124,21 +123,11 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_context(request, appointment, cancel_form=None) -> dict:
-    now = timezone.now()
-    is_patient = request.user.pk == appointment.patient_id
-    cutoff = selectors.cancel_cutoff()
-    upcoming = appointment.is_booked and appointment.starts_at > now
-    return {
+    options = selectors.appointment_options(
+        appointment=appointment, user=request.user, now=timezone.now()
+    )
+    return options | {
         "appointment": appointment,
-        "is_patient": is_patient,
-        "upcoming": upcoming,
-        # The room says itself when it opens; the link shows until the room has closed.
-        "joinable": appointment.is_booked
-        and now
-        < appointment.ends_at + timedelta(minutes=settings.SESSION_ROOM_CLOSES_MINUTES_AFTER),
-        "can_move": upcoming and (not is_patient or appointment.starts_at - now >= cutoff),
-        "late": upcoming and is_patient and appointment.starts_at - now < cutoff,
-        "cutoff_hours": int(cutoff.total_seconds() // 3600),
         "minutes": int((appointment.ends_at - appointment.starts_at).total_seconds() // 60),
         "cancel_form": cancel_form or CancelForm(),
     }
@@ -170,7 +159,9 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def session_move(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = selectors.appointment_get_for_user(user=request.user, pk=pk)
     now = timezone.now()
-    if not _detail_context(request, appointment)["can_move"]:
+    if not selectors.appointment_options(appointment=appointment, user=request.user, now=now)[
+        "can_move"
+    ]:
         messages.info(request, _("This session can no longer be moved."))
         return redirect("session_detail", pk=appointment.pk)
     zone = ZoneInfo(request.user.time_zone)

@@ -154,3 +154,22 @@ def test_the_join_link_leads_to_the_room_for_its_parties_only():
     assert answer.status_code == 302
     assert answer["Location"] == reverse("session_room", kwargs={"token": room.token})
     assert client_for(PatientFactory()).get(enter).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("moment", "shown"),
+    [
+        (STARTS_AT - timedelta(days=1), True),  # the room page will say when it opens
+        (DURING, True),
+        (ENDS_AT + timedelta(minutes=29), True),
+        (ENDS_AT + timedelta(minutes=30), False),  # the room has closed
+    ],
+)
+def test_the_session_page_offers_the_room_until_it_closes(moment, shown):
+    patient, _therapist, room = a_room()
+    enter = reverse("session_room_enter", kwargs={"pk": room.appointment_id})
+    with time_machine.travel(moment, tick=False):
+        page = client_for(patient).get(
+            reverse("session_detail", kwargs={"pk": room.appointment_id})
+        )
+    assert (enter in page.text) is shown
