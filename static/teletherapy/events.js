@@ -1,48 +1,43 @@
-// The user's live events over one WebSocket. Each event is re-dispatched on document as
-// "app:<kind>" so page modules can react; the connection state is kept on
-// <body data-events-state> (connecting, open, closed, refused).
+// Live sockets: one reconnecting WebSocket helper, and the user's own events on top of it.
 
 const PING_EVERY_MS = 25000;
-const REFUSED = new Set([4401, 4403]); // not logged in, or not allowed: do not retry
+// Not logged in, not allowed, not yours: retrying would not help.
+const REFUSED = new Set([4401, 4403, 4404]);
 
-export function connectEvents(path) {
+// Open a JSON socket on ``path`` that pings to stay alive and reconnects with a growing,
+// jittered delay, unless closed with one of ``refused``. ``onMessage(data)`` receives each
+// parsed message; ``onState(state)`` connecting, open, closed or refused; ``onReopen()`` runs
+// when it is open again after a loss (to fetch what was missed).
+export function openSocket(path, { onMessage, onState = () => {}, onReopen = () => {}, refused = REFUSED }) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
   let attempt = 0;
   let pingTimer = null;
 
-  function setState(state) {
-    document.body.dataset.eventsState = state;
-  }
-
   function open() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}${path}`);
-    setState("connecting");
-
+    onState("connecting");
     socket.addEventListener("open", () => {
+      if (attempt > 0) onReopen();
       attempt = 0;
-      setState("open");
+      onState("open");
       pingTimer = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), PING_EVERY_MS);
     });
-
     socket.addEventListener("message", (message) => {
-      let event;
+      let data;
       try {
-        event = JSON.parse(message.data);
+        data = JSON.parse(message.data);
       } catch {
         return;
       }
-      if (event && typeof event.kind === "string") {
-        document.dispatchEvent(new CustomEvent(`app:${event.kind}`, { detail: event }));
-      }
+      if (data && typeof data === "object") onMessage(data);
     });
-
     socket.addEventListener("close", (closed) => {
       clearInterval(pingTimer);
-      if (REFUSED.has(closed.code)) {
-        setState("refused");
+      if (refused.has(closed.code)) {
+        onState("refused");
         return;
       }
-      setState("closed");
+      onState("closed");
       attempt += 1;
       const delay = Math.min(30000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
       setTimeout(open, delay);
@@ -50,4 +45,19 @@ export function connectEvents(path) {
   }
 
   open();
+}
+
+// The user's live events. Each event is re-dispatched on document as "app:<kind>" so page
+// modules can react; the connection state is kept on <body data-events-state>.
+export function connectEvents(path) {
+  openSocket(path, {
+    onMessage(event) {
+      if (typeof event.kind === "string") {
+        document.dispatchEvent(new CustomEvent(`app:${event.kind}`, { detail: event }));
+      }
+    },
+    onState(state) {
+      document.body.dataset.eventsState = state;
+    },
+  });
 }
