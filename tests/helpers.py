@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core import mail
+from django.db import connection
 
 from tests.factories import TOTP_SECRET
 
@@ -51,3 +52,30 @@ class Output:
             )
         assert found, f"never printed {pattern!r}:\n" + "".join(self.lines[-40:])
         return found
+
+
+def run_together(works: list) -> list:
+    """Run each of ``works`` in its own thread, all released at the same moment (each connected
+    to the database first, so they really race); each closes its connection. Returns their
+    results in order; fails the test if any raised."""
+    barrier = threading.Barrier(len(works))
+    results: list = [None] * len(works)
+    errors: list = []
+
+    def run(index):
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=20)
+            results[index] = works[index]()
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(works))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    return results

@@ -1,18 +1,16 @@
 """The sweep behind the 24-hour promise: expiry, re-offers, escalation, and two at once."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
-from django.db import connection
 
 from matching import services, tasks
 from matching.models import Match, MatchRequest, Offer
 from tests.factories import PatientFactory, StaffFactory, TherapistProfileFactory
-from tests.helpers import link_in, outbox_to
+from tests.helpers import link_in, outbox_to, run_together
 from tests.matching.test_offers import (
     NOW,
     make_eligible,
@@ -171,30 +169,6 @@ def test_the_offer_task_takes_a_request_id(match_request, best):
 # --- Two sweeps at once ------------------------------------------------------------------------
 
 
-def _run_at_once(count: int, work) -> list:
-    """Run ``work`` in ``count`` threads released together; each closes its connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list = []
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work()
-        except Exception as error:  # reported by the test below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_make_one_offer_and_one_escalation_per_request():
     StaffFactory(email="staff@example.test")
@@ -210,7 +184,7 @@ def test_two_sweeps_at_once_make_one_offer_and_one_escalation_per_request():
     late = NOW - timedelta(hours=25)
     requests = [open_request(PatientFactory(), now=late) for _ in range(6)]
 
-    results = _run_at_once(2, lambda: services.matching_sweep(now=NOW))
+    results = run_together([lambda: services.matching_sweep(now=NOW)] * 2)
 
     assert sum(result["offered"] for result in results) == len(requests)
     assert sum(result["escalated"] for result in results) == len(requests)
@@ -240,7 +214,7 @@ def test_two_sweeps_at_once_expire_an_offer_once_and_offer_the_next_once():
     offer = services.offer_next(request=request, now=NOW)
     assert offer.therapist == first
 
-    results = _run_at_once(2, lambda: services.matching_sweep(now=NOW + timedelta(hours=5)))
+    results = run_together([lambda: services.matching_sweep(now=NOW + timedelta(hours=5))] * 2)
 
     assert sum(result["expired"] for result in results) == 1
     assert sum(result["offered"] for result in results) == 1

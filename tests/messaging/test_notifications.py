@@ -2,14 +2,12 @@
 unread after 10 minutes, at most once per 30 minutes per conversation and recipient, in the
 recipient's language, and saying nothing but that there is a message."""
 
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,7 +15,7 @@ from matching.models import Match
 from messaging import services, tasks
 from messaging.models import Conversation, Message
 from tests.factories import PatientFactory, TherapistFactory
-from tests.helpers import link_in, outbox_to
+from tests.helpers import link_in, outbox_to, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -287,30 +285,6 @@ def test_the_task_runs_the_sweep(
 # --- Two sweeps at once ------------------------------------------------------------------------
 
 
-def _run_at_once(count: int, work) -> list:
-    """Run ``work`` in ``count`` threads released together; each closes its connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list = []
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work()
-        except Exception as error:  # reported by the test below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_email_each_recipient_once():
     conversations = []
@@ -320,7 +294,7 @@ def test_two_sweeps_at_once_email_each_recipient_once():
         send(conversation, conversation.therapist.user, at=NOW)
         conversations.append(conversation)
 
-    results = _run_at_once(2, lambda: services.notifications_send(now=minutes(10)))
+    results = run_together([lambda: services.notifications_send(now=minutes(10))] * 2)
 
     assert sum(results) == 2 * len(conversations)
     for conversation in conversations:

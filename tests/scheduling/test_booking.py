@@ -2,7 +2,6 @@
 therapist's policy, and never two booked sessions at once for a therapist or a patient, however
 many requests race (PostgreSQL's exclusion constraints hold even when Python is bypassed)."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from scheduling.models import Appointment, AvailabilitySettings
 from scheduling.services import SlotTaken
 from scheduling.services import booking as booking_services
 from tests.factories import PatientFactory, TherapistFactory
+from tests.helpers import run_together
 
 PARIS = ZoneInfo("Europe/Paris")
 # The controlled clock: Monday 4 March 2030, 10:00 in Paris (09:00 UTC).
@@ -328,31 +328,6 @@ def room_for_every_racer():
     options["max_size"] = before
 
 
-def _race(works) -> list:
-    """Run each of ``works`` in its own thread, released together; each closes its connection."""
-    barrier = threading.Barrier(len(works))
-    results: list = [None] * len(works)
-    errors: list = []
-
-    def run(index):
-        try:
-            connection.ensure_connection()  # connected before the start, so they really race
-            barrier.wait(timeout=20)
-            results[index] = works[index]()
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(works))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    return results
-
-
 def _racers() -> list:
     therapist = TherapistFactory(therapist_profile__modalities=["video"])
     patients = [PatientFactory() for _ in range(RACERS)]
@@ -375,7 +350,7 @@ def _attempt(patient):
 def test_many_patients_racing_for_one_slot_get_one_booking(room_for_every_racer):
     patients = _racers()
 
-    results = _race([_attempt(patient) for patient in patients])
+    results = run_together([_attempt(patient) for patient in patients])
 
     booked = [result for result in results if isinstance(result, Appointment)]
     assert len(booked) == 1
@@ -401,7 +376,7 @@ def test_without_the_lock_and_the_python_check_postgresql_alone_keeps_one(
         ),
     )
 
-    results = _race([_attempt(patient) for patient in patients])
+    results = run_together([_attempt(patient) for patient in patients])
 
     assert sum(isinstance(result, Appointment) for result in results) == 1
     assert results.count("taken") == RACERS - 1
@@ -416,7 +391,7 @@ def test_one_patient_clicking_many_times_gets_one_booking(room_for_every_racer):
     # Ten starts five minutes apart, each twice or more: any two of these sessions overlap.
     starts = [SLOT + timedelta(minutes=5 * (n % 10)) for n in range(RACERS)]
 
-    results = _race([lambda start=start: _attempt_at(patient, start) for start in starts])
+    results = run_together([lambda start=start: _attempt_at(patient, start) for start in starts])
 
     assert sum(isinstance(result, Appointment) for result in results) == 1
     assert Appointment.objects.count() == 1

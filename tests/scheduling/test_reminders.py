@@ -2,13 +2,11 @@
 exactly once however the sweeps run (twice in a row, two at once, one that died half-way), never
 for a cancelled session, following a moved one, and naming nobody."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -17,7 +15,7 @@ from scheduling import services, tasks
 from scheduling.models import Appointment, Reminder
 from scheduling.services import reminders
 from tests.factories import PatientFactory, TherapistFactory
-from tests.helpers import link_in, outbox_to
+from tests.helpers import link_in, outbox_to, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -360,37 +358,13 @@ def test_delivering_twice_sends_once(appointment, patient, sweep):
 # --- Two sweeps at once ------------------------------------------------------------------------
 
 
-def _run_at_once(count: int, work) -> list:
-    """Run ``work`` in ``count`` threads released together; each closes its connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list = []
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work()
-        except Exception as error:  # reported by the test below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_sweeps_at_once_remind_each_side_once(events):
     appointments = [
         appointment_for(PatientFactory(), TherapistFactory(), starts_at=STARTS_AT) for _ in range(6)
     ]
 
-    results = _run_at_once(4, lambda: services.reminders_send(now=HOUR_BEFORE))
+    results = run_together([lambda: services.reminders_send(now=HOUR_BEFORE)] * 4)
 
     assert sum(results) == len(appointments)
     for appointment in appointments:
