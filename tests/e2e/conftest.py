@@ -19,7 +19,8 @@ from django.conf import settings
 from django.db import connection
 
 from tests.conftest import CHROMIUM
-from tests.helpers import Output
+from tests.factories import PASSWORD
+from tests.helpers import Output, totp_code
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -116,6 +117,18 @@ def browser_context_args(browser_context_args, live_server_url):
         "timezone_id": "America/Sao_Paulo",
         "viewport": {"width": 1280, "height": 860},
     }
+
+
+def log_in(page, email: str, code: bool = False) -> None:
+    """Log in through the login page; ``code``: then give the two-factor code (therapists and
+    staff). A code works once: log a therapist in once per test."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    if code:
+        page.get_by_label("Code").fill(totp_code())
+        page.get_by_role("button", name="Sign In").click()
 
 
 def watch(page) -> list[str]:

@@ -10,10 +10,9 @@ from playwright.sync_api import expect
 
 from matching.models import Match
 from scheduling.models import Appointment
-from tests.e2e.conftest import watch
+from tests.e2e.conftest import log_in, watch
 from tests.e2e.test_accessibility import violations
-from tests.factories import PASSWORD, PatientFactory, TherapistFactory
-from tests.helpers import totp_code
+from tests.factories import PatientFactory, TherapistFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,15 +28,6 @@ def page(new_context):
     problems = watch(page)
     yield page
     assert [problem for problem in problems if not problem.startswith(REFUSED)] == []
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_code())
-    page.get_by_role("button", name="Sign In").click()
 
 
 def tab_to(page, field, most: int = 4) -> None:
@@ -66,7 +56,7 @@ def test_setting_weekly_hours_with_the_keyboard(page, screenshot):
         modality="video",
     )
 
-    log_in(page, therapist.email)
+    log_in(page, therapist.email, code=True)
     page.get_by_role("link", name="Availability: hours, time off, session length").click()
     expect(page.get_by_role("heading", name="Your availability")).to_be_visible()
     expect(page.get_by_text("Times are in Europe/Paris.")).to_be_visible()
@@ -131,7 +121,7 @@ def test_the_availability_pages_pass_wcag_checks(new_context):
     # axe is injected as an inline script: only this test's context bypasses the policy.
     page = new_context(bypass_csp=True).new_page()
     problems = watch(page)
-    log_in(page, therapist.email)
+    log_in(page, therapist.email, code=True)
     page.goto("/practice/availability/")
     page.get_by_role("button", name="Add these hours").click()  # with its errors shown
     expect(page.get_by_text("Choose at least one day.")).to_be_visible()

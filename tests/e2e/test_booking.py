@@ -8,23 +8,13 @@ from playwright.sync_api import expect
 
 from matching.models import Match
 from scheduling.models import Appointment
-from tests.factories import PASSWORD, PatientFactory, TherapistFactory
-from tests.helpers import totp_code
+from tests.e2e.conftest import log_in
+from tests.factories import PatientFactory, TherapistFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PARIS, NEW_YORK = ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def log_in(page, email: str, code: bool = False) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    if code:
-        page.get_by_label("Code").fill(totp_code())
-        page.get_by_role("button", name="Sign In").click()
 
 
 def local(moment, zone) -> str:

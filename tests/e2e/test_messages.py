@@ -9,22 +9,12 @@ from playwright.sync_api import expect
 
 from matching import services as matching_services
 from matching.models import Intake
-from tests.factories import PASSWORD, PatientFactory, TherapistFactory
-from tests.helpers import totp_code
+from tests.e2e.conftest import log_in
+from tests.factories import PatientFactory, TherapistFactory
 
 PDF = b"%PDF-1.4\n1 0 obj<</Title (Letter)>>endobj\ntrailer<<>>\n%%EOF\n"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, email: str, code: bool = False) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    if code:
-        page.get_by_label("Code").fill(totp_code())
-        page.get_by_role("button", name="Sign In").click()
 
 
 def test_writing_between_sessions(browser, page, screenshot):

@@ -8,8 +8,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from accounts.models import TherapistProfile
-from tests.factories import PASSWORD, StaffFactory, TherapistFactory
-from tests.helpers import totp_code
+from tests.e2e.conftest import log_in
+from tests.factories import StaffFactory, TherapistFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,15 +20,6 @@ def _portrait() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (800, 1000), (40, 110, 140)).save(out, format="PNG")
     return out.getvalue()
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_code())
-    page.get_by_role("button", name="Sign In").click()
 
 
 def apply(page, screenshot) -> None:
@@ -104,13 +95,13 @@ def test_a_therapist_applies_staff_approve_and_the_profile_appears(browser, page
     )
     staff = StaffFactory(email="vetting@example.test")
 
-    log_in(page, therapist.email)
+    log_in(page, therapist.email, code=True)
     apply(page, screenshot)
     public_url = f"/therapists/{therapist.pk}/"
     assert page.request.get(public_url).status == 404  # not before approval
 
     staff_page = browser.new_page(base_url=page.url.split("/practice")[0])
-    log_in(staff_page, staff.email)
+    log_in(staff_page, staff.email, code=True)
     approve_in_admin(staff_page, "Dr Ewa Kowalska", screenshot)
     staff_page.close()
 
