@@ -325,3 +325,67 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"reminder {self.offset_minutes} min before appointment {self.appointment_id}"
+
+
+class SessionNote(models.Model):
+    """The therapist's private notes on one appointment, encrypted at rest with the message keys
+    (``teletherapy.crypto``). Only the appointment's own therapist reads them: not the patient,
+    not another therapist (a patient's new one included), not staff (not in the admin).
+
+    Editable from when the session's room opens until SESSION_NOTES_EDITABLE_HOURS after its
+    planned end (at the cancellation, for a cancelled one), then locked; later words are
+    addenda. ``version`` counts saves: a save made from an older version is refused, so two
+    open windows never silently overwrite each other.
+    """
+
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.PROTECT,
+        related_name="session_note",
+        verbose_name=_("appointment"),
+    )
+    # The appointment's therapist when the note was written: the owner, whoever the patient
+    # works with later.
+    therapist = models.ForeignKey(
+        TherapistProfile,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("therapist"),
+    )
+    body_encrypted = models.TextField(_("note (encrypted)"), editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("last saved at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("session note")
+        verbose_name_plural = _("session notes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="session_note_version_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"session note {self.pk}"
+
+
+class SessionNoteAddendum(models.Model):
+    """Words added to a locked note, dated; never changed once written."""
+
+    note = models.ForeignKey(
+        SessionNote,
+        on_delete=models.CASCADE,
+        related_name="addenda",
+        verbose_name=_("session note"),
+    )
+    body_encrypted = models.TextField(_("addendum (encrypted)"), editable=False)
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("addendum")
+        verbose_name_plural = _("addenda")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"addendum {self.pk} to session note {self.note_id}"

@@ -404,3 +404,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Private session notes (scheduling) --------------------------------------------------------
+
+# A therapist edits their notes on a session until this long after its planned end; then the
+# note is locked and later words are dated addenda.
+SESSION_NOTES_EDITABLE_HOURS = env_int("SESSION_NOTES_EDITABLE_HOURS", 24)
