@@ -10,12 +10,12 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import recurrence
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import TherapistProfile
 from matching.choices import Weekday
 from scheduling import slots
-from scheduling.models import Appointment, AvailabilityWindow, TimeOff
+from scheduling.models import Appointment, AvailabilityWindow, SessionNote, TimeOff
 
 ALL_WEEKDAYS = frozenset(range(7))
 
@@ -112,7 +112,7 @@ def time_off_upcoming(*, therapist: TherapistProfile, today: date) -> QuerySet[T
 
 @dataclass(frozen=True, slots=True)
 class CalendarSession:
-    appointment: Appointment  # with patient__patient_profile loaded
+    appointment: Appointment  # with patient__patient_profile loaded, and has_note
     starts_at: datetime  # in the therapist's zone
     ends_at: datetime
     minutes: int
@@ -166,8 +166,8 @@ def practice_week(*, therapist: TherapistProfile, day: date, now: datetime) -> C
     """The week (Monday to Sunday, on the therapist's clock) holding ``day``: the therapist's
     sessions that start in it (cancelled ones too), their windows and time off, day by day.
 
-    Three queries, however many sessions: appointments (with each patient's nickname),
-    windows, time off.
+    Three queries, however many sessions: appointments (with each patient's nickname and
+    whether the therapist wrote notes on it), windows, time off.
     """
     zone = therapist_zone(therapist=therapist)
     monday = monday_of(day)
@@ -181,6 +181,7 @@ def practice_week(*, therapist: TherapistProfile, day: date, now: datetime) -> C
             therapist=therapist, starts_at__gte=week_start, starts_at__lt=week_end
         )
         .select_related("patient__patient_profile")
+        .annotate(has_note=Exists(SessionNote.objects.filter(appointment=OuterRef("pk"))))
         .order_by("starts_at", "pk")
     )
     for appointment in appointments:

@@ -1,3 +1,8 @@
-from scheduling.views import calendar, patient, practice
+from scheduling.views import calendar, notes, patient, practice
 
-urlpatterns = [*patient.urlpatterns, *practice.urlpatterns, *calendar.urlpatterns]
+urlpatterns = [
+    *patient.urlpatterns,
+    *practice.urlpatterns,
+    *notes.urlpatterns,
+    *calendar.urlpatterns,
+]
