@@ -2,10 +2,11 @@
 appointment's own approved therapist only; anyone else gets 404.
 
 The note and its addenda each post to their own URL. With htmx the answer is the notes part of
-the page and a status line swapped out of band; the site's htmx swaps 2xx and 422 answers only,
-so with htmx every refusal answers 422. Without JavaScript: a redirect back with a message, or
-the whole page (422 for what was typed; 409 when the note locked or was saved elsewhere since
-the page was opened). A refused text is always shown back, never lost.
+the page and a status line swapped out of band; a saved note only changes its version, when it
+was saved and the status line, so the editor keeps its text and caret. The site's htmx swaps
+2xx and 422 answers only, so with htmx every refusal answers 422. Without JavaScript: a redirect
+back with a message, or the whole page (422 for what was typed; 409 when the note locked or was
+saved elsewhere since the page was opened). A refused text is always shown back, never lost.
 """
 
 from zoneinfo import ZoneInfo
@@ -152,6 +153,19 @@ def session_note_save(request: HttpRequest, profile: TherapistProfile, pk: int) 
             request, profile, appointment, status=422, refusal=error.messages[0], kept=body
         )
     message = _("Note saved at %(time)s.") % {"time": _saved_at(profile)}
+    if is_htmx(request):
+        # The editor stays as it is (its text, the caret, the focus): only its version, when it
+        # was saved and the status line change.
+        context = {
+            "notes": selectors_notes.session_notes_for(
+                therapist=profile, appointment=appointment, now=timezone.now()
+            ),
+            "time_zone": profile.user.time_zone,
+            "status_message": message,
+        }
+        response = render(request, "scheduling/practice/_note_saved.html", context)
+        response["HX-Reswap"] = "none"
+        return response
     return _done(request, profile, appointment, message)
 
 

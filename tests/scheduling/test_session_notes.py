@@ -130,13 +130,20 @@ def test_saving_with_htmx_answers_the_notes_part_and_a_status_line(appointment, 
     )
 
     assert response.status_code == 200
+    # The editor stays untouched (its text, the caret): its version, when it was saved and the
+    # status line change, out of band.
+    assert response["HX-Reswap"] == "none"
     body = text(response)
     assert "<html" not in body
-    assert 'id="notes-body"' in body
-    assert TEXT in body
-    assert 'name="version" value="1"' in body  # the next save starts from the saved version
+    assert "<textarea" not in body
+    assert (
+        '<input type="hidden" name="version" value="1" id="id_version" hx-swap-oob="true">' in body
+    )
+    assert 'id="note-saved-at" class="small text-body-secondary" hx-swap-oob="true"' in body
+    assert "Last saved Monday 4 March, 11:20." in body
     assert 'id="notes-status" hx-swap-oob="innerHTML"' in body
     assert "Note saved at 11:20." in body
+    assert saved_body(appointment) == TEXT
 
 
 def test_an_empty_note_is_refused_and_nothing_is_written(appointment, therapist_client):
@@ -382,6 +389,7 @@ def test_dates_are_in_the_therapists_own_zone(appointment, therapist, therapist_
     assert "Monday 4 March 2030, 05:00" in page
     assert "Locked on Tuesday 5 March 2030, 05:50." in page
     assert "Added on Tuesday 5 March 2030, 06:50" in page
+    assert '<time datetime="2030-03-05T06:50:00-05:00">' in page
 
 
 # --- Who reads them ----------------------------------------------------------------------------
