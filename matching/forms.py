@@ -62,6 +62,7 @@ class ScreeningForm(forms.Form):
                 choices=screening.ANSWER_CHOICES,
                 coerce=int,
                 widget=forms.RadioSelect,
+                error_messages={"required": _("Please choose an answer.")},
             )
 
     def answers(self) -> list[int]:

@@ -260,3 +260,31 @@ class Match(models.Model):
 
     def __str__(self):
         return f"match {self.pk}"
+
+
+class CheckinInvitation(models.Model):
+    """The email inviting a patient to retake their check-in (PHQ-9 and GAD-7): one per period.
+
+    A period starts with the patient's last check-in (the older of their latest PHQ-9 and
+    GAD-7); a new check-in starts the next one. The unique constraint is what keeps two sweeps
+    running at once from inviting anyone twice.
+    """
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkin_invitations"
+    )
+    period_start = models.DateTimeField(_("last check-in taken at"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("check-in invitation")
+        verbose_name_plural = _("check-in invitations")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "period_start"], name="one_checkin_invitation_per_period"
+            ),
+        ]
+
+    def __str__(self):
+        return f"check-in invitation {self.pk}"

@@ -2,14 +2,20 @@
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Least
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import TherapistLanguage, TherapistProfile, User
 from accounts.selectors import therapists_visible_to_patients
+from matching.choices import Instrument
 from matching.models import (
+    CheckinInvitation,
     EmergencyResource,
     Intake,
     Match,
@@ -227,3 +233,82 @@ def offer_get_for_therapist(*, therapist: TherapistProfile, pk: int) -> Offer:
 def intake_screenings(*, intake: Intake) -> list[ScreeningResult]:
     """The PHQ-9 and GAD-7 taken with this intake, PHQ-9 first."""
     return list(ScreeningResult.objects.filter(intake=intake).order_by("-instrument"))
+
+
+# --- Progress: check-ins ------------------------------------------------------------------------
+
+
+def screening_history(*, patient: User) -> list[ScreeningResult]:
+    """Every PHQ-9 and GAD-7 of the patient, intake and check-ins alike, oldest first."""
+    return list(ScreeningResult.objects.filter(patient=patient).order_by("taken_at", "pk"))
+
+
+@dataclass(frozen=True)
+class CheckinStatus:
+    """When a patient with a therapist is next asked to retake PHQ-9 and GAD-7."""
+
+    last_taken_at: datetime  # the older of their latest PHQ-9 and GAD-7 (else the match's start)
+    due_at: datetime
+    is_due: bool
+
+
+def _checkin_interval() -> timedelta:
+    return timedelta(days=settings.CHECKIN_INTERVAL_DAYS)
+
+
+def _last_checkin() -> Least:
+    """For a Match row: when its patient last took the check-in, the older of their latest
+    PHQ-9 and GAD-7; without one, the match's start counts."""
+
+    def latest(instrument: str) -> Coalesce:
+        taken = ScreeningResult.objects.filter(
+            patient=OuterRef("patient"), instrument=instrument
+        ).order_by("-taken_at", "-pk")
+        return Coalesce(Subquery(taken.values("taken_at")[:1]), F("started_at"))
+
+    return Least(latest(Instrument.PHQ9), latest(Instrument.GAD7))
+
+
+def _current_matches() -> QuerySet[Match]:
+    return Match.objects.filter(status=Match.Status.ACTIVE, patient__is_active=True)
+
+
+def checkin_status(*, patient: User, now: datetime | None = None) -> CheckinStatus | None:
+    """When this patient's next check-in is due; None without a current therapist (nobody
+    follows their progress, so nobody asks). Due from ``CHECKIN_INTERVAL_DAYS`` after the
+    last one, that very instant included."""
+    last = (
+        _current_matches()
+        .filter(patient=patient)
+        .annotate(last_checkin=_last_checkin())
+        .values_list("last_checkin", flat=True)
+        .first()
+    )
+    if last is None:
+        return None
+    due_at = last + _checkin_interval()
+    return CheckinStatus(
+        last_taken_at=last, due_at=due_at, is_due=due_at <= (now or timezone.now())
+    )
+
+
+def checkin_due(*, patient: User, now: datetime | None = None) -> bool:
+    """Whether to show this patient "Retake my check-in" (their home page)."""
+    status = checkin_status(patient=patient, now=now)
+    return status is not None and status.is_due
+
+
+def checkin_invitations_due(*, now: datetime) -> list[tuple[int, datetime]]:
+    """(patient id, last check-in) of every patient with a current therapist whose check-in is
+    due and who has not been invited for this period yet."""
+    already_invited = CheckinInvitation.objects.filter(
+        patient=OuterRef("patient"), period_start=OuterRef("last_checkin")
+    )
+    return list(
+        _current_matches()
+        .annotate(last_checkin=_last_checkin())
+        .filter(last_checkin__lte=now - _checkin_interval())
+        .exclude(Exists(already_invited))
+        .order_by("patient_id")
+        .values_list("patient_id", "last_checkin")
+    )

@@ -18,3 +18,9 @@ def offer_next_for_request(request_id: int) -> int | None:
         return None
     offer = services.offer_next(request=request)
     return None if offer is None else offer.pk
+
+
+@shared_task
+def sweep_checkin_invitations() -> int:
+    """Every minute (CELERY_BEAT_SCHEDULE): invite patients whose check-in is due, once each."""
+    return services.checkin_invitations_sweep()

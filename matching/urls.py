@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from matching import views, views_offers
+from matching import views, views_checkin, views_offers
 from matching.services import INTAKE_STEPS
 
 
@@ -29,6 +29,9 @@ urlpatterns = [
     path("start/<intake_step:step>/", views.intake_step, name="intake_step"),
     path("my-therapist/", views.my_therapist, name="my_therapist"),
     path("my-therapist/change/", views.match_switch, name="match_switch"),
+    path("check-in/", views_checkin.checkin, name="checkin"),
+    path("check-in/help/", views_checkin.checkin_help, name="checkin_help"),
+    path("progress/", views_checkin.my_progress, name="my_progress"),
     path("practice/patients/<int:patient_id>/", views.therapist_patient, name="therapist_patient"),
     path("practice/offers/", views_offers.offer_list, name="therapist_offers"),
     path("practice/offers/<int:pk>/", views_offers.offer_detail, name="offer_detail"),

@@ -143,16 +143,21 @@ def intake_safety(request: HttpRequest) -> HttpResponse:
     country = answers.get("place", {}).get("country", "")
     if not country and request.user.is_authenticated and request.user.is_patient:
         country = request.user.patient_profile.country.code or ""
-    language = translation.get_language()
     context = {
-        "resources": [
-            {"phone": resource.phone, "description": resource.description_for(language)}
-            for resource in selectors.emergency_resources_for(country=country)
-        ],
+        "resources": emergency_numbers(country=country),
         "country": country,
         "next_step": _first_unanswered(answers),
     }
     return render(request, "matching/intake_safety.html", context)
+
+
+def emergency_numbers(*, country: str) -> list[dict]:
+    """The numbers to call where the patient lives, described in the current language."""
+    language = translation.get_language()
+    return [
+        {"phone": resource.phone, "description": resource.description_for(language)}
+        for resource in selectors.emergency_resources_for(country=country)
+    ]
 
 
 @require_safe
@@ -265,11 +270,19 @@ def therapist_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise Http404
     match = selectors.patient_get_for_therapist(therapist=request.user, patient_id=patient_id)
     intake = selectors.latest_intake(patient=match.patient)
+    history = selectors.screening_history(patient=match.patient)
+    latest = {result.instrument: result for result in history}  # oldest first: the last wins
+    phq9 = latest.get(screening.PHQ9.instrument)
+    self_harm = phq9.answers[screening.PHQ9_SELF_HARM_ITEM] if phq9 else 0
     context = {
         "match": match,
         "patient_profile": match.patient.patient_profile,
         "intake": intake,
         "concerns": intake.concern_labels if intake else [],
-        "screenings": selectors.latest_screenings(patient=match.patient),
+        "screenings": {key: latest[key] for key in screening.QUESTIONNAIRES if key in latest},
+        "history": history,
+        "self_harm_answer": dict(screening.ANSWER_CHOICES)[self_harm] if self_harm else None,
+        "self_harm_item": screening.PHQ9_ITEMS[screening.PHQ9_SELF_HARM_ITEM],
+        "checkin": selectors.checkin_status(patient=match.patient),
     }
     return render(request, "matching/therapist_patient.html", context)

@@ -410,3 +410,15 @@ LOGGING = {
 # A therapist edits their notes on a session until this long after its planned end; then the
 # note is locked and later words are dated addenda.
 SESSION_NOTES_EDITABLE_HOURS = env_int("SESSION_NOTES_EDITABLE_HOURS", 24)
+
+# --- Progress check-ins (matching) -------------------------------------------------------------
+
+# A patient with a therapist is invited to retake PHQ-9 and GAD-7 this many days after their
+# last check-in: one email per period, saying only that a check-in is available.
+CHECKIN_INTERVAL_DAYS = env_int("CHECKIN_INTERVAL_DAYS", 28)
+if CHECKIN_INTERVAL_DAYS < 1:
+    raise ImproperlyConfigured("CHECKIN_INTERVAL_DAYS must be a positive number of days")
+CELERY_BEAT_SCHEDULE["matching.sweep_checkin_invitations"] = {
+    "task": "matching.tasks.sweep_checkin_invitations",
+    "schedule": 60.0,
+}

@@ -1,5 +1,11 @@
-"""Every write of the matching app: the intake, offers and the 24-hour sweep, switching."""
+"""Every write of the matching app: the intake, offers and the 24-hour sweep, switching,
+check-ins."""
 
+from matching.services.checkins import (
+    Checkin,
+    checkin_invitations_sweep,
+    checkin_record,
+)
 from matching.services.intake import (
     INTAKE_STEPS,
     IncompleteIntake,
@@ -21,9 +27,12 @@ from matching.services.switching import SwitchError, match_switch, switch_candid
 
 __all__ = [
     "INTAKE_STEPS",
+    "Checkin",
     "IncompleteIntake",
     "OfferError",
     "SwitchError",
+    "checkin_invitations_sweep",
+    "checkin_record",
     "intake_in_danger",
     "intake_record",
     "match_request_assign",

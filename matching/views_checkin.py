@@ -1,0 +1,66 @@
+"""The patient's check-in (PHQ-9 and GAD-7 again) and their progress over time."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from matching import forms, screening, selectors, services
+from matching.views import STEP_TITLES, emergency_numbers, patient_required
+
+
+def _questionnaires(data=None) -> list[dict]:
+    """Both questionnaires of the intake, on one page; prefixed, as their items share names."""
+    return [
+        {
+            "form": form_class(data, prefix=form_class.instrument),
+            "title": STEP_TITLES[form_class.instrument],
+            "stem": screening.questionnaire(form_class.instrument).stem,
+        }
+        for form_class in (forms.Phq9Form, forms.Gad7Form)
+    ]
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def checkin(request: HttpRequest) -> HttpResponse:
+    """Retake PHQ-9 and GAD-7, whenever the patient likes; due or not, the page says when the
+    next one is."""
+    questionnaires = _questionnaires(request.POST if request.method == "POST" else None)
+    context = {
+        "questionnaires": questionnaires,
+        "status": selectors.checkin_status(patient=request.user),
+    }
+    if request.method == "GET":
+        return render(request, "matching/checkin.html", context)
+    phq9, gad7 = (item["form"] for item in questionnaires)
+    if not all([phq9.is_valid(), gad7.is_valid()]):  # a list: both validate, both show errors
+        context["unanswered"] = sum(len(form.errors) for form in (phq9, gad7))
+        return render(request, "matching/checkin.html", context, status=422)
+    result = services.checkin_record(
+        patient=request.user, phq9_answers=phq9.answers(), gad7_answers=gad7.answers()
+    )
+    if result.needs_help:
+        return redirect("checkin_help")
+    messages.success(request, _("Thank you. Your check-in is saved, and your therapist sees it."))
+    return redirect("my_progress")
+
+
+@patient_required
+@require_safe
+def checkin_help(request: HttpRequest) -> HttpResponse:
+    """Shown at once after a check-in that shows a risk: calm words and the numbers to call."""
+    country = request.user.patient_profile.country.code or ""
+    context = {"resources": emergency_numbers(country=country), "country": country}
+    return render(request, "matching/checkin_help.html", context)
+
+
+@patient_required
+@require_safe
+def my_progress(request: HttpRequest) -> HttpResponse:
+    context = {
+        "history": selectors.screening_history(patient=request.user),
+        "status": selectors.checkin_status(patient=request.user),
+    }
+    return render(request, "matching/progress.html", context)
