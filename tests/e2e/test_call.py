@@ -1,5 +1,6 @@
 """A live session in two browsers: patient and therapist open the room and are connected, by
-video or by phone (audio only); muting sends nothing; a reload reconnects the call.
+video or by phone (audio only); muting sends nothing; a reload reconnects the call; the live
+chat reaches the other side, shows who is writing, and is kept in the pair's conversation.
 
 Chromium's fake camera and microphone stand in for real devices (see CHROMIUM_FLAGS)."""
 
@@ -11,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from messaging.models import Conversation
 from sessions_video.models import Attendance
-from tests.e2e.conftest import watch
-from tests.e2e.test_messages import log_in
+from tests.e2e.conftest import log_in, watch
 from tests.sessions_video.rooms import a_room
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -21,29 +22,41 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 CONNECT_TIMEOUT = 20_000
 
 
-def both_in_the_room(browser, page, base_url, modality):
-    """The patient on ``page``, the therapist on a page of their own, both in the room."""
-    patient, therapist, room = a_room(
-        modality=modality, starts_at=timezone.now() + timedelta(minutes=5)
-    )
-    log_in(page, patient.email)
-    address = reverse("session_room", kwargs={"token": room.token})
-    page.goto(address)
-    therapist_page = browser.new_page(base_url=base_url)
-    problems = watch(therapist_page)
-    log_in(therapist_page, therapist.email, code=True)
-    therapist_page.goto(address)
-    for party in (page, therapist_page):
-        expect(party.locator("body")).to_have_attribute(
-            "data-call-state", "connected", timeout=CONNECT_TIMEOUT
+@pytest.fixture
+def enter_room(browser, page, live_server_url):
+    """``enter_room(modality)``: the patient on ``page``, the therapist on a page of their own,
+    both in the room and connected; returns the therapist's page, its console problems and
+    the room.
+
+    Afterwards, whatever the test's outcome, the pages close and the fixture waits until the
+    server has recorded both sockets leaving, so that no room write races the database flush
+    between tests."""
+    opened = [page]
+
+    def enter(modality):
+        patient, therapist, room = a_room(
+            modality=modality, starts_at=timezone.now() + timedelta(minutes=5)
         )
-    return therapist_page, problems
+        log_in(page, patient.email)
+        address = reverse("session_room", kwargs={"token": room.token})
+        page.goto(address)
+        therapist_page = browser.new_page(base_url=live_server_url)
+        opened.append(therapist_page)
+        problems = watch(therapist_page)
+        log_in(therapist_page, therapist.email, code=True)
+        therapist_page.goto(address)
+        if modality == "chat":
+            expect(page.locator("#chat-presence")).to_have_text("Ana Ruiz is here.")
+            expect(therapist_page.locator("#chat-presence")).to_have_text("Robin is here.")
+        else:
+            for party in (page, therapist_page):
+                expect(party.locator("body")).to_have_attribute(
+                    "data-call-state", "connected", timeout=CONNECT_TIMEOUT
+                )
+        return therapist_page, problems, room
 
-
-def all_leave(*pages) -> None:
-    """Close the pages and wait until the server has recorded both sockets leaving, so that
-    no room write races the database flush between tests."""
-    for party in pages:
+    yield enter
+    for party in opened:
         party.close()
     deadline = time.monotonic() + 10
     while Attendance.objects.filter(left_at__isnull=True).exists():
@@ -96,8 +109,8 @@ def settled(page, kind, media, field) -> int:
     return page.evaluate(WAIT, [kind, media, field, "settled", 0, CONNECT_TIMEOUT])
 
 
-def test_video_call(browser, page, live_server_url, screenshot):
-    therapist_page, problems = both_in_the_room(browser, page, live_server_url, "video")
+def test_video_call(enter_room, page, screenshot):
+    therapist_page, problems, _room = enter_room("video")
 
     for party in (page, therapist_page):
         expect(party.get_by_role("status").filter(has_text="Connected with")).to_be_visible()
@@ -141,11 +154,10 @@ def test_video_call(browser, page, live_server_url, screenshot):
     expect(therapist_page.get_by_text("You left the session.")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="left the session")).to_be_visible()
     assert problems == []
-    all_leave(therapist_page, page)
 
 
-def test_phone_call(browser, page, live_server_url):
-    therapist_page, problems = both_in_the_room(browser, page, live_server_url, "phone")
+def test_phone_call(enter_room, page):
+    therapist_page, problems, _room = enter_room("phone")
 
     for party in (page, therapist_page):
         assert party.locator("video").count() == 0
@@ -156,4 +168,59 @@ def test_phone_call(browser, page, live_server_url):
         grows(party, "inbound-rtp", "audio", "bytesReceived")
     expect(page.get_by_role("button", name="Camera off")).to_have_count(0)
     assert problems == []
-    all_leave(therapist_page, page)
+
+
+def test_live_chat(enter_room, page, screenshot):
+    therapist_page, problems, room = enter_room("chat")
+    assert page.locator("video, audio").count() == 0
+
+    field = page.get_by_label("Your message")
+    field.press_sequentially("Hello, can you read me?")
+    expect(therapist_page.locator("#chat-typing")).to_have_text("Robin is writing…")
+    field.press("Shift+Enter")
+    field.press_sequentially("Second line.")
+    field.press("Enter")
+
+    line = therapist_page.locator("#chat-log li").filter(has_text="Hello, can you read me?")
+    expect(line).to_contain_text("Second line.")
+    expect(line).to_contain_text("Robin")
+    expect(therapist_page.locator("#chat-typing")).to_have_text("")
+    expect(page.locator("#chat-log li.chat-mine")).to_contain_text("Hello, can you read me?")
+    expect(field).to_have_value("")
+
+    therapist_page.get_by_label("Your message").fill("Yes, loud and clear.")
+    therapist_page.get_by_role("button", name="Send").click()
+    expect(page.locator("#chat-log li.chat-theirs")).to_contain_text("Yes, loud and clear.")
+    screenshot(page, "session-chat")
+
+    # The patient reloads: the session's chat so far is still there.
+    page.reload()
+    expect(page.locator("#chat-log li")).to_have_count(2)
+    expect(page.locator("#chat-presence")).to_have_text("Ana Ruiz is here.")
+
+    # Afterwards, the transcript is in their conversation, marked as from the live session.
+    conversation = Conversation.objects.get(match_id=room.appointment.match_id)
+    therapist_page.goto(reverse("conversation", kwargs={"pk": conversation.pk}))
+    said = therapist_page.locator("#message-list li.message-live")
+    expect(said).to_have_count(2)
+    expect(said.first).to_contain_text("Live session chat")
+    expect(said.first).to_contain_text("Hello, can you read me?")
+    expect(said.first).to_contain_text("Second line.")
+    assert problems == []
+
+
+def test_a_second_tab_waits_for_the_first_to_leave(enter_room, page):
+    therapist_page, problems, room = enter_room("chat")
+    second = page.context.new_page()
+
+    second.goto(reverse("session_room", kwargs={"token": room.token}))
+    expect(second.get_by_role("alert")).to_contain_text(
+        "You are already in this room in another window or tab."
+    )
+    page.close()
+
+    expect(second.get_by_role("alert")).to_be_hidden(timeout=CONNECT_TIMEOUT)
+    expect(second.locator("#chat-presence")).to_have_text("Ana Ruiz is here.")
+    expect(therapist_page.locator("#chat-presence")).to_have_text("Robin is here.")
+    second.close()
+    assert problems == []
