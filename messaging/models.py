@@ -58,6 +58,8 @@ class Message(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     # When an email told the recipient about it (or about a later one): never emailed twice.
     notified_at = models.DateTimeField(_("recipient emailed at"), null=True, blank=True)
+    # Written in a session room's live chat: the thread keeps the session's transcript.
+    live_session = models.BooleanField(_("written during a live session"), default=False)
 
     class Meta:
         verbose_name = _("message")

@@ -58,10 +58,15 @@ def message_send(
     body: str,
     client_id: uuid.UUID,
     upload: UploadedFile | None = None,
+    live_session: bool = False,
+    seen_at=None,
     now=None,
 ) -> Message:
     """Keep a message, encrypted, with at most one attached file (PDF, JPEG or PNG, checked from
     its content, encrypted too); sending the same ``client_id`` again returns the first one.
+
+    ``live_session``: written in a session room's chat, kept as the session's transcript;
+    ``seen_at``: when the recipient already saw it (there, in the room).
 
     ``conversation`` comes from ``selectors.conversation_get_for_user`` for ``sender``. Errors
     are a ValidationError keyed by form field (``body``, ``attachment``); nothing is kept then.
@@ -86,6 +91,8 @@ def message_send(
                 client_id=client_id,
                 body_encrypted=crypto.encrypt_text(body),
                 created_at=now or timezone.now(),
+                live_session=live_session,
+                read_at=seen_at,
             )
             if upload is not None:
                 _attachment_store(message, upload, content_type, stored=stored)

@@ -1,24 +1,31 @@
 """The room's socket: WebRTC signalling and live chat between the session's two parties.
 
-The server only checks and forwards: who may be here (``selectors.room_get_for_user``, and the
+The server checks and forwards: who may be here (``selectors.room_get_for_user``, and the
 room's open window), at most one socket per participant and two per room (``services.room_join``,
 through the database, so across every daphne process), and the shape, size and pace of what
-they send. Messages are relayed to the other participant, never back to the sender, and never
-stored or logged: chat text and SDP are the session itself.
+they send. Signalling is relayed to the other participant, never back to the sender, and never
+stored or logged. A chat line is kept first, encrypted, in the pair's conversation as the live
+session's transcript (``services.room_chat_say``), then sent to both sides; never logged.
 
 Client → server (JSON): ``offer``/``answer`` ``{"sdp": str}``; ``candidate``
-``{"candidate": {...} | str | null}``; ``hangup``; ``chat`` ``{"text": str}`` (1 to 2000
-characters); ``typing``; ``ping`` (answered with ``pong``, not relayed). Anything else, or
-malformed, or over 64 KB, is dropped and counted; the socket stays open.
-Server → client: the other side's messages as above, and ``{"type": "peer", "state":
-"joined"|"left"}`` (a newcomer is told ``joined`` too when the other side is already there).
+``{"candidate": {...} | str | null}``; ``hangup``; ``chat`` ``{"id": uuid, "text": str}`` (1 to
+2000 characters; the id makes a resend after a reconnection one line); ``typing``; ``ping``
+(answered with ``pong``, not relayed). Anything else, or malformed, or over 64 KB, is dropped and
+counted; the socket stays open.
+Server → client: the other side's signalling as above; ``{"type": "peer", "state":
+"joined"|"left", "presence": int}`` (a newcomer is told ``joined`` too when the other side is
+already there; ``presence`` tells one connection of theirs from the next, whatever order the
+news of a reload arrives in); ``{"type": "chat", "id", "text", "at", "mine"}`` to both sides once
+kept; ``{"type": "chat-refused", "id", "reason": "closed"|"invalid"|"too-fast"}`` to the sender.
 """
 
 import json
 import logging
 import time
+import uuid
 
 from channels.db import database_sync_to_async
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 
@@ -41,6 +48,9 @@ MAX_CHAT_CHARACTERS = 2000
 RATE_BURST = 50
 RATE_PER_SECOND = 50.0
 THROTTLED_BEFORE_CLOSE = 200
+# Chat lines are written to the database: 10 at once, then one a second, is more than typing.
+CHAT_BURST = 10
+CHAT_PER_SECOND = 1.0
 
 CANDIDATE_FIELDS = {"candidate": str, "sdpMid": str, "sdpMLineIndex": int, "usernameFragment": str}
 
@@ -79,14 +89,22 @@ def relayable(content) -> dict | None:
             return {"type": kind, "candidate": _candidate(content["candidate"])}
         if kind in ("hangup", "typing"):
             return {"type": kind}
-        if kind == "chat":
-            text = content.get("text")
-            if not isinstance(text, str) or not 0 < len(text) <= MAX_CHAT_CHARACTERS:
-                return None
-            return {"type": kind, "text": text}
     except ValueError:
         return None
     return None
+
+
+def chat_line(content) -> tuple[uuid.UUID, str] | None:
+    """A chat message's client id and text, or None if it is not a well-formed one."""
+    if not isinstance(content, dict) or content.get("type") != "chat":
+        return None
+    text = content.get("text")
+    if not isinstance(text, str) or not 0 < len(text) <= MAX_CHAT_CHARACTERS:
+        return None
+    try:
+        return uuid.UUID(str(content.get("id"))), text
+    except ValueError:
+        return None
 
 
 class TokenBucket:
@@ -117,14 +135,18 @@ class RoomConsumer(SessionCheckedConsumer):
         self.dropped = 0
         self.throttled = 0
         self.bucket = TokenBucket(RATE_BURST, RATE_PER_SECOND)
+        self.chat_bucket = TokenBucket(CHAT_BURST, CHAT_PER_SECOND)
         await super().connect()
         if self.attendance is None or not self.joined:
             return
-        if await database_sync_to_async(selectors.room_other_party_present)(
+        presence = await database_sync_to_async(selectors.room_other_party_presence)(
             room_id=self.room.pk, user_id=self.user_id
-        ):
-            await self.send(text_data=json.dumps({"type": "peer", "state": "joined"}))
-        await self._to_room({"type": "room.peer", "state": "joined"})
+        )
+        if presence is not None:
+            await self._send({"type": "peer", "state": "joined", "presence": presence})
+        await self._to_room(
+            {"type": "room.peer", "state": "joined", "presence": self.attendance.pk}
+        )
 
     def groups_to_join(self) -> list[str]:
         return [room_group(self.room.pk)]
@@ -148,11 +170,12 @@ class RoomConsumer(SessionCheckedConsumer):
 
     async def disconnect(self, code):
         if self.attendance is not None:
+            presence = self.attendance.pk
             await database_sync_to_async(services.room_leave)(
                 room=self.room, user=self.scope["user"], now=timezone.now()
             )
             self.attendance = None
-            await self._to_room({"type": "room.peer", "state": "left"})
+            await self._to_room({"type": "room.peer", "state": "left", "presence": presence})
         await super().disconnect(code)
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -175,7 +198,10 @@ class RoomConsumer(SessionCheckedConsumer):
             return
         if isinstance(content, dict) and content.get("type") == "ping":
             if await self._still_allowed():
-                await self.send(text_data=json.dumps({"type": "pong", "id": content.get("id")}))
+                await self._send({"type": "pong", "id": content.get("id")})
+            return
+        if isinstance(content, dict) and content.get("type") == "chat":
+            await self._chat(content)
             return
         message = relayable(content)
         if message is None:
@@ -184,13 +210,50 @@ class RoomConsumer(SessionCheckedConsumer):
         if await self._still_allowed():
             await self._to_room({"type": "room.relay", "message": message})
 
+    async def _chat(self, content) -> None:
+        line = chat_line(content)
+        if line is None:
+            self._dropped("malformed chat")
+            return
+        client_id, text = line
+        if not self.chat_bucket.take():
+            await self._send({"type": "chat-refused", "id": str(client_id), "reason": "too-fast"})
+            return
+        if not await self._still_allowed():
+            return
+        try:
+            line = await database_sync_to_async(services.room_chat_say)(
+                room=self.room,
+                user=self.scope["user"],
+                text=text,
+                client_id=client_id,
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            codes = {e.code for errors in error.error_dict.values() for e in errors}
+            reason = "closed" if "closed" in codes else "invalid"
+            await self._send({"type": "chat-refused", "id": str(client_id), "reason": reason})
+            return
+        await self._to_room({"type": "room.chat", **line})
+
     async def room_relay(self, event):
         if event["sender"] != self.channel_name and await self._still_allowed():
-            await self.send(text_data=json.dumps(event["message"]))
+            await self._send(event["message"])
 
     async def room_peer(self, event):
         if event["sender"] != self.channel_name and await self._still_allowed():
-            await self.send(text_data=json.dumps({"type": "peer", "state": event["state"]}))
+            await self._send(
+                {"type": "peer", "state": event["state"], "presence": event["presence"]}
+            )
+
+    async def room_chat(self, event):
+        if await self._still_allowed():
+            mine = event["sender"] == self.channel_name
+            line = {key: event[key] for key in ("id", "text", "at")}
+            await self._send({"type": "chat", **line, "mine": mine})
+
+    async def _send(self, message: dict) -> None:
+        await self.send(text_data=json.dumps(message))
 
     async def _to_room(self, event: dict) -> None:
         await self.channel_layer.group_send(

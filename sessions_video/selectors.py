@@ -4,6 +4,8 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from messaging.models import Message
+from messaging.services import message_body
 from scheduling.models import Appointment
 from scheduling.selectors import appointments_for_user
 from sessions_video.models import Attendance, Room
@@ -37,13 +39,35 @@ def room_is_open(room: Room, now: datetime) -> bool:
     return room_opens_at(room) <= now < room_closes_at(room)
 
 
-def room_other_party_present(*, room_id: int, user_id: int) -> bool:
-    """Whether someone other than this user is connected to the room now."""
+def room_other_party_presence(*, room_id: int, user_id: int) -> int | None:
+    """The open attendance of the other party in the room now (its id tells one connection of
+    theirs from the next), or None when they are not here."""
     return (
         Attendance.objects.filter(room_id=room_id, left_at__isnull=True)
         .exclude(user_id=user_id)
-        .exists()
+        .values_list("pk", flat=True)
+        .first()
     )
+
+
+def room_chat_lines(*, room: Room, user: User) -> list[dict]:
+    """What was said in this room's live chat so far, oldest first, for ``user`` (one of the
+    two parties): ``id`` (the sender's client id), ``text``, ``at``, ``mine``."""
+    messages = Message.objects.filter(
+        conversation__match_id=room.appointment.match_id,
+        live_session=True,
+        created_at__gte=room_opens_at(room),
+        created_at__lt=room_closes_at(room),
+    ).order_by("created_at", "pk")
+    return [
+        {
+            "id": str(message.client_id),
+            "text": message_body(message),
+            "at": message.created_at,
+            "mine": message.sender_id == user.pk,
+        }
+        for message in messages
+    ]
 
 
 def appointments_to_close(*, now: datetime) -> list[int]:

@@ -1,9 +1,11 @@
+import uuid
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from messaging.services import conversation_open, message_body, message_send
 from scheduling.models import Appointment
 from sessions_video import selectors
 from sessions_video.models import Attendance, Room
@@ -65,6 +67,32 @@ def room_leave(*, room: Room, user: User, now: datetime) -> None:
         locked.ended_at = now
         locked.save(update_fields=["ended_at"])
     room.ended_at = locked.ended_at
+
+
+def room_chat_say(
+    *, room: Room, user: User, text: str, client_id: uuid.UUID, now: datetime
+) -> dict:
+    """Keep a line of the room's live chat in the pair's conversation (encrypted, marked as
+    written during the live session), seen at once when the other party is in the room, and
+    return it as kept: ``id`` (the client id), ``text``, ``at`` (ISO 8601). Saying the same
+    ``client_id`` again (a resend after a reconnection) gives the first one. Refused with a
+    ValidationError when the conversation is closed or the text is blank."""
+    conversation = conversation_open(match_id=room.appointment.match_id)
+    present = selectors.room_other_party_presence(room_id=room.pk, user_id=user.pk)
+    message = message_send(
+        conversation=conversation,
+        sender=user,
+        body=text,
+        client_id=client_id,
+        live_session=True,
+        seen_at=now if present is not None else None,
+        now=now,
+    )
+    return {
+        "id": str(message.client_id),
+        "text": message_body(message),
+        "at": message.created_at.isoformat(),
+    }
 
 
 def rooms_close(*, now: datetime | None = None) -> int:

@@ -51,6 +51,7 @@ def session_room(request: HttpRequest, token: str) -> HttpResponse:
         "socket_path": f"/ws/room/{room.token}/",
         # For call.js, through json_script (a data block, which CSP does not execute).
         "ice_servers": ice_servers_for(request.user) if is_open else [],
+        "chat_lines": selectors.room_chat_lines(room=room, user=request.user) if is_open else [],
         "role": "patient" if is_patient else "therapist",
     }
     response = render(request, "sessions_video/room.html", context)

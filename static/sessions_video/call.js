@@ -1,13 +1,14 @@
 // The live session's call: one RTCPeerConnection per meeting of the two parties, negotiated
-// over the room socket with "perfect negotiation" (the patient is the polite side). Media goes
-// browser to browser (or through the platform's TURN); the server only relays signalling.
-// Every text shown comes from the page (data-text-*), so it is translated there.
-const PING_EVERY_MS = 25000;
+// over the room socket (room.js) with "perfect negotiation" (the patient is the polite side).
+// Media goes browser to browser (or through the platform's TURN); the server only relays
+// signalling. Every text shown comes from the page (data-text-*), so it is translated there.
 const STATS_EVERY_MS = 3000;
-const REFUSED = { 4401: "4404", 4403: "4404", 4404: "4404", 4409: "4409", 4410: "4410", 4429: "4429" };
 
-function call(root) {
-  const { socketPath, modality, role } = root.dataset;
+// ``room`` (room.js): ``send(message)``, ``connect()`` the room socket (once the camera and
+// microphone are on), ``leave()`` (hang up: the socket closes for good), ``problem(text)``.
+// Returns what room.js calls: ``onMessage(message)``, ``onSocket(state)``, ``onEnd()``.
+export function startCall(root, room) {
+  const { modality, role } = root.dataset;
   const texts = root.dataset;
   const polite = role === "patient";
   const wantsVideo = modality === "video";
@@ -16,21 +17,19 @@ function call(root) {
   const local = document.getElementById("call-local");
   const statusLine = document.getElementById("call-status");
   const qualityLine = document.getElementById("call-quality");
-  const problem = document.getElementById("call-problem");
   const buttons = Object.fromEntries(
     [...root.querySelectorAll("[data-call-action]")].map((b) => [b.dataset.callAction, b]),
   );
   const constraints = { audio: true, video: wantsVideo };
 
   let stream = null;
-  let socket = null;
+  let socketOpen = false;
   let pc = null;
   let generation = 0;
-  let attempt = 0;
   let finished = false;
   let muted = false;
   let cameraOff = false;
-  let peerHere = false;
+  let peerPresence = null; // the other side's current connection to the room, if any
   let peerEverHere = false;
   let makingOffer = false;
   let ignoreOffer = false;
@@ -55,24 +54,17 @@ function call(root) {
     if (statusLine.textContent !== text) statusLine.textContent = text;
   }
 
-  function showProblem(text) {
-    problem.textContent = text;
-    problem.hidden = false;
-  }
-
   function refreshStatus() {
     if (finished) return;
-    if (!socket || socket.readyState !== WebSocket.OPEN) return showStatus("textReconnecting");
-    if (!peerHere) return showStatus(peerEverHere ? "textLeft" : "textWaiting");
+    if (!socketOpen) return showStatus("textReconnecting");
+    if (peerPresence === null) return showStatus(peerEverHere ? "textLeft" : "textWaiting");
     const state = pc?.connectionState;
     if (state === "connected") return showStatus("textConnected");
     if (state === "disconnected" || state === "failed") return showStatus("textReconnecting");
     showStatus("textConnecting");
   }
 
-  function send(message) {
-    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
-  }
+  const send = room.send;
 
   function audioSender() {
     // By its transceiver: a muted sender has no track to tell its kind.
@@ -164,13 +156,21 @@ function call(root) {
 
   function onMessage(message) {
     if (message.type === "peer" && message.state === "joined") {
-      peerHere = peerEverHere = true;
-      if (!pc) openPeerConnection(); // both sides do; negotiation sorts out who offers
+      // A new connection of the other side (a first one, or after a reload): it starts with
+      // a new peer connection, so this side does too; negotiation sorts out who offers.
+      if (message.presence !== peerPresence || !pc) {
+        peerPresence = message.presence;
+        peerEverHere = true;
+        openPeerConnection();
+      }
     } else if (message.type === "peer" && message.state === "left") {
-      peerHere = false;
-      closePeerConnection();
+      // News of an earlier connection leaving may arrive after its successor joined.
+      if (message.presence === peerPresence) {
+        peerPresence = null;
+        closePeerConnection();
+      }
     } else if (message.type === "hangup") {
-      peerHere = false;
+      peerPresence = null;
       closePeerConnection();
     } else if (["offer", "answer", "candidate"].includes(message.type)) {
       incoming = incoming
@@ -180,44 +180,16 @@ function call(root) {
     refreshStatus();
   }
 
-  // -- the room socket ----------------------------------------------------------------------
-
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const opened = new WebSocket(`${scheme}://${location.host}${socketPath}`);
-    socket = opened;
-    let pingTimer = null;
-    refreshStatus();
-    opened.addEventListener("open", () => {
-      attempt = 0;
-      pingTimer = setInterval(() => send({ type: "ping" }), PING_EVERY_MS);
-      refreshStatus();
-    });
-    opened.addEventListener("message", ({ data }) => {
-      let message;
-      try {
-        message = JSON.parse(data);
-      } catch {
-        return;
-      }
-      if (message && typeof message === "object") onMessage(message);
-    });
-    opened.addEventListener("close", ({ code }) => {
-      clearInterval(pingTimer);
-      if (finished || socket !== opened) return;
+  function onSocket(state) {
+    socketOpen = state === "open";
+    if (state === "closed") {
       // The other side hears that we left and closes its end: start afresh when back.
-      peerHere = false;
+      peerPresence = null;
       closePeerConnection();
-      if (REFUSED[code]) {
-        stop();
-        showProblem(texts[`textClosed${REFUSED[code]}`]);
-        return;
-      }
-      refreshStatus();
-      attempt += 1;
-      const delay = Math.min(30000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      setTimeout(connect, delay);
-    });
+    } else if (state === "refused") {
+      stop();
+    }
+    refreshStatus();
   }
 
   // -- controls -----------------------------------------------------------------------------
@@ -248,10 +220,7 @@ function call(root) {
 
   buttons["hang-up"]?.addEventListener("click", () => {
     send({ type: "hangup" });
-    stop();
-    socket?.close(1000);
-    setCallState("closed");
-    showStatus("textYouLeft");
+    room.leave();
   });
 
   // -- quality ------------------------------------------------------------------------------
@@ -297,14 +266,21 @@ function call(root) {
       for (const button of Object.values(buttons)) button.disabled = false;
     } catch (error) {
       console.warn("call: no microphone or camera", error);
-      showProblem(texts.textNoMedia);
+      room.problem(texts.textNoMedia);
       if (buttons["hang-up"]) buttons["hang-up"].disabled = false;
     }
-    connect();
+    // Media first: a peer connection opened before would offer nothing to send.
+    room.connect();
   }
 
   start();
+  return {
+    onMessage,
+    onSocket,
+    onEnd() {
+      stop();
+      setCallState("closed");
+      showStatus("textYouLeft");
+    },
+  };
 }
-
-const root = document.getElementById("call");
-if (root) call(root);

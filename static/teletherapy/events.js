@@ -6,23 +6,34 @@ const REFUSED = new Set([4401, 4403, 4404]);
 
 // Open a JSON socket on ``path`` that pings to stay alive and reconnects with a growing,
 // jittered delay, unless closed with one of ``refused``. ``onMessage(data)`` receives each
-// parsed message; ``onState(state)`` connecting, open, closed or refused; ``onReopen()`` runs
-// when it is open again after a loss (to fetch what was missed).
+// parsed message; ``onState(state, code)`` connecting, open, closed or refused (with the close
+// code); ``onReopen()`` runs when it is open again after a loss (to fetch what was missed).
+// Returns ``send(data)`` (false when not open) and ``close(code)`` (for good: no reconnection).
 export function openSocket(path, { onMessage, onState = () => {}, onReopen = () => {}, refused = REFUSED }) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   let attempt = 0;
   let pingTimer = null;
+  let socket = null;
+  let ended = false;
+
+  function send(data) {
+    if (socket?.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(data));
+    return true;
+  }
 
   function open() {
-    const socket = new WebSocket(`${scheme}://${location.host}${path}`);
+    if (ended) return;
+    const opened = new WebSocket(`${scheme}://${location.host}${path}`);
+    socket = opened;
     onState("connecting");
-    socket.addEventListener("open", () => {
+    opened.addEventListener("open", () => {
       if (attempt > 0) onReopen();
       attempt = 0;
       onState("open");
-      pingTimer = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), PING_EVERY_MS);
+      pingTimer = setInterval(() => send({ type: "ping" }), PING_EVERY_MS);
     });
-    socket.addEventListener("message", (message) => {
+    opened.addEventListener("message", (message) => {
       let data;
       try {
         data = JSON.parse(message.data);
@@ -31,13 +42,14 @@ export function openSocket(path, { onMessage, onState = () => {}, onReopen = () 
       }
       if (data && typeof data === "object") onMessage(data);
     });
-    socket.addEventListener("close", (closed) => {
+    opened.addEventListener("close", (closed) => {
       clearInterval(pingTimer);
+      if (ended) return;
       if (refused.has(closed.code)) {
-        onState("refused");
+        onState("refused", closed.code);
         return;
       }
-      onState("closed");
+      onState("closed", closed.code);
       attempt += 1;
       const delay = Math.min(30000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
       setTimeout(open, delay);
@@ -45,6 +57,13 @@ export function openSocket(path, { onMessage, onState = () => {}, onReopen = () 
   }
 
   open();
+  return {
+    send,
+    close(code = 1000) {
+      ended = true;
+      socket?.close(code);
+    },
+  };
 }
 
 // The user's live events. Each event is re-dispatched on document as "app:<kind>" so page

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from channels.db import database_sync_to_async
 
+from messaging.models import Message
 from sessions_video import consumers
 from sessions_video.models import Attendance, Room
 from teletherapy.realtime import (
@@ -23,6 +24,7 @@ from tests.teletherapy.test_events_consumer import assert_closed_with, open_sock
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
+CHAT_ID = "6f1c1d4e-8a4b-4c55-9d5e-2b8f0c4a7e11"
 ANSWER = {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n"}
 CANDIDATE = {
     "type": "candidate",
@@ -55,9 +57,19 @@ async def received(socket):
 async def both_in(room, patient, therapist):
     _, patient_socket = await open_socket(patient, path(room))
     _, therapist_socket = await open_socket(therapist, path(room))
-    assert await received(patient_socket) == {"type": "peer", "state": "joined"}
-    assert await received(therapist_socket) == {"type": "peer", "state": "joined"}
+    assert await received(patient_socket) == peer("joined", await presence(room, therapist))
+    assert await received(therapist_socket) == peer("joined", await presence(room, patient))
     return patient_socket, therapist_socket
+
+
+def peer(state: str, presence: int) -> dict:
+    return {"type": "peer", "state": state, "presence": presence}
+
+
+@database_sync_to_async
+def presence(room, user) -> int:
+    """The id of ``user``'s latest connection to the room."""
+    return Attendance.objects.filter(room=room, user=user).latest("pk").pk
 
 
 @database_sync_to_async
@@ -77,7 +89,7 @@ async def test_signalling_reaches_the_other_side_only():
     for message in (OFFER, CANDIDATE, {"type": "candidate", "candidate": None}):
         await send(patient_socket, message)
         assert await received(therapist_socket) == message
-    for message in (ANSWER, {"type": "chat", "text": "Hello"}, {"type": "typing"}):
+    for message in (ANSWER, {"type": "typing"}):
         await send(therapist_socket, message)
         assert await received(patient_socket) == message
     await send(patient_socket, {"type": "hangup"})
@@ -107,12 +119,13 @@ async def test_join_and_leave_are_recorded_and_announced():
     assert (await reloaded(room)).started_at is None
 
     _, therapist_socket = await open_socket(therapist, path(room))
-    assert await received(patient_socket) == {"type": "peer", "state": "joined"}
-    assert await received(therapist_socket) == {"type": "peer", "state": "joined"}
+    therapist_presence = await presence(room, therapist)
+    assert await received(patient_socket) == peer("joined", therapist_presence)
+    assert await received(therapist_socket) == peer("joined", await presence(room, patient))
     assert (await reloaded(room)).started_at == DURING
 
     await therapist_socket.disconnect()
-    assert await received(patient_socket) == {"type": "peer", "state": "left"}
+    assert await received(patient_socket) == peer("left", therapist_presence)
     assert (await reloaded(room)).ended_at is None  # the patient is still there
     await patient_socket.disconnect()
 
@@ -124,13 +137,16 @@ async def test_join_and_leave_are_recorded_and_announced():
 async def test_a_party_may_come_back_after_leaving():
     patient, therapist, room = await database_sync_to_async(a_room)()
     patient_socket, therapist_socket = await both_in(room, patient, therapist)
+    first = await presence(room, patient)
     await patient_socket.disconnect()
-    assert await received(therapist_socket) == {"type": "peer", "state": "left"}
+    assert await received(therapist_socket) == peer("left", first)
 
     _, again = await open_socket(patient, path(room))
 
-    assert await received(again) == {"type": "peer", "state": "joined"}
-    assert await received(therapist_socket) == {"type": "peer", "state": "joined"}
+    assert await received(again) == peer("joined", await presence(room, therapist))
+    second = await presence(room, patient)
+    assert second != first  # the other side tells a late "left" of the first from the second
+    assert await received(therapist_socket) == peer("joined", second)
     assert len(await attendances(room)) == 3
     for socket in (again, therapist_socket):
         await socket.disconnect()
@@ -177,10 +193,11 @@ async def test_the_room_closes_the_socket_when_its_window_ends(clock):
     patient_socket, therapist_socket = await both_in(room, patient, therapist)
     clock.move_to(ENDS_AT + timedelta(minutes=30))
 
-    await send(patient_socket, {"type": "chat", "text": "Still there?"})
+    await send(patient_socket, {"type": "chat", "id": CHAT_ID, "text": "Still there?"})
 
     await assert_closed_with(patient_socket, CLOSE_ROOM_NOT_OPEN)
     assert await therapist_socket.receive_nothing()
+    assert not await database_sync_to_async(Message.objects.exists)()
 
 
 async def test_a_second_socket_of_the_same_user_is_refused_as_full():
@@ -224,17 +241,20 @@ async def test_bad_messages_are_dropped_and_the_socket_stays_open():
         {"type": "candidate", "candidate": 3},
         {"type": "candidate", "candidate": {"sdpMid": "0"}},
         {"type": "candidate", "candidate": {"candidate": "c", "sdpMLineIndex": "zero"}},
-        {"type": "chat", "text": ""},
-        {"type": "chat", "text": "x" * 2001},
-        {"type": "chat"},
+        {"type": "chat", "id": CHAT_ID, "text": ""},
+        {"type": "chat", "id": CHAT_ID, "text": "x" * 2001},
+        {"type": "chat", "id": CHAT_ID},
+        {"type": "chat", "text": "no id"},
+        {"type": "chat", "id": "not-a-uuid", "text": "x"},
         {"type": "offer", "sdp": "x" * (64 * 1024)},  # over the size limit with its envelope
     ):
         await send(patient_socket, message)
 
     assert await therapist_socket.receive_nothing()
     assert await patient_socket.receive_nothing()
-    await send(patient_socket, {"type": "chat", "text": "x" * 2000})
-    assert await received(therapist_socket) == {"type": "chat", "text": "x" * 2000}
+    assert not await database_sync_to_async(Message.objects.exists)()
+    await send(patient_socket, OFFER)
+    assert await received(therapist_socket) == OFFER
     for socket in (patient_socket, therapist_socket):
         await socket.disconnect()
 
@@ -246,11 +266,11 @@ async def test_a_flood_is_throttled_then_closed(monkeypatch):
     patient_socket, therapist_socket = await both_in(room, patient, therapist)
 
     for number in range(60):
-        await send(patient_socket, {"type": "chat", "text": str(number)})
+        await send(patient_socket, {"type": "offer", "sdp": str(number)})
     got = []
     while not await therapist_socket.receive_nothing(timeout=0.5):
         got.append(await received(therapist_socket))
-    assert got == [{"type": "chat", "text": str(number)} for number in range(consumers.RATE_BURST)]
+    assert got == [{"type": "offer", "sdp": str(n)} for n in range(consumers.RATE_BURST)]
 
     assert await patient_socket.receive_nothing()  # throttled, not yet closed
     for _number in range(20):
