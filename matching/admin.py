@@ -63,10 +63,25 @@ ReviewedFilter = _date_set_filter(
 class SafetyFlagAdmin(admin.ModelAdmin):
     """Cases whose answers showed a risk: staff follow each up and mark it reviewed."""
 
-    list_display = ["created_at", "patient_nickname", "patient", "reason", "reviewed_at"]
+    list_display = [
+        "created_at",
+        "patient_nickname",
+        "patient",
+        "reason",
+        "answered_in",
+        "reviewed_at",
+    ]
     list_filter = [ReviewedFilter, "reason"]
     list_select_related = ["patient__patient_profile"]
-    readonly_fields = ["patient", "intake", "reason", "created_at", "reviewed_by", "reviewed_at"]
+    readonly_fields = [
+        "patient",
+        "intake",
+        "answered_in",
+        "reason",
+        "created_at",
+        "reviewed_by",
+        "reviewed_at",
+    ]
     fields = [*readonly_fields, "staff_note"]
     actions = ["mark_reviewed"]
 
@@ -76,6 +91,11 @@ class SafetyFlagAdmin(admin.ModelAdmin):
     @admin.display(description=_("nickname"))
     def patient_nickname(self, flag):
         return flag.patient.patient_profile.nickname
+
+    @admin.display(description=_("answered in"))
+    def answered_in(self, flag):
+        # A check-in (PHQ-9 and GAD-7 retaken later) has no intake.
+        return _("the intake") if flag.intake_id else _("a check-in")
 
     @admin.action(description=_("Mark as reviewed"))
     def mark_reviewed(self, request, queryset):

@@ -37,6 +37,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
     phq9, gad7 = (item["form"] for item in questionnaires)
     if not all([phq9.is_valid(), gad7.is_valid()]):  # a list: both validate, both show errors
         context["unanswered"] = sum(len(form.errors) for form in (phq9, gad7))
+        form = phq9 if phq9.errors else gad7
+        context["first_unanswered"] = f"{form[next(iter(form.errors))].auto_id}_0"  # its 1st radio
         return render(request, "matching/checkin.html", context, status=422)
     result = services.checkin_record(
         patient=request.user, phq9_answers=phq9.answers(), gad7_answers=gad7.answers()

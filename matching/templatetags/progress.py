@@ -16,7 +16,7 @@ from matching.models import ScreeningResult
 
 register = template.Library()
 
-WIDTH, HEIGHT = 520, 230
+WIDTH, HEIGHT = 520, 250
 LEFT, RIGHT, TOP, BOTTOM = 30, 132, 10, 32  # margins: score labels, band names, dates
 INSET = 14  # keeps the first and last points off the plot's edges
 # Light tints, darker with severity; every band is also named in text, colour is only a help.

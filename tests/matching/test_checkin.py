@@ -115,6 +115,7 @@ def test_an_incomplete_checkin_saves_nothing_and_says_what_is_missing(
     assert message in response.text
     assert "Nothing has been saved yet" in response.text
     assert response.text.count("Please choose an answer.") == len(missing)
+    assert f'href="#id_{missing[0]}_0"' in response.text  # "Go to the first one"
     assert ScreeningResult.objects.filter(patient=patient).count() == 2
     # The answers given are kept on the page, checked.
     assert re.search(r'name="phq9-q2" value="1"[^>]*checked', response.text)
@@ -155,6 +156,13 @@ def test_phq9_item_9_above_zero_shows_help_and_flags_the_case(
     assert 'href="tel:112"' in numbers
     assert 'href="tel:3114"' in numbers  # the patient lives in France
     assert reverse("my_progress") in page
+
+
+def test_staff_see_that_a_flag_came_from_a_check_in(patient, matched, staff_client):
+    checkin(patient, ANSWERS | {"phq9-q9": "3"}, at=NOW + timedelta(days=29))
+    page = staff_client.get("/admin/matching/safetyflag/?reviewed=no").text
+    assert "Robin" in page
+    assert "a check-in" in page
 
 
 def test_the_therapist_sees_a_positive_item_9_on_the_patient_page(
