@@ -219,6 +219,20 @@ def test_retaking_early_moves_the_next_due_date(patient, matched):
     assert "Your next check-in is due on Dec. 31, 2026." in page
 
 
+def test_the_pages_say_when_the_checkin_is_due(patient, matched):
+    before = get_as(patient, reverse("my_progress"), at=DUE - timedelta(minutes=1))
+    assert "Your next check-in is due on Dec. 21, 2026." in before
+    assert f'class="btn btn-outline-primary" href="{reverse("checkin")}"' in before
+
+    progress, checkin_page = (
+        get_as(patient, reverse(name), at=DUE) for name in ("my_progress", "checkin")
+    )
+    for page in (progress, checkin_page):
+        assert "Your check-in is due: a few minutes" in page
+        assert "Your next check-in is due on" not in page
+    assert f'class="btn btn-primary" href="{reverse("checkin")}"' in progress
+
+
 def test_the_older_of_the_two_latest_questionnaires_counts(patient, matched):
     ScreeningResult.objects.create(
         patient=patient,
