@@ -45,7 +45,12 @@ def checkin(request: HttpRequest) -> HttpResponse:
     )
     if result.needs_help:
         return redirect("checkin_help")
-    messages.success(request, _("Thank you. Your check-in is saved, and your therapist sees it."))
+    if context["status"] is None:  # no therapist at the moment
+        messages.success(request, _("Thank you. Your check-in is saved."))
+    else:
+        messages.success(
+            request, _("Thank you. Your check-in is saved, and your therapist sees it.")
+        )
     return redirect("my_progress")
 
 

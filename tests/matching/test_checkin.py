@@ -262,7 +262,16 @@ def test_a_patient_waiting_for_a_therapist_may_still_check_in(patient):
     make_intake(patient, now=NOW)
     page = get_as(patient, reverse("checkin"), at=DUE)
     assert "due on" not in page
-    assert checkin(patient, at=DUE).status_code == 302
+    assert "is due" not in page
+
+    response = checkin(patient, at=DUE)
+
+    assert response.status_code == 302
+    assert ScreeningResult.objects.filter(patient=patient, intake=None).count() == 2
+    with time_machine.travel(DUE, tick=False):
+        progress = response.client.get(response.url).text
+    assert "Your check-in is saved." in progress  # and no therapist to see it yet
+    assert "your therapist sees it" not in progress
 
 
 # --- Invitations -------------------------------------------------------------------------------
