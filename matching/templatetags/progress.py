@@ -91,7 +91,8 @@ def score_chart(results: Iterable[ScreeningResult], instrument: str) -> dict:
         )
     points = _points(history, y_of, plot_left + INSET, plot_right - INSET)
     return {
-        "chart_id": f"score-chart-{instrument}",
+        # Unique on a page that shows several patients' charts (a therapist's caseload).
+        "chart_id": f"score-chart-{instrument}-{history[0].patient_id}" if history else "",
         "instrument_name": Instrument(instrument).label,
         "max_score": top_score,
         "history": history,

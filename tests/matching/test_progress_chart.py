@@ -73,6 +73,7 @@ def test_one_result_is_a_point_with_its_title_desc_and_table(patient_of_chart):
     assert svg.get("role") == "img"
     title, desc = svg.find(f"{SVG}title"), svg.find(f"{SVG}desc")
     assert svg.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
+    assert title.get("id") == f"score-chart-phq9-{patient_of_chart.pk}-title"
     assert title.text == "PHQ-9 scores over time"
     assert " ".join(desc.text.split()) == (
         "One score, on Nov. 23, 2026: 8 out of 27 (Mild). Higher scores mean more difficulty."
@@ -164,6 +165,16 @@ def test_results_taken_at_the_same_moment_are_spread_in_order(patient_of_chart):
     xs = [float(c.get("cx")) for c in svg_of(render(results)).findall(f"{SVG}circle")]
     assert xs == sorted(xs)
     assert len(set(xs)) == 3
+
+
+def test_two_patients_charts_on_one_page_have_their_own_ids(patient_of_chart):
+    other = PatientFactory()
+    html = render([result(patient_of_chart, "phq9", 8, NOW)]) + render(
+        [result(other, "phq9", 3, NOW)]
+    )
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == 4
+    assert len(set(ids)) == 4
 
 
 def test_only_the_instruments_own_results_are_drawn(patient_of_chart):
