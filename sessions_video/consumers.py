@@ -126,7 +126,12 @@ class TokenBucket:
 class RoomConsumer(SessionCheckedConsumer):
     """``ws/room/<token>/``. Refusals: 4404 not a party to a booked session (as the page's 404),
     4410 the room is not open (yet, or any more), 4409 a socket of this user is already in the
-    room or the room has its two; 4429 after persistent flooding."""
+    room or the room has its two; 4429 after persistent flooding.
+
+    Signalling comes in bursts (dozens of ICE candidates at once), each relayed message asked
+    about on both sides: the answer to "may this user still be here?" holds for a second."""
+
+    recheck_after_seconds = 5.0
 
     async def connect(self):
         self.token = self.scope["url_route"]["kwargs"]["token"]

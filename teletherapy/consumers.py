@@ -1,4 +1,5 @@
 import json
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -24,13 +25,20 @@ class SessionCheckedConsumer(AsyncWebsocketConsumer):
     A socket must not outlive a log-out elsewhere, a password change, a suspension or the end of
     what it was opened for. Subclasses name their groups (``groups``) and add their own rule
     (``refusal``, synchronous, in the same database round trip as the session check).
+
+    ``recheck_after_seconds``: how long a "yes" holds (by the wall clock, which tests control);
+    0, the default, asks again for every message and event. A log-out closes the socket at once
+    whatever it is (``session_end``).
     """
+
+    recheck_after_seconds = 0.0
 
     async def connect(self):
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         self.user_id = self.scope["user"].pk
         self.joined: list[str] = []
+        self.allowed_at: float | None = None
         # Accept first so that a refusal reaches the browser as a close code it can act on.
         await self.accept()
         if not await self._still_allowed():
@@ -75,10 +83,15 @@ class SessionCheckedConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _still_allowed(self) -> bool:
+        now = time.time()
+        if self.allowed_at is not None and 0 <= now - self.allowed_at < self.recheck_after_seconds:
+            return True
         refusal = await self._refusal()
         if refusal is not None:
+            self.allowed_at = None
             await self.close(code=refusal)
             return False
+        self.allowed_at = now
         return True
 
     @database_sync_to_async

@@ -9,6 +9,7 @@ import time_machine
 from channels.db import database_sync_to_async
 
 from messaging.models import Message
+from scheduling.models import Appointment
 from sessions_video import consumers
 from sessions_video.models import Attendance, Room
 from teletherapy.realtime import (
@@ -283,3 +284,19 @@ async def test_a_flood_is_throttled_then_closed(monkeypatch):
         closed = output["type"] == "websocket.close"
     assert output == {"type": "websocket.close", "code": CLOSE_TOO_MANY_MESSAGES}
     await therapist_socket.disconnect()
+
+
+async def test_a_yes_holds_a_second_then_the_room_asks_again(clock):
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+    await database_sync_to_async(Appointment.objects.filter(pk=room.appointment_id).update)(
+        status=Appointment.Status.CANCELLED, cancelled_at=DURING
+    )
+
+    await send(patient_socket, OFFER)  # within the second: still relayed
+    assert await received(therapist_socket) == OFFER
+    clock.shift(timedelta(seconds=consumers.RoomConsumer.recheck_after_seconds))
+    await send(patient_socket, OFFER)
+
+    await assert_closed_with(patient_socket, CLOSE_NOT_FOUND)
+    assert await therapist_socket.receive_nothing()
