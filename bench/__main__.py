@@ -15,6 +15,7 @@ BENCHMARKS = [
     "scheduling_slots",
     "scheduling_booking",
     "messaging_delivery",
+    "room_signalling",
 ]
 
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from operator import attrgetter
 
-from bench.report import format_table
+from bench.report import format_table, ratio
 from bench.servers import Options
 from matching.ranking import Candidate, PatientNeeds, rank
 
@@ -106,10 +106,6 @@ def _median_ms(work: Callable[[], object], runs: int, warm_up: int) -> float:
     return statistics.median(samples) / 1e6
 
 
-def _ratio(measured: float, baseline: float) -> str:
-    return f"x{measured / baseline:.3g}" if baseline else "x?"
-
-
 def run(options: Options) -> str:
     sizes = QUICK_SIZES if options.quick else SIZES
     warm_up = 1 if options.quick else WARM_UP_RUNS
@@ -129,9 +125,9 @@ def run(options: Options) -> str:
                 str(runs),
                 f"{baseline:.2f}",
                 f"{full:.2f}",
-                _ratio(full, baseline),
+                ratio(full, baseline),
                 f"{top:.2f}",
-                _ratio(top, baseline),
+                ratio(top, baseline),
             ]
         )
         if size == TARGET_SIZE:

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.errors import BenchError
-from bench.report import format_table, percentile
+from bench.report import format_table, percentile, ratio
 from bench.servers import (
     Options,
     ProjectServer,
@@ -356,27 +356,28 @@ async def _deliver(project: ProjectServer, pairs: Sequence[Pair], messages: int)
 
 @contextmanager
 def _pairs(
-    project: ProjectServer, count: int, options: Options
-) -> Iterator[tuple[str, list[Pair]]]:
-    """``count`` pairs made in the served database; deleted afterwards from a database of
+    project: ProjectServer, count: int, options: Options, *, command: str = "pairs"
+) -> Iterator[tuple[str, list[Pair] | list[dict]]]:
+    """``count`` pairs made in the served database by ``bench.project_user``'s ``command``
+    (``rooms``: each with an open session room); deleted afterwards from a database of
     someone else's (a temporary one goes away with its folder)."""
     tag = secrets.token_hex(4)
-    made: list[Pair] = []
+    made: list[dict] = []
     try:
         printed = project_command(
             project,
             "-m",
             "bench.project_user",
-            "pairs",
+            command,
             tag,
             str(count),
             what=f"Creating {count} patient-therapist pairs",
         )
-        made = [Pair(**pair) for pair in json.loads(printed.splitlines()[-1])]
-        yield tag, made
+        made = json.loads(printed.splitlines()[-1])
+        yield tag, [Pair(**pair) for pair in made] if command == "pairs" else made
     finally:
         if options.database_url:
-            sessions = [key for p in made for key in (p.patient_session, p.therapist_session)]
+            sessions = [key for p in made for key in (p["patient_session"], p["therapist_session"])]
             try:
                 project_command(
                     project,
@@ -445,10 +446,6 @@ def _logged_errors(project: ProjectServer) -> str:
     return f"daphne's log: {errors.total()} errors: {counted}"
 
 
-def _ratio(project: float, raw: float) -> str:
-    return f"x{project / raw:.3g}" if raw else "x?"
-
-
 def _report(
     project: ProjectServer, levels: list[Level], *, machine: str, errors: str, quick: bool
 ) -> str:
@@ -473,7 +470,7 @@ def _report(
                 level.in_database,
                 f"{raw.p50_ms:.2f}",
                 f"{raw.p99_ms:.2f}",
-                f"p50 {_ratio(p50, raw.p50_ms)}  p99 {_ratio(p99, raw.p99_ms)}",
+                f"p50 {ratio(p50, raw.p50_ms)}  p99 {ratio(p99, raw.p99_ms)}",
             ]
         )
     header = [

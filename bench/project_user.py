@@ -108,6 +108,34 @@ def pairs_create(tag: str, count: int) -> list[dict[str, int | str]]:
     return made
 
 
+def rooms_create(tag: str, count: int) -> list[dict[str, int | str]]:
+    """``pairs_create``'s pairs, each with a video session starting in 5 minutes, so that its
+    room is open: the pair's ``token`` is the room's."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.choices import Modality
+    from messaging.models import Conversation
+    from scheduling.models import Appointment
+    from sessions_video.services import room_for
+
+    made = pairs_create(tag, count)
+    starts_at = timezone.now() + timedelta(minutes=5)
+    for pair in made:
+        match = Conversation.objects.select_related("match").get(pk=pair["conversation"]).match
+        appointment = Appointment.objects.create(
+            match=match,
+            therapist_id=match.therapist_id,
+            patient_id=match.patient_id,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=50),
+            modality=Modality.VIDEO,
+        )
+        pair["token"] = room_for(appointment=appointment).token
+    return made
+
+
 def pairs_messages(tag: str) -> int:
     """How many messages the pairs' conversations hold."""
     from messaging.models import Message
@@ -127,6 +155,7 @@ def pairs_delete(tag: str, session_keys: list[str]) -> None:
     from accounts.models import User
     from matching.models import Match
     from messaging.models import Message
+    from scheduling.models import Appointment
 
     store = import_module(settings.SESSION_ENGINE).SessionStore
     for session_key in session_keys:
@@ -135,13 +164,15 @@ def pairs_delete(tag: str, session_keys: list[str]) -> None:
     with transaction.atomic():
         # Messages protect their sender, conversations their therapist: children first.
         Message.objects.filter(conversation__patient__in=users).delete()
+        Appointment.objects.filter(patient__in=users).delete()  # and their rooms
         Match.objects.filter(patient__in=users).delete()  # and their conversations
         users.delete()
 
 
 USAGE = (
     "usage: python -m bench.project_user create | delete EMAIL SESSION_KEY\n"
-    "       | pairs TAG COUNT | pairs-messages TAG | pairs-delete TAG < SESSION_KEYS_JSON"
+    "       | pairs TAG COUNT | rooms TAG COUNT | pairs-messages TAG\n"
+    "       | pairs-delete TAG < SESSION_KEYS_JSON"
 )
 
 if __name__ == "__main__":
@@ -153,6 +184,8 @@ if __name__ == "__main__":
             delete(email, session_key)
         case ["pairs", tag, count]:
             print(json.dumps(pairs_create(tag, int(count))))
+        case ["rooms", tag, count]:
+            print(json.dumps(rooms_create(tag, int(count))))
         case ["pairs-messages", tag]:
             print(pairs_messages(tag))
         case ["pairs-delete", tag]:

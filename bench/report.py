@@ -12,6 +12,11 @@ def percentile(sorted_values: Sequence[int], percent: float) -> int:
     return sorted_values[rank - 1]
 
 
+def ratio(project: float, raw: float) -> str:
+    """The project's figure as a multiple of the baseline's."""
+    return f"x{project / raw:.3g}" if raw else "x?"
+
+
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right: set[int]) -> str:
     """Columns padded to their widest cell; the columns numbered in ``right`` align right."""
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]

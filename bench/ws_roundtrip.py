@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bench.errors import BenchError
-from bench.report import format_table, percentile
+from bench.report import format_table, percentile, ratio
 from bench.servers import Options, ProjectServer, Server, echo_server, project_server
 
 TITLE = "WebSocket round trip (ping -> pong)"
@@ -177,10 +177,6 @@ async def _measure_all(
     return results
 
 
-def _ratio(project: float, raw: float) -> str:
-    return f"x{project / raw:.3g}" if raw else "x?"
-
-
 def _report(
     project: ProjectServer,
     levels: Sequence[tuple[int, int]],
@@ -196,9 +192,9 @@ def _report(
             ratios = ""
             if server == "project":
                 ratios = (
-                    f"p50 {_ratio(served.p50_ms, raw.p50_ms)}  "
-                    f"p99 {_ratio(served.p99_ms, raw.p99_ms)}  "
-                    f"rate {_ratio(served.per_second, raw.per_second)}"
+                    f"p50 {ratio(served.p50_ms, raw.p50_ms)}  "
+                    f"p99 {ratio(served.p99_ms, raw.p99_ms)}  "
+                    f"rate {ratio(served.per_second, raw.per_second)}"
                 )
             rows.append(
                 [

@@ -1,0 +1,350 @@
+"""Session rooms: signalling relayed between the two parties, and a call's time to "connected".
+
+Relay: R rooms at once, each with its patient and therapist on ``/ws/room/<token>/`` (the
+project's consumer, through its channel layer: Redis with --redis-url). In each room the two
+take turns sending an ICE candidate, one in flight, at most one every PACE_SECONDS (the consumer
+lets each socket send 50 a second); latency is from just before the send to its arrival at the
+other side. The baseline is the raw echo server's round trip with one client per room, measured
+in the same run.
+
+Connected: in headless Chromium with a fake camera and microphone, the patient opens the room,
+then the therapist; the time from both having heard that the other joined (the later of the two)
+to both peer connections being "connected" (the later of the two), median of CALLS calls, each
+in a room of its own. The baseline is the same two peer connections made in one page with the
+offer, answer and candidates handed over directly, no server: what WebRTC itself takes here.
+"""
+
+import asyncio
+import json
+import os
+import statistics
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench.errors import BenchError
+from bench.messaging_delivery import _all, _logged_errors, _pairs
+from bench.report import format_table, percentile, ratio
+from bench.servers import Options, ProjectServer, echo_server, project_server
+from bench.ws_roundtrip import (
+    CONNECT_AT_ONCE,
+    OPEN_TIMEOUT_SECONDS,
+    PHASE_TIMEOUT_SECONDS,
+    Result,
+    Target,
+    measure,
+)
+
+TITLE = "Session rooms (signalling relay; a call's time to connected)"
+
+ROOMS, MESSAGES = 200, 20  # messages per room, taking turns
+QUICK_ROOMS, QUICK_MESSAGES = 2, 4
+WARM_UP_MESSAGES = 2
+PACE_SECONDS = 0.04
+CALLS, QUICK_CALLS = 10, 2
+CALL_TIMEOUT_MS = 30_000
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+
+# In every page before its own scripts: when the room socket first says the other side joined,
+# and when the call first reports "connected" (epoch milliseconds, comparable across pages).
+TIMING_SCRIPT = """
+window.__timing = {};
+const now = () => performance.timeOrigin + performance.now();
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener("message", ({ data }) => {
+      try {
+        const message = JSON.parse(data);
+        if (message.type === "peer" && message.state === "joined") window.__timing.joined ??= now();
+      } catch {}
+    });
+  }
+};
+new MutationObserver(() => {
+  if (document.body?.dataset.callState === "connected") window.__timing.connected ??= now();
+}).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-call-state"] });
+"""
+
+# Two peer connections in one page, negotiated directly: the baseline call.
+LOOPBACK_SCRIPT = """async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  const started = performance.now();
+  const [a, b] = [new RTCPeerConnection(), new RTCPeerConnection()];
+  a.onicecandidate = ({ candidate }) => candidate && b.addIceCandidate(candidate);
+  b.onicecandidate = ({ candidate }) => candidate && a.addIceCandidate(candidate);
+  const connected = (pc) => new Promise((done) => {
+    pc.onconnectionstatechange = () => pc.connectionState === "connected" && done();
+  });
+  const both = Promise.all([connected(a), connected(b)]);
+  for (const track of stream.getTracks()) a.addTrack(track, stream);
+  await a.setLocalDescription();
+  await b.setRemoteDescription(a.localDescription);
+  await b.setLocalDescription();
+  await a.setRemoteDescription(b.localDescription);
+  await both;
+  const elapsed = performance.now() - started;
+  for (const pc of [a, b]) pc.close();
+  for (const track of stream.getTracks()) track.stop();
+  return elapsed;
+}"""
+
+
+@dataclass
+class Relay:
+    rooms: int
+    latencies_ns: list[int] = field(default_factory=list)
+
+    def ms(self, percent: float) -> float:
+        return percentile(sorted(self.latencies_ns), percent) / 1e6
+
+
+@dataclass
+class Calls:
+    project_ms: list[float] = field(default_factory=list)
+    loopback_ms: list[float] = field(default_factory=list)
+    failure: str = ""
+
+
+def _candidate(n: int) -> dict:
+    line = f"candidate:{n} 1 udp 2122260223 192.0.2.1 {1024 + n} typ host"
+    candidate = {"candidate": line, "sdpMid": "0", "sdpMLineIndex": 0}
+    return {"type": "candidate", "candidate": candidate}
+
+
+async def _joined(ws: ClientConnection) -> None:
+    message = json.loads(await ws.recv())
+    if message.get("type") != "peer" or message.get("state") != "joined":
+        raise BenchError(f"expected the other side's arrival, got {message}")
+
+
+async def _open_rooms(
+    project: ProjectServer, pairs: Sequence[dict], sockets: list[tuple[ClientConnection, ...]]
+) -> None:
+    """Each room's patient, then its therapist; ready once each has heard of the other."""
+    gate = asyncio.Semaphore(CONNECT_AT_ONCE)
+    cookie = project.session_cookie.split("=", 1)[0]
+
+    async def one(pair: dict, session: str) -> ClientConnection:
+        async with gate:
+            return await connect(
+                f"ws://127.0.0.1:{project.port}/ws/room/{pair['token']}/",
+                additional_headers={"Cookie": f"{cookie}={session}", "Origin": project.origin},
+                compression=None,
+                ping_interval=None,
+                proxy=None,
+                open_timeout=OPEN_TIMEOUT_SECONDS,
+            )
+
+    patients = await _all(
+        "opening the patients' sockets", [one(pair, pair["patient_session"]) for pair in pairs]
+    )
+    sockets.extend((ws,) for ws in patients)  # closed on the way out, whatever happens next
+    therapists = await _all(
+        "opening the therapists' sockets", [one(pair, pair["therapist_session"]) for pair in pairs]
+    )
+    sockets[:] = list(zip(patients, therapists, strict=True))
+    async with asyncio.timeout(OPEN_TIMEOUT_SECONDS):
+        await _all("hearing who joined", [_joined(ws) for pair in sockets for ws in pair])
+
+
+async def _converse(
+    patient: ClientConnection, therapist: ClientConnection, count: int, samples: list[int] | None
+) -> None:
+    async with asyncio.timeout(PHASE_TIMEOUT_SECONDS):
+        for n in range(count):
+            sender, receiver = (patient, therapist) if n % 2 == 0 else (therapist, patient)
+            message = _candidate(n)
+            started = time.perf_counter_ns()
+            await sender.send(json.dumps(message))
+            arrived = json.loads(await receiver.recv())
+            elapsed = time.perf_counter_ns() - started
+            if arrived != message:
+                raise BenchError(f"relayed {message}, the other side got {arrived}")
+            if samples is not None:
+                samples.append(elapsed)
+            await asyncio.sleep(max(0.0, PACE_SECONDS - elapsed / 1e9))
+
+
+async def _relay(project: ProjectServer, pairs: Sequence[dict], messages: int) -> Relay:
+    relay = Relay(rooms=len(pairs))
+    sockets: list[tuple[ClientConnection, ...]] = []
+    try:
+        await _open_rooms(project, pairs, sockets)
+        await _all("warming up", [_converse(p, t, WARM_UP_MESSAGES, None) for p, t in sockets])
+        await _all("relaying", [_converse(p, t, messages, relay.latencies_ns) for p, t in sockets])
+    finally:
+        await asyncio.gather(
+            *(ws.close() for pair in sockets for ws in pair), return_exceptions=True
+        )
+    return relay
+
+
+def _calls(project: ProjectServer, pairs: Sequence[dict]) -> Calls:
+    calls = Calls()
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        calls.failure = "not measured: Playwright is not installed (make test installs it)"
+        return calls
+    if not os.access(CHROMIUM, os.X_OK):
+        calls.failure = f"not measured: no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+        return calls
+    cookie = project.session_cookie.split("=", 1)[0]
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            try:
+                for pair in pairs:
+                    calls.project_ms.append(_call(browser, project, cookie, pair))
+                page = browser.new_page()
+                page.goto(f"{project.origin}/healthz/")  # a secure context, for the camera
+                for _pair in pairs:
+                    calls.loopback_ms.append(page.evaluate(LOOPBACK_SCRIPT))
+            finally:
+                browser.close()
+    except (Error, BenchError) as error:
+        calls.failure = f"not measured: {str(error).splitlines()[0]}"
+    return calls
+
+
+def _call(browser, project: ProjectServer, cookie: str, pair: dict) -> float:
+    """One call in the pair's room: milliseconds from both joined to both connected."""
+    pages = []
+    try:
+        for session in (pair["patient_session"], pair["therapist_session"]):
+            context = browser.new_context()
+            context.add_cookies([{"name": cookie, "value": session, "url": project.origin}])
+            context.add_init_script(TIMING_SCRIPT)
+            page = context.new_page()
+            page.goto(f"{project.origin}/room/{pair['token']}/")
+            pages.append(page)
+        for page in pages:
+            page.wait_for_function(
+                "() => window.__timing.connected", timeout=CALL_TIMEOUT_MS, polling=100
+            )
+        timings = [page.evaluate("() => window.__timing") for page in pages]
+    finally:
+        for page in pages:
+            with suppress(Exception):
+                page.context.close()
+    if not all("joined" in timing for timing in timings):
+        raise BenchError("a page never heard that the other side joined")
+    joined = max(timing["joined"] for timing in timings)
+    return max(timing["connected"] for timing in timings) - joined
+
+
+def _report(
+    project: ProjectServer,
+    relay: Relay | None,
+    echo: Result | None,
+    calls: Calls,
+    *,
+    failure: str,
+    machine: str,
+    errors: str,
+    quick: bool,
+) -> str:
+    lines = [
+        f"{TITLE}    database: {project.database}    channel layer: {project.channel_layer}",
+        f"relay: ICE candidates between the two sockets of each room, taking turns, one in "
+        f"flight, at most one per {PACE_SECONDS * 1000:.0f} ms per room (DEBUG={project.debug})",
+        "echo: raw websockets echo round trip, one client per room, as many round trips each",
+        machine,
+    ]
+    if quick:
+        lines.append("--quick: too few messages to compare, a smoke check only")
+    header = ["rooms", "messages", "p50 ms", "p99 ms", "echo p50 ms", "echo p99 ms", "relay / echo"]
+    if relay is None or echo is None:
+        rows = [[str(QUICK_ROOMS if quick else ROOMS), "-", "-", "-", "-", "-", failure]]
+    else:
+        p50, p99 = relay.ms(50), relay.ms(99)
+        rows = [
+            [
+                str(relay.rooms),
+                str(len(relay.latencies_ns)),
+                f"{p50:.1f}",
+                f"{p99:.1f}",
+                f"{echo.p50_ms:.2f}",
+                f"{echo.p99_ms:.2f}",
+                f"p50 {ratio(p50, echo.p50_ms)}  p99 {ratio(p99, echo.p99_ms)}",
+            ]
+        ]
+    relay_table = format_table(header, rows, right={0, 1, 2, 3, 4, 5})
+    call_lines = [
+        "",
+        "connected: headless Chromium, fake camera and microphone; from both having heard the "
+        "other joined to both peer connections connected; loopback: two peer connections in "
+        "one page, negotiated directly (no server)",
+    ]
+    if calls.failure:
+        call_lines.append(calls.failure)
+    else:
+        project_ms, loopback_ms = calls.project_ms, calls.loopback_ms
+        median, loopback = statistics.median(project_ms), statistics.median(loopback_ms)
+        call_lines.append(
+            format_table(
+                ["calls", "median ms", "min ms", "max ms", "loopback median ms", "room / loopback"],
+                [
+                    [
+                        str(len(project_ms)),
+                        f"{median:.0f}",
+                        f"{min(project_ms):.0f}",
+                        f"{max(project_ms):.0f}",
+                        f"{loopback:.0f}",
+                        ratio(median, loopback),
+                    ]
+                ],
+                right={0, 1, 2, 3, 4},
+            )
+        )
+    return "\n".join([*lines, "", relay_table, errors, *call_lines])
+
+
+def run(options: Options) -> str:
+    rooms, messages = (QUICK_ROOMS, QUICK_MESSAGES) if options.quick else (ROOMS, MESSAGES)
+    calls_wanted = QUICK_CALLS if options.quick else CALLS
+    machine = (
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start "
+        "(daphne is one process: its Python runs on one CPU at a time)"
+    )
+    relay = echo = None
+    failure = ""
+    with echo_server() as raw, project_server(options) as project:
+        with _pairs(project, rooms + calls_wanted, options, command="rooms") as (_tag, pairs):
+            url, origin = f"ws://127.0.0.1:{raw.port}/", f"http://127.0.0.1:{raw.port}"
+            echo = asyncio.run(
+                measure(Target("raw", url, {"Origin": origin}, raw), rooms, messages, 1)
+            )
+            try:
+                relay = asyncio.run(_relay(project, pairs[:rooms], messages))
+            except BenchError as error:
+                failure = f"not measured: {error}"
+                print(f"{failure}\nits log:\n{project.log_tail() or '(empty)'}")
+            calls = _calls(project, pairs[rooms:])
+        errors = _logged_errors(project)
+    return _report(
+        project,
+        relay,
+        echo,
+        calls,
+        failure=failure,
+        machine=machine,
+        errors=errors,
+        quick=options.quick,
+    )
