@@ -16,6 +16,7 @@ BENCHMARKS = [
     "scheduling_booking",
     "messaging_delivery",
     "room_signalling",
+    "page_rates",
 ]
 
 

@@ -14,20 +14,18 @@ import asyncio
 import json
 import os
 import re
-import secrets
-import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Coroutine, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.errors import BenchError
+from bench.project_client import HttpConnection, project_data
 from bench.report import format_table, percentile, ratio
 from bench.servers import (
     Options,
@@ -96,26 +94,19 @@ class Level:
     failure: str = ""
 
 
-class _Page:
-    """A patient's open conversation page: a keep-alive HTTP/1.1 connection and its cookies.
-
-    No async HTTP client is installed and urllib would hold a thread per request; this is the
-    little a browser tab does for a form post, over asyncio streams.
-    """
+class _Page(HttpConnection):
+    """A patient's open conversation page: its connection, cookies and CSRF token."""
 
     def __init__(self, project: ProjectServer, pair: Pair):
-        self.project = project
+        super().__init__(project, {project.session_cookie.split("=", 1)[0]: pair.patient_session})
         self.pair = pair
-        self.cookies = {project.session_cookie.split("=", 1)[0]: pair.patient_session}
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
 
     @property
     def path(self) -> str:
         return f"/messages/{self.pair.conversation}/"
 
     async def open(self) -> None:
-        status, _ = await self._request("GET", self.path)
+        status, _, _ = await self.request("GET", self.path)
         if status != 200:
             raise BenchError(f"GET {self.path} answered HTTP {status}{_hint(status)}")
         if "csrftoken" not in self.cookies:
@@ -125,7 +116,7 @@ class _Page:
         """Post message ``n``; when its 302 arrived."""
         token = self.cookies["csrftoken"]
         form = {"body": BODY.format(n=n), "client_id": str(uuid.uuid4())}
-        status, body = await self._request(
+        status, _, body = await self.request(
             "POST",
             f"{self.path}send/",
             fields={**form, "csrfmiddlewaretoken": token},
@@ -136,74 +127,6 @@ class _Page:
                 f"POST {self.path}send/ answered HTTP {status}{_hint(status)}{_errors(body)}"
             )
         return time.perf_counter_ns()
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with suppress(OSError):
-                await self.writer.wait_closed()
-            self.reader = self.writer = None
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        fields: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.wait_for(
-                asyncio.open_connection("127.0.0.1", self.project.port), OPEN_TIMEOUT_SECONDS
-            )
-        body = urlencode(fields).encode() if fields is not None else b""
-        lines = [
-            f"{method} {path} HTTP/1.1",
-            f"Host: 127.0.0.1:{self.project.port}",
-            f"Origin: {self.project.origin}",
-            "Cookie: " + "; ".join(f"{name}={value}" for name, value in self.cookies.items()),
-            *(f"{name}: {value}" for name, value in (headers or {}).items()),
-        ]
-        if fields is not None:
-            lines += [
-                "Content-Type: application/x-www-form-urlencoded",
-                f"Content-Length: {len(body)}",
-            ]
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-        status, keep_alive, body = await self._response()
-        if not keep_alive:
-            await self.close()
-        return status, body
-
-    async def _response(self) -> tuple[int, bool, bytes]:
-        reader = self.reader
-        status_line = await reader.readline()
-        if not status_line:
-            raise BenchError("the server closed the HTTP connection without answering")
-        version, status, *_ = status_line.decode("latin-1").split(" ", 2)
-        headers: dict[str, str] = {}
-        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            name, value = name.strip().lower(), value.strip()
-            if name == "set-cookie":
-                cookie_name, _, rest = value.partition("=")
-                self.cookies[cookie_name.strip()] = rest.split(";", 1)[0]
-            headers[name] = value
-        keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            body = bytearray()
-            while size := int((await reader.readline()).split(b";")[0], 16):
-                body += await reader.readexactly(size)
-                await reader.readexactly(2)
-            while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-                pass  # trailers
-        elif "content-length" in headers:
-            body = await reader.readexactly(int(headers["content-length"]))
-        elif int(status) in (204, 304) or int(status) < 200:
-            body = b""
-        else:
-            body, keep_alive = await reader.read(), False
-        return int(status), keep_alive, bytes(body)
 
 
 def _hint(status: int) -> str:
@@ -359,37 +282,11 @@ def _pairs(
     project: ProjectServer, count: int, options: Options, *, command: str = "pairs"
 ) -> Iterator[tuple[str, list[Pair] | list[dict]]]:
     """``count`` pairs made in the served database by ``bench.project_user``'s ``command``
-    (``rooms``: each with an open session room); deleted afterwards from a database of
-    someone else's (a temporary one goes away with its folder)."""
-    tag = secrets.token_hex(4)
-    made: list[dict] = []
-    try:
-        printed = project_command(
-            project,
-            "-m",
-            "bench.project_user",
-            command,
-            tag,
-            str(count),
-            what=f"Creating {count} patient-therapist pairs",
-        )
-        made = json.loads(printed.splitlines()[-1])
+    (``rooms``: each with an open session room), deleted afterwards (``project_data``)."""
+    with project_data(
+        project, options, command, count, what=f"Creating {count} patient-therapist pairs"
+    ) as (tag, made):
         yield tag, [Pair(**pair) for pair in made] if command == "pairs" else made
-    finally:
-        if options.database_url:
-            sessions = [key for p in made for key in (p["patient_session"], p["therapist_session"])]
-            try:
-                project_command(
-                    project,
-                    "-m",
-                    "bench.project_user",
-                    "pairs-delete",
-                    tag,
-                    what=f"Deleting the benchmark's pairs (bench-{tag}-*)",
-                    stdin=json.dumps(sessions),
-                )
-            except BenchError as error:  # not to hide why the benchmark itself stopped
-                print(error, file=sys.stderr)
 
 
 def _messages_in_database(project: ProjectServer, tag: str) -> int:

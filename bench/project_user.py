@@ -59,43 +59,55 @@ def _pair_email_prefix(tag: str) -> str:
     return f"bench-{tag}-"
 
 
-def pairs_create(tag: str, count: int) -> list[dict[str, int | str]]:
-    """``count`` patients, each in the open conversation of an active match with a therapist of
-    their own (approved, with an authenticator app, as every therapist page and socket asks).
+def _signed_up(role: str, email: str, **profile: str):
+    """An account signed up as the sign-up form would (``user_register``). No password:
+    hashing hundreds would take longer than the benchmark."""
+    from accounts.models import User
+    from accounts.services import user_register
 
-    The accounts are signed up as the sign-up form would (``user_register``); the approval is
-    set directly, as the vetting workflow's documents are not what is measured. No password:
-    hashing a thousand would take longer than the benchmark.
-    """
+    user = User(email=email)
+    user.set_unusable_password()
+    return user_register(user=user, role=role, language="en", time_zone="UTC", **profile)
+
+
+def _therapist_signed_up(email: str, display_name: str):
+    """A therapist approved, with an authenticator app, as every therapist page and socket
+    asks. The approval is set directly: the vetting workflow's documents are not measured."""
     from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from django.db import transaction
 
     from accounts.models import TherapistProfile, User
-    from accounts.services import user_register
+
+    therapist = _signed_up(User.Role.THERAPIST, email)
+    profile = therapist.therapist_profile
+    profile.display_name = display_name
+    profile.vetting_status = TherapistProfile.VettingStatus.APPROVED
+    profile.save(update_fields=["display_name", "vetting_status"])
+    TOTP.activate(therapist, generate_totp_secret())
+    RecoveryCodes.activate(therapist)
+    return therapist
+
+
+def pairs_create(tag: str, count: int) -> list[dict[str, int | str]]:
+    """``count`` patients, each in the open conversation of an active match with a therapist of
+    their own."""
+    from django.db import transaction
+
+    from accounts.models import User
     from matching.models import Match
     from messaging.services import conversation_open
-
-    def signed_up(role: str, email: str, **profile: str) -> User:
-        user = User(email=email)
-        user.set_unusable_password()
-        return user_register(user=user, role=role, language="en", time_zone="UTC", **profile)
 
     made = []
     prefix = _pair_email_prefix(tag)
     for n in range(count):
         with transaction.atomic():
-            patient = signed_up(
+            patient = _signed_up(
                 User.Role.PATIENT, f"{prefix}patient-{n}@example.invalid", nickname=f"Bench {n}"
             )
-            therapist = signed_up(User.Role.THERAPIST, f"{prefix}therapist-{n}@example.invalid")
-            profile = therapist.therapist_profile
-            profile.display_name = f"Bench therapist {n}"
-            profile.vetting_status = TherapistProfile.VettingStatus.APPROVED
-            profile.save(update_fields=["display_name", "vetting_status"])
-            TOTP.activate(therapist, generate_totp_secret())
-            RecoveryCodes.activate(therapist)
-            match = Match.objects.create(patient=patient, therapist=profile)
+            therapist = _therapist_signed_up(
+                f"{prefix}therapist-{n}@example.invalid", f"Bench therapist {n}"
+            )
+            match = Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
             conversation = conversation_open(match_id=match.pk)
         made.append(
             {
@@ -136,6 +148,160 @@ def rooms_create(tag: str, count: int) -> list[dict[str, int | str]]:
     return made
 
 
+# A practice's history: how far back its matches started, its sessions (four a day from 9:00,
+# 50 minutes, every fifth cancelled by the patient), its check-ins and its unread messages.
+PRACTICE_DAYS = 120
+SESSIONS_A_DAY = 4
+CHECKINS_WEEKS_AGO = (12, 8, 4)
+UNREAD_LAST = 3  # the latest messages of each conversation, not yet read by their recipient
+
+
+def _screening_answers(items: int, seed: int) -> list[int]:
+    """Varied answers, none above "more than half the days" (2): no safety flag is raised."""
+    return [(seed + item) % 3 for item in range(items)]
+
+
+def _practice_appointments(matches: list, count: int, now) -> list:
+    """``count`` sessions, half past and half to come, round the patients in turn, never two at
+    once (the exclusion constraints on PostgreSQL)."""
+    from datetime import timedelta
+
+    from accounts.choices import Modality
+    from scheduling.models import Appointment
+
+    first = (now - timedelta(days=count // (2 * SESSIONS_A_DAY))).replace(hour=9)
+    appointments = []
+    for n in range(count):
+        match = matches[n % len(matches)]
+        day, slot = divmod(n, SESSIONS_A_DAY)
+        starts_at = first + timedelta(days=day, hours=2 * slot)
+        cancelled = n % 5 == 4
+        appointments.append(
+            Appointment(
+                match=match,
+                therapist_id=match.therapist_id,
+                patient_id=match.patient_id,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=50),
+                modality=Modality.PHONE if n % 3 == 2 else Modality.VIDEO,
+                created_at=starts_at - timedelta(days=7),
+                status=Appointment.Status.CANCELLED if cancelled else Appointment.Status.BOOKED,
+                cancelled_at=starts_at - timedelta(days=1) if cancelled else None,
+                cancelled_by_id=match.patient_id if cancelled else None,
+                cancel_reason="Bench: cannot make it" if cancelled else "",
+            )
+        )
+    return appointments
+
+
+def _practice_messages(conversations: list, count: int, therapist_id: int, now) -> list:
+    """``count`` messages over the conversations, the first far busier than the last (a share
+    of 1/rank), two in three from the patient, each conversation's latest UNREAD_LAST unread.
+    Bodies encrypted as ``message_send`` does."""
+    import uuid
+    from datetime import timedelta
+
+    from messaging.models import Message
+    from teletherapy.crypto import encrypt_text
+
+    weights = [1 / rank for rank in range(1, len(conversations) + 1)]
+    shares = [int(count * weight / sum(weights)) for weight in weights]
+    shares[0] += count - sum(shares)
+    start = now - timedelta(days=PRACTICE_DAYS)
+    messages = []
+    for conversation, share in zip(conversations, shares, strict=True):
+        step = (now - start) / (share + 1)
+        for n in range(share):
+            sent_at = start + step * (n + 1)
+            unread = n >= share - UNREAD_LAST
+            messages.append(
+                Message(
+                    conversation=conversation,
+                    sender_id=therapist_id if n % 3 == 2 else conversation.patient_id,
+                    client_id=uuid.uuid4(),
+                    body_encrypted=encrypt_text(
+                        f"Bench message {n}: this week was hard, can we talk about sleep?"
+                    ),
+                    created_at=sent_at,
+                    read_at=None if unread else sent_at + step / 2,
+                    # Already emailed about: a sweep running on this database emails nobody.
+                    notified_at=sent_at if unread else None,
+                )
+            )
+    return messages
+
+
+def practice_create(
+    tag: str, patients: int, appointments: int, messages: int
+) -> dict[str, int | str]:
+    """One approved therapist's practice: ``patients`` patients in active matches, each with
+    its conversation and a few check-ins (PHQ-9 and GAD-7), ``appointments`` sessions and
+    ``messages`` messages over the conversations. The therapist's session, and the busiest
+    conversation's with its patient's session.
+
+    Accounts, matches, conversations and check-ins go through the app's own code; appointments
+    and messages are inserted in bulk, as thousands made one by one would take minutes.
+    """
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import User
+    from matching.choices import Instrument
+    from matching.models import Match, ScreeningResult
+    from matching.screening import questionnaire
+    from matching.services.checkins import checkin_record
+    from messaging.models import Message
+    from messaging.services import conversation_open
+    from scheduling.models import Appointment
+
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    prefix = _pair_email_prefix(tag)
+    phq9_items = len(questionnaire(Instrument.PHQ9).items)
+    gad7_items = len(questionnaire(Instrument.GAD7).items)
+    with transaction.atomic():
+        therapist = _therapist_signed_up(f"{prefix}therapist@example.invalid", "Bench therapist")
+        matches, conversations = [], []
+        for n in range(patients):
+            patient = _signed_up(
+                User.Role.PATIENT, f"{prefix}patient-{n}@example.invalid", nickname=f"Bench {n}"
+            )
+            match = Match.objects.create(
+                patient=patient,
+                therapist=therapist.therapist_profile,
+                started_at=now - timedelta(days=PRACTICE_DAYS),
+            )
+            matches.append(match)
+            conversations.append(conversation_open(match_id=match.pk))
+            for k, weeks_ago in enumerate(CHECKINS_WEEKS_AGO):
+                checkin_record(
+                    patient=patient,
+                    phq9_answers=_screening_answers(phq9_items, n + k),
+                    gad7_answers=_screening_answers(gad7_items, n + k + 1),
+                    now=now - timedelta(weeks=weeks_ago),
+                )
+        Appointment.objects.bulk_create(
+            _practice_appointments(matches, appointments, now), batch_size=500
+        )
+        Message.objects.bulk_create(
+            _practice_messages(conversations, messages, therapist.pk, now), batch_size=1000
+        )
+    busiest = conversations[0]
+    return {
+        "therapist_session": _logged_in(therapist),
+        "patient_session": _logged_in(busiest.patient),
+        "conversation": busiest.pk,
+        "conversation_messages": busiest.messages.count(),
+        "patients": patients,
+        "appointments": Appointment.objects.filter(therapist=therapist.therapist_profile).count(),
+        "messages": Message.objects.filter(conversation__in=conversations).count(),
+        "screening_results": ScreeningResult.objects.filter(
+            patient__email__startswith=prefix
+        ).count(),
+    }
+
+
 def pairs_messages(tag: str) -> int:
     """How many messages the pairs' conversations hold."""
     from messaging.models import Message
@@ -146,7 +312,8 @@ def pairs_messages(tag: str) -> int:
 
 
 def pairs_delete(tag: str, session_keys: list[str]) -> None:
-    """Everything ``pairs_create`` made, and the messages sent in it."""
+    """Everything ``pairs_create``, ``rooms_create`` or ``practice_create`` made, and the
+    messages sent in it."""
     from importlib import import_module
 
     from django.conf import settings
@@ -162,7 +329,8 @@ def pairs_delete(tag: str, session_keys: list[str]) -> None:
         store(session_key).delete()
     users = User.objects.filter(email__startswith=_pair_email_prefix(tag))
     with transaction.atomic():
-        # Messages protect their sender, conversations their therapist: children first.
+        # Messages protect their sender, appointments their match and patient, conversations
+        # their therapist: children first.
         Message.objects.filter(conversation__patient__in=users).delete()
         Appointment.objects.filter(patient__in=users).delete()  # and their rooms
         Match.objects.filter(patient__in=users).delete()  # and their conversations
@@ -172,6 +340,7 @@ def pairs_delete(tag: str, session_keys: list[str]) -> None:
 USAGE = (
     "usage: python -m bench.project_user create | delete EMAIL SESSION_KEY\n"
     "       | pairs TAG COUNT | rooms TAG COUNT | pairs-messages TAG\n"
+    "       | practice TAG PATIENTS APPOINTMENTS MESSAGES\n"
     "       | pairs-delete TAG < SESSION_KEYS_JSON"
 )
 
@@ -186,6 +355,9 @@ if __name__ == "__main__":
             print(json.dumps(pairs_create(tag, int(count))))
         case ["rooms", tag, count]:
             print(json.dumps(rooms_create(tag, int(count))))
+        case ["practice", tag, patients, appointments, messages]:
+            sizes = int(patients), int(appointments), int(messages)
+            print(json.dumps(practice_create(tag, *sizes)))
         case ["pairs-messages", tag]:
             print(pairs_messages(tag))
         case ["pairs-delete", tag]:
