@@ -190,3 +190,13 @@ class SwitchForm(forms.Form):
     def chosen_therapist_id(self) -> int | None:
         value = self.cleaned_data["therapist"]
         return None if value == self.CHOOSE_FOR_ME else int(value)
+
+
+class OfferDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why are you declining?"),
+        help_text=_("Only our team reads it; the person is never told. A few words are enough."),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Give a reason for declining; only our team reads it.")},
+    )

@@ -220,10 +220,6 @@ def therapist_pending_offers(*, therapist: TherapistProfile, now=None) -> QueryS
     )
 
 
-def therapist_pending_offer_count(*, therapist: User) -> int:
-    return therapist_pending_offers(therapist=therapist.therapist_profile).count()
-
-
 def offer_get_for_therapist(*, therapist: TherapistProfile, pk: int) -> Offer:
     """One of this therapist's own offers, or 404."""
     offers = Offer.objects.select_related("request__intake", "request__patient__patient_profile")
@@ -312,3 +308,63 @@ def checkin_invitations_due(*, now: datetime) -> list[tuple[int, datetime]]:
         .order_by("patient_id")
         .values_list("patient_id", "last_checkin")
     )
+
+
+# --- The practitioner dashboard -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreTrend:
+    """A patient's latest score on one questionnaire, and how it moved since the one before."""
+
+    latest: ScreeningResult
+    change: int | None  # latest minus previous score; None with a single result
+
+    @property
+    def amount(self) -> int | None:
+        """How far it moved, whichever way."""
+        return None if self.change is None else abs(self.change)
+
+    @property
+    def direction(self) -> str:
+        """ "better", "worse", "same" (lower scores mean less difficulty) or "" (first score)."""
+        if self.change is None:
+            return ""
+        if self.change == 0:
+            return "same"
+        return "better" if self.change < 0 else "worse"
+
+
+def screening_trends(*, patient_ids: list[int]) -> dict[int, dict[str, ScoreTrend]]:
+    """For each patient, by instrument: their latest PHQ-9 / GAD-7 and its change since the one
+    before. One query (a patient has one result per instrument every few weeks)."""
+    history: dict[tuple[int, str], list[ScreeningResult]] = defaultdict(list)
+    results = ScreeningResult.objects.filter(patient_id__in=patient_ids).order_by("taken_at", "pk")
+    for result in results:
+        history[result.patient_id, result.instrument].append(result)
+    trends: dict[int, dict[str, ScoreTrend]] = defaultdict(dict)
+    for (patient_id, instrument), taken in history.items():
+        change = taken[-1].score - taken[-2].score if len(taken) > 1 else None
+        trends[patient_id][instrument] = ScoreTrend(latest=taken[-1], change=change)
+    return dict(trends)
+
+
+def therapist_offer_briefs(*, therapist: TherapistProfile, now: datetime) -> list[dict]:
+    """The offers waiting for this therapist's answer, soonest deadline first, each with what
+    the therapist needs to decide: ``offer``, ``intake``, ``screenings`` (PHQ-9 first). Two
+    queries, however many offers."""
+    offers = list(
+        therapist_pending_offers(therapist=therapist, now=now).select_related("request__intake")
+    )
+    intakes = [offer.request.intake_id for offer in offers if offer.request.intake_id]
+    screenings: dict[int, list[ScreeningResult]] = defaultdict(list)
+    for result in ScreeningResult.objects.filter(intake_id__in=intakes).order_by("-instrument"):
+        screenings[result.intake_id].append(result)
+    return [
+        {
+            "offer": offer,
+            "intake": offer.request.intake,
+            "screenings": screenings.get(offer.request.intake_id, []),
+        }
+        for offer in offers
+    ]

@@ -1,48 +1,20 @@
 """The therapist's side of offers: the patients proposed to them, to accept or decline."""
 
-from datetime import timedelta
-
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.choices import THERAPY_LANGUAGES
 from accounts.decorators import approved_therapist_required
 from accounts.models import TherapistProfile
 from matching import selectors, services
-from matching.choices import TimeOfDay, Weekday
-from matching.models import Intake, Offer
+from matching.forms import OfferDeclineForm
+from matching.models import Offer
+from matching.offer_texts import offer_card_context, offer_preferences, time_left
 from matching.reasons import reason_texts
-
-
-class OfferDeclineForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Why are you declining?"),
-        help_text=gettext_lazy(
-            "Only our team reads it; the person is never told. A few words are enough."
-        ),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={
-            "required": gettext_lazy("Give a reason for declining; only our team reads it.")
-        },
-    )
-
-
-def time_left(remaining: timedelta) -> str:
-    """The time left to answer, in words: "3 h 20 min left"."""
-    minutes = int(remaining.total_seconds() // 60)
-    if minutes < 1:
-        return _("less than a minute left")
-    hours, minutes = divmod(minutes, 60)
-    if not hours:
-        return _("%(minutes)d min left") % {"minutes": minutes}
-    return _("%(hours)d h %(minutes)02d min left") % {"hours": hours, "minutes": minutes}
+from teletherapy.htmx import is_htmx
 
 
 def _offer_state(offer: Offer, now) -> str:
@@ -50,30 +22,6 @@ def _offer_state(offer: Offer, now) -> str:
     if offer.status == Offer.Status.PENDING and offer.expires_at <= now:
         return Offer.Status.EXPIRED
     return offer.status
-
-
-def _preferences(intake: Intake) -> list[tuple[str, str]]:
-    """What the patient asked for, as (label, answer) pairs."""
-    languages = dict(THERAPY_LANGUAGES)
-    modality = intake.get_modality_display()
-    if intake.modality_required:
-        modality = _("%(modality)s (only this)") % {"modality": modality}
-    days = [Weekday(int(day)).label for day in intake.preferred_days]
-    times = [TimeOfDay(code).label for code in intake.preferred_times if code in TimeOfDay.values]
-    no_preference = _("No preference")
-    return [
-        (_("Therapist's gender"), intake.get_therapist_gender_display() or no_preference),
-        (_("LGBT+-specialised"), _("Yes") if intake.wants_lgbt_specialist else _("No")),
-        (_("Faith-based practice"), intake.get_faith_display() or _("No")),
-        (
-            _("Languages, in order of preference"),
-            ", ".join(str(languages.get(code, code)) for code in intake.languages),
-        ),
-        (_("Country and time zone"), f"{intake.country.name} · {intake.time_zone}"),
-        (_("Modality"), modality),
-        (_("Days"), ", ".join(str(day) for day in days) or no_preference),
-        (_("Times of day"), ", ".join(str(time) for time in times) or no_preference),
-    ]
 
 
 @approved_therapist_required
@@ -101,7 +49,7 @@ def _detail(
             "concerns": intake.concern_labels,
             "goals": intake.goals,
             "screenings": selectors.intake_screenings(intake=intake),
-            "preferences": _preferences(intake),
+            "preferences": offer_preferences(intake),
             "reasons": reason_texts(offer.reasons),
             "form": form or OfferDeclineForm(),
         }
@@ -114,6 +62,18 @@ def offer_detail(request: HttpRequest, profile: TherapistProfile, pk: int) -> Ht
     return _detail(request, selectors.offer_get_for_therapist(therapist=profile, pk=pk))
 
 
+def _card(request: HttpRequest, offer: Offer, status: int = 200, **extra) -> HttpResponse:
+    """The offer's dashboard card again, answered, refused or with the form's errors."""
+    intake = offer.request.intake
+    brief = {
+        "offer": offer,
+        "intake": intake,
+        "screenings": selectors.intake_screenings(intake=intake) if intake else [],
+    }
+    context = offer_card_context(brief, timezone.now()) | extra
+    return render(request, "matching/offers/_card.html", context, status=status)
+
+
 @approved_therapist_required
 @require_POST
 def offer_accept(request: HttpRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
@@ -121,13 +81,16 @@ def offer_accept(request: HttpRequest, profile: TherapistProfile, pk: int) -> Ht
     try:
         match = services.offer_accept(offer_id=offer.pk, therapist=request.user)
     except services.OfferError as error:
+        if is_htmx(request):
+            return _card(request, offer, status=422, error=str(error))
         messages.error(request, str(error))
         return redirect("offer_detail", pk=offer.pk)
-    messages.success(
-        request,
-        _("You are now working with %(nickname)s. They have been told.")
-        % {"nickname": offer.request.patient.patient_profile.nickname},
-    )
+    accepted = _("You are now working with %(nickname)s. They have been told.") % {
+        "nickname": offer.request.patient.patient_profile.nickname
+    }
+    if is_htmx(request):
+        return _card(request, offer, answered=accepted, accepted=True)
+    messages.success(request, accepted)
     return redirect("therapist_patient", patient_id=match.patient_id)
 
 
@@ -137,13 +100,20 @@ def offer_decline(request: HttpRequest, profile: TherapistProfile, pk: int) -> H
     offer = selectors.offer_get_for_therapist(therapist=profile, pk=pk)
     form = OfferDeclineForm(request.POST)
     if not form.is_valid():
+        if is_htmx(request):
+            return _card(request, offer, status=422, form=form)
         return _detail(request, offer, form=form, status=422)
     try:
         services.offer_decline(
             offer_id=offer.pk, therapist=request.user, reason=form.cleaned_data["reason"]
         )
     except services.OfferError as error:
+        if is_htmx(request):
+            return _card(request, offer, status=422, error=str(error))
         messages.error(request, str(error))
         return redirect("offer_detail", pk=offer.pk)
-    messages.success(request, _("Thank you for answering. We are proposing them to someone else."))
+    thanks = _("Thank you for answering. We are proposing them to someone else.")
+    if is_htmx(request):
+        return _card(request, offer, answered=thanks)
+    messages.success(request, thanks)
     return redirect("therapist_offers")

@@ -1,8 +1,9 @@
+import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -11,6 +12,7 @@ from accounts.models import User
 from accounts.selectors import approved_therapist_profile, therapists_visible_to_patients
 from matching.models import Match
 from messaging.models import Attachment, Conversation, Message
+from teletherapy import crypto
 
 
 def conversations_for_user(*, user: User) -> QuerySet[Conversation]:
@@ -134,3 +136,113 @@ def messages_to_notify(*, now: datetime) -> QuerySet[Message]:
         conversation__closed_at__isnull=True,
         conversation__match__status=Match.Status.ACTIVE,
     )
+
+
+# --- The practitioner dashboard -----------------------------------------------------------------
+
+PREVIEW_CHARACTERS = 120
+# Fewer answers than this in the window say nothing about someone's habits.
+REPLY_TIME_MIN_ANSWERS = 3
+
+
+@dataclass(frozen=True)
+class ConversationBrief:
+    """Where a therapist stands with one patient's conversation."""
+
+    conversation_id: int
+    unread: int
+    last_from_patient: bool | None  # None: no message yet
+    last_at: datetime | None
+    preview: str  # the last message's first words ("" for a file alone)
+    waiting_since: datetime | None  # the first patient message not answered yet
+
+
+def caseload_conversations(
+    *, therapist: User, patient_ids: list[int]
+) -> dict[int, ConversationBrief]:
+    """For each of these patients of ``therapist``: their open conversation's unread count, last
+    message and whether it waits for an answer (since when). Two queries, however many patients
+    and messages."""
+    epoch = Value(datetime(1970, 1, 1, tzinfo=UTC))
+    own = Message.objects.filter(conversation=OuterRef("pk"))
+    therapist_last = Subquery(
+        own.filter(sender_id=OuterRef("therapist_id"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    conversations = (
+        Conversation.objects.filter(
+            therapist__user=therapist, patient_id__in=patient_ids, closed_at__isnull=True
+        )
+        .annotate(
+            unread=Count(
+                "messages",
+                filter=Q(messages__read_at__isnull=True) & Q(messages__sender_id=F("patient_id")),
+            ),
+            last_id=Subquery(own.order_by("-created_at", "-pk").values("pk")[:1]),
+            answered_at=Coalesce(therapist_last, epoch),
+        )
+        .annotate(
+            waiting_since=Subquery(
+                own.filter(sender_id=OuterRef("patient_id"), created_at__gt=OuterRef("answered_at"))
+                .order_by("created_at")
+                .values("created_at")[:1]
+            )
+        )
+        .values("pk", "patient_id", "unread", "last_id", "waiting_since")
+    )
+    rows = list(conversations)
+    last = Message.objects.in_bulk([row["last_id"] for row in rows if row["last_id"]])
+    briefs = {}
+    for row in rows:
+        message = last.get(row["last_id"])
+        preview = ""
+        if message is not None:
+            preview = _preview(crypto.decrypt_text(message.body_encrypted))
+        briefs[row["patient_id"]] = ConversationBrief(
+            conversation_id=row["pk"],
+            unread=row["unread"],
+            last_from_patient=None if message is None else message.sender_id == row["patient_id"],
+            last_at=None if message is None else message.created_at,
+            preview=preview,
+            waiting_since=row["waiting_since"],
+        )
+    return briefs
+
+
+def _preview(body: str) -> str:
+    text = " ".join(body.split())
+    if len(text) <= PREVIEW_CHARACTERS:
+        return text
+    return text[: PREVIEW_CHARACTERS - 1].rstrip() + "…"
+
+
+def therapist_reply_time(*, therapist_id: int, now: datetime, days: int = 30) -> timedelta | None:
+    """How long the therapist (a user id) usually takes to answer a patient: the median, over
+    the last ``days``, of the time from a patient's first unanswered message to the therapist's
+    next message in that conversation. Live session chat is not counted (it is not a written
+    answer). None with fewer than REPLY_TIME_MIN_ANSWERS answers. One query."""
+    since = now - timedelta(days=days)
+    rows = (
+        Message.objects.filter(
+            conversation__therapist__user_id=therapist_id,
+            created_at__gte=since,
+            created_at__lte=now,
+            live_session=False,
+        )
+        .order_by("conversation_id", "created_at", "pk")
+        .values_list("conversation_id", "sender_id", "created_at")
+    )
+    waits: list[timedelta] = []
+    conversation, asked_at = None, None
+    for conversation_id, sender_id, created_at in rows:
+        if conversation_id != conversation:
+            conversation, asked_at = conversation_id, None
+        if sender_id != therapist_id:
+            asked_at = asked_at or created_at
+        elif asked_at is not None:
+            waits.append(created_at - asked_at)
+            asked_at = None
+    if len(waits) < REPLY_TIME_MIN_ANSWERS:
+        return None
+    return statistics.median(waits)

@@ -174,3 +174,55 @@ def appointment_options(*, appointment: Appointment, user: User, now: datetime) 
         "late": upcoming and is_patient and appointment.starts_at - now < cutoff,
         "cutoff_hours": int(cutoff.total_seconds() // 3600),
     }
+
+
+# --- The practitioner dashboard and the patient home ---------------------------------------------
+
+
+def next_sessions_by_patient(
+    *, therapist: TherapistProfile, now: datetime
+) -> dict[int, Appointment]:
+    """Each patient's next session with this therapist (booked, not over yet): one query."""
+    upcoming = Appointment.objects.filter(
+        therapist=therapist, status=Appointment.Status.BOOKED, ends_at__gt=now
+    ).order_by("-starts_at")
+    # Latest first, so the soonest of each patient is written last.
+    return {appointment.patient_id: appointment for appointment in upcoming}
+
+
+def therapist_week_sessions(
+    *, therapist: TherapistProfile, now: datetime, zone
+) -> dict[str, list[Appointment]]:
+    """The therapist's booked sessions not over yet, today and in the rest of this week (to
+    Sunday night in ``zone``), soonest first, with each patient's nickname: one query."""
+    local = now.astimezone(zone)
+    tomorrow = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), zone)
+    next_week = datetime.combine(
+        local.date() + timedelta(days=7 - local.weekday()), datetime.min.time(), zone
+    )
+    sessions = list(
+        Appointment.objects.filter(
+            therapist=therapist,
+            status=Appointment.Status.BOOKED,
+            ends_at__gt=now,
+            starts_at__lt=next_week,
+        )
+        .select_related("patient__patient_profile")
+        .order_by("starts_at")
+    )
+    return {
+        "today": [s for s in sessions if s.starts_at < tomorrow],
+        "this_week": [s for s in sessions if s.starts_at >= tomorrow],
+    }
+
+
+def next_session_for_patient(*, patient: User, now: datetime) -> Appointment | None:
+    """The patient's next session (booked, not over yet), with their therapist: one query."""
+    return (
+        Appointment.objects.filter(
+            patient=patient, status=Appointment.Status.BOOKED, ends_at__gt=now
+        )
+        .select_related("therapist")
+        .order_by("starts_at")
+        .first()
+    )

@@ -2,10 +2,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from matching import selectors as matching_selectors
+from teletherapy import dashboards
 from teletherapy.health import services_status
 
 
@@ -30,18 +31,14 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role's own start page."""
     user = request.user
     if user.is_patient:
-        context = {"matching": matching_selectors.patient_matching_state(patient=user)}
-        return render(request, "teletherapy/patient_home.html", context)
+        home = dashboards.patient_home(patient=user, now=timezone.now())
+        return render(request, "teletherapy/patient_home.html", {"home": home})
     if user.is_therapist:
         if not user.therapist_profile.is_approved:
             # Until staff approve them, a therapist's work here is their application.
             return redirect("therapist_application")
-        context = {
-            "therapist_profile": user.therapist_profile,
-            "caseload": matching_selectors.therapist_caseload(therapist=user),
-            "pending_offers": matching_selectors.therapist_pending_offer_count(therapist=user),
-        }
-        return render(request, "teletherapy/therapist_dashboard.html", context)
+        dashboard = dashboards.therapist_dashboard(therapist=user, now=timezone.now())
+        return render(request, "teletherapy/therapist_dashboard.html", {"dashboard": dashboard})
     return redirect("admin:index")
 
 

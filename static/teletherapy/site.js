@@ -57,3 +57,21 @@ document.addEventListener("app:session.reminder", () => {
 if (document.body.dataset.eventsUrl) {
   connectEvents(document.body.dataset.eventsUrl);
 }
+
+// Deadlines (an offer's time to answer) count down while the page stays open. The server
+// wrote the first value and the words: data-text-hours / -minutes / -soon, printf-style.
+const COUNTDOWN_EVERY_MS = 30000;
+
+function countDown() {
+  for (const element of document.querySelectorAll("[data-deadline]")) {
+    const minutes = Math.floor((Number(element.dataset.deadline) * 1000 - Date.now()) / 60000);
+    const hours = Math.floor(minutes / 60);
+    const rest = String(minutes % 60).padStart(2, "0");
+    let text = element.dataset.textSoon;
+    if (hours > 0) text = element.dataset.textHours.replace("%(hours)d", hours).replace("%(minutes)02d", rest);
+    else if (minutes >= 1) text = element.dataset.textMinutes.replace("%(minutes)d", minutes);
+    if (element.textContent !== text) element.textContent = text;
+  }
+}
+
+if (document.querySelector("[data-deadline]")) setInterval(countDown, COUNTDOWN_EVERY_MS);

@@ -1,0 +1,112 @@
+"""The two pages people live in, composed from each app's selectors: the practitioner dashboard
+and the patient home. Each is a fixed number of queries, however many patients, sessions and
+messages there are (asserted in tests/teletherapy/test_dashboard.py)."""
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from accounts.models import TherapistProfile, User
+from matching import selectors as matching
+from matching.models import Match
+from matching.offer_texts import offer_card_context
+from matching.reasons import reason_texts
+from messaging import selectors as messaging
+from scheduling import selectors as scheduling
+from scheduling.models import Appointment
+
+LICENSE_WARNING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    match: Match
+    conversation: messaging.ConversationBrief | None
+    next_session: Appointment | None
+    scores: dict[str, matching.ScoreTrend]  # by instrument: "phq9", "gad7"
+
+
+@dataclass(frozen=True)
+class TherapistDashboard:
+    profile: TherapistProfile
+    offers: list[dict]  # the offer cards' contexts
+    caseload: list[CaseloadRow]
+    today: list[Appointment]
+    this_week: list[Appointment]
+    reply_time: timedelta | None
+    banners: list[str] = field(default_factory=list)  # kinds: see ``_banners``
+    license_days_left: int | None = None
+
+
+def therapist_dashboard(*, therapist: User, now: datetime) -> TherapistDashboard:
+    profile = therapist.therapist_profile
+    caseload = matching.therapist_caseload(therapist=therapist)
+    patient_ids = [match.patient_id for match in caseload]
+    conversations = messaging.caseload_conversations(therapist=therapist, patient_ids=patient_ids)
+    next_sessions = scheduling.next_sessions_by_patient(therapist=profile, now=now)
+    scores = matching.screening_trends(patient_ids=patient_ids)
+    zone = zoneinfo.ZoneInfo(therapist.time_zone)
+    week = scheduling.therapist_week_sessions(therapist=profile, now=now, zone=zone)
+    license_days_left = None
+    if profile.license_expiry is not None:
+        license_days_left = (profile.license_expiry - now.astimezone(zone).date()).days
+    return TherapistDashboard(
+        profile=profile,
+        offers=[
+            offer_card_context(brief, now)
+            for brief in matching.therapist_offer_briefs(therapist=profile, now=now)
+        ],
+        caseload=[
+            CaseloadRow(
+                match=match,
+                conversation=conversations.get(match.patient_id),
+                next_session=next_sessions.get(match.patient_id),
+                scores=scores.get(match.patient_id, {}),
+            )
+            for match in caseload
+        ],
+        today=week["today"],
+        this_week=week["this_week"],
+        reply_time=messaging.therapist_reply_time(therapist_id=therapist.pk, now=now),
+        banners=_banners(profile, len(caseload), license_days_left),
+        license_days_left=license_days_left,
+    )
+
+
+def _banners(profile: TherapistProfile, caseload: int, license_days_left: int | None) -> list[str]:
+    """What the therapist should know first: ``license_expired`` / ``license_expiring`` (within
+    LICENSE_WARNING_DAYS), ``caseload_full``. (Without an authenticator app a therapist never
+    gets here: MFARequiredMiddleware sends them to set one up first.)"""
+    banners = []
+    if license_days_left is not None and license_days_left < 0:
+        banners.append("license_expired")
+    elif license_days_left is not None and license_days_left <= LICENSE_WARNING_DAYS:
+        banners.append("license_expiring")
+    if caseload >= profile.caseload_limit:
+        banners.append("caseload_full")
+    return banners
+
+
+@dataclass(frozen=True)
+class PatientHome:
+    match: Match | None
+    request: object | None  # the open MatchRequest while the search runs
+    reasons: list[str]
+    next_session: Appointment | None
+    unread: int
+    checkin: matching.CheckinStatus | None
+    scores: list  # the screening history, oldest first, for the progress charts
+
+
+def patient_home(*, patient: User, now: datetime) -> PatientHome:
+    state = matching.patient_matching_state(patient=patient)
+    match = state["match"]
+    return PatientHome(
+        match=match,
+        request=state["request"],
+        reasons=reason_texts(match.reasons) if match else [],
+        next_session=scheduling.next_session_for_patient(patient=patient, now=now),
+        unread=messaging.unread_count(user=patient),
+        checkin=matching.checkin_status(patient=patient, now=now),
+        scores=matching.screening_history(patient=patient),
+    )

@@ -1,0 +1,97 @@
+"""The therapist's usual reply time: the median, over the last 30 days, of the time from a
+patient's first unanswered message to the therapist's next message; live session chat and older
+messages do not count; too few answers say nothing."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from matching.models import Match
+from messaging.models import Message
+from messaging.selectors import therapist_reply_time
+from messaging.services import conversation_open
+from messaging.templatetags.replies import replies_within
+from teletherapy import crypto
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2027, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def conversation_of(therapist, patient=None):
+    patient = patient or PatientFactory()
+    match = Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
+    return conversation_open(match_id=match.pk)
+
+
+def say(conversation, sender, at, live=False):
+    Message.objects.create(
+        conversation=conversation,
+        sender=sender,
+        client_id=uuid.uuid4(),
+        body_encrypted=crypto.encrypt_text("…"),
+        created_at=at,
+        live_session=live,
+    )
+
+
+def test_the_median_of_the_waits_from_the_first_unanswered_message(therapist):
+    first, second = conversation_of(therapist), conversation_of(therapist)
+    start = NOW - timedelta(days=10)
+    # Two questions, one answer 6 h after the first of them: one wait of 6 h.
+    say(first, first.patient, start)
+    say(first, first.patient, start + timedelta(hours=4))
+    say(first, therapist, start + timedelta(hours=6))
+    say(first, therapist, start + timedelta(hours=7))  # a second word, not an answer
+    # In another conversation: 1 h, then 2 h.
+    say(second, second.patient, start)
+    say(second, therapist, start + timedelta(hours=1))
+    say(second, second.patient, start + timedelta(days=1))
+    say(second, therapist, start + timedelta(days=1, hours=2))
+
+    assert therapist_reply_time(therapist_id=therapist.pk, now=NOW) == timedelta(hours=2)
+
+
+def test_live_chat_older_messages_and_other_therapists_do_not_count(therapist, other_therapist):
+    mine, theirs = conversation_of(therapist), conversation_of(other_therapist)
+    for days in (2, 3, 4):
+        asked = NOW - timedelta(days=days)
+        say(mine, mine.patient, asked)
+        say(mine, therapist, asked + timedelta(hours=1))
+    old = NOW - timedelta(days=40)
+    say(mine, mine.patient, old)
+    say(mine, therapist, old + timedelta(days=5))
+    live = NOW - timedelta(days=1)
+    say(mine, mine.patient, live, live=True)
+    say(mine, therapist, live + timedelta(minutes=1), live=True)
+    say(theirs, theirs.patient, live)
+    say(theirs, other_therapist, live + timedelta(days=3))
+
+    assert therapist_reply_time(therapist_id=therapist.pk, now=NOW) == timedelta(hours=1)
+
+
+def test_with_fewer_than_three_answers_there_is_nothing_to_say(therapist):
+    conversation = conversation_of(therapist)
+    for days in (2, 3):
+        say(conversation, conversation.patient, NOW - timedelta(days=days))
+        say(conversation, therapist, NOW - timedelta(days=days, hours=-1))
+    say(conversation, conversation.patient, NOW - timedelta(hours=1))  # not answered yet
+
+    assert therapist_reply_time(therapist_id=therapist.pk, now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("wait", "words"),
+    [
+        (timedelta(minutes=5), "Usually replies within an hour"),
+        (timedelta(hours=1), "Usually replies within an hour"),
+        (timedelta(hours=1, minutes=1), "Usually replies within 2 hours"),
+        (timedelta(hours=23, minutes=30), "Usually replies within a day"),
+        (timedelta(hours=25), "Usually replies within 2 days"),
+        (None, ""),
+    ],
+)
+def test_the_words(wait, words):
+    assert replies_within(wait) == words
