@@ -23,14 +23,20 @@ def room_get_for_user(*, user: User, token: str) -> Room:
     )
 
 
+def appointment_room_opens_at(appointment: Appointment) -> datetime:
+    return appointment.starts_at - timedelta(minutes=settings.SESSION_ROOM_OPENS_MINUTES_BEFORE)
+
+
+def appointment_room_closes_at(appointment: Appointment) -> datetime:
+    return appointment.ends_at + timedelta(minutes=settings.SESSION_ROOM_CLOSES_MINUTES_AFTER)
+
+
 def room_opens_at(room: Room) -> datetime:
-    return room.appointment.starts_at - timedelta(
-        minutes=settings.SESSION_ROOM_OPENS_MINUTES_BEFORE
-    )
+    return appointment_room_opens_at(room.appointment)
 
 
 def room_closes_at(room: Room) -> datetime:
-    return room.appointment.ends_at + timedelta(minutes=settings.SESSION_ROOM_CLOSES_MINUTES_AFTER)
+    return appointment_room_closes_at(room.appointment)
 
 
 def room_is_open(room: Room, now: datetime) -> bool:
@@ -85,8 +91,11 @@ def appointments_to_close(*, now: datetime) -> list[int]:
     )
 
 
-def appointment_room_reachable(appointment: Appointment, now: datetime) -> bool:
-    """Whether a "Join the session" link still leads somewhere: the session is booked and its
-    room has not closed (before it opens, the room page says when it will)."""
-    closes_at = appointment.ends_at + timedelta(minutes=settings.SESSION_ROOM_CLOSES_MINUTES_AFTER)
-    return appointment.is_booked and now < closes_at
+def appointment_room_state(appointment: Appointment, now: datetime) -> str:
+    """Where the session's room stands for a "Join the session" button: ``open`` (its parties
+    may enter now), ``later`` (booked, not open yet) or ``""`` (cancelled, or closed)."""
+    if not appointment.is_booked:
+        return ""
+    if now < appointment_room_opens_at(appointment):
+        return "later"
+    return "open" if now < appointment_room_closes_at(appointment) else ""

@@ -7,5 +7,11 @@ register = template.Library()
 
 
 @register.filter
-def room_reachable(appointment) -> bool:
-    return selectors.appointment_room_reachable(appointment, timezone.now())
+def room_state(appointment) -> str:
+    """``open``, ``later`` or ``""``: see ``selectors.appointment_room_state``."""
+    return selectors.appointment_room_state(appointment, timezone.now())
+
+
+@register.filter
+def room_opens_at(appointment):
+    return selectors.appointment_room_opens_at(appointment)

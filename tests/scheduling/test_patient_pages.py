@@ -94,7 +94,9 @@ def test_a_patient_books_and_sees_the_session_at_their_own_time(match, patient):
     assert "Wednesday 6 March 2030, 04:00" in detail
     assert "Ana Ruiz" in detail
     assert reverse("appointment_ics", kwargs={"pk": appointment.pk}) in detail
-    assert reverse("session_room_enter", kwargs={"pk": appointment.pk}) in detail
+    # Days before: where and when to join, not yet a way in.
+    assert reverse("session_room_enter", kwargs={"pk": appointment.pk}) not in detail
+    assert "The room opens at 03:50" in detail
     sessions = client_for(patient).get(reverse("my_sessions")).text
     assert reverse("calendar_settings") in sessions
     assert "Wednesday 6 March 2030, 04:00" in sessions

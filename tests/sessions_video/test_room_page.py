@@ -159,13 +159,14 @@ def test_the_join_link_leads_to_the_room_for_its_parties_only():
 @pytest.mark.parametrize(
     ("moment", "shown"),
     [
-        (STARTS_AT - timedelta(days=1), True),  # the room page will say when it opens
+        (STARTS_AT - timedelta(minutes=11), False),  # not open yet: it says when it opens
+        (STARTS_AT - timedelta(minutes=10), True),
         (DURING, True),
         (ENDS_AT + timedelta(minutes=29), True),
         (ENDS_AT + timedelta(minutes=30), False),  # the room has closed
     ],
 )
-def test_the_session_page_offers_the_room_until_it_closes(moment, shown):
+def test_the_session_page_offers_the_room_while_it_is_open(moment, shown):
     patient, _therapist, room = a_room()
     enter = reverse("session_room_enter", kwargs={"pk": room.appointment_id})
     with time_machine.travel(moment, tick=False):
@@ -173,3 +174,4 @@ def test_the_session_page_offers_the_room_until_it_closes(moment, shown):
             reverse("session_detail", kwargs={"pk": room.appointment_id})
         )
     assert (enter in page.text) is shown
+    assert ("The room opens at 09:50" in page.text) is (moment < STARTS_AT - timedelta(minutes=10))
