@@ -39,7 +39,6 @@ def test_patient_account_journey(page, outbox, screenshot):
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", name="Welcome, Sacha")).to_be_visible()
     expect(page.locator("body")).to_have_attribute("data-events-state", "open")
-    screenshot(page, "patient-home")
 
     page.get_by_role("button", name="Français").click()
     expect(page.get_by_role("heading", name="Bienvenue, Sacha")).to_be_visible()

@@ -36,7 +36,6 @@ def test_therapist_is_made_to_set_up_two_factor_then_gets_in(page, screenshot):
     expect(page.get_by_role("heading", name="Recovery Codes")).to_be_visible()
     page.get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Your practice")).to_be_visible()
-    screenshot(page, "therapist-dashboard")
 
     page.get_by_role("button", name="Log out").click()
     log_in(page, therapist.email)
