@@ -143,6 +143,7 @@ def test_a_therapists_day(page, screenshot):
     page.get_by_role("textbox", name="Your note").fill(note)
     page.get_by_role("button", name="Save the note").click()
     expect(page.locator("#note-saved-at")).to_contain_text("Last saved")
+    screenshot(page, "session-notes")
     note = SessionNote.objects.get(appointment=session)
     assert "evening routine" not in note.body_encrypted
 
