@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from contextlib import contextmanager
 from email import message_from_string, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -49,11 +50,17 @@ def outbox_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup, outbox_dir, tmp_path_factory):
+def private_media_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("private")
+
+
+@contextmanager
+def daphne_server(outbox_dir: Path, private_media_dir: Path):
+    """The app served by daphne in a process of its own, on the test database: its address."""
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"} | {
         "E2E_DATABASE_NAME": str(connection.settings_dict["NAME"]),
         "E2E_OUTBOX": str(outbox_dir),
-        "PRIVATE_MEDIA_ROOT": str(tmp_path_factory.mktemp("private")),
+        "PRIVATE_MEDIA_ROOT": str(private_media_dir),
         "PYTHONUNBUFFERED": "1",
     }
     server = subprocess.Popen(
@@ -72,6 +79,19 @@ def live_server_url(django_db_setup, outbox_dir, tmp_path_factory):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, outbox_dir, private_media_dir):
+    with daphne_server(outbox_dir, private_media_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def second_server_url(django_db_setup, outbox_dir, private_media_dir):
+    """Another daphne process on the same database and Redis: what production runs."""
+    with daphne_server(outbox_dir, private_media_dir) as url:
+        yield url
 
 
 class Outbox:

@@ -187,7 +187,14 @@ def test_matching_pages_pass_wcag_checks(axe_page, new_context):
 
     log_in(axe_page, patient)
     found = {}
-    for path in ["/home/", "/my-therapist/", "/my-therapist/change/", f"/messages/{thread.pk}/"]:
+    for path in [
+        "/home/",
+        "/my-therapist/",
+        "/my-therapist/change/",
+        f"/messages/{thread.pk}/",
+        "/check-in/",
+        "/progress/",
+    ]:
         axe_page.goto(path)
         found[path] = violations(axe_page)
     therapist_page = new_context(bypass_csp=True).new_page()

@@ -1,0 +1,85 @@
+"""A session room whose two parties reached two different daphne processes (as behind a load
+balancer): join, signalling and chat still go from one to the other, through Redis."""
+
+import asyncio
+import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from websockets.asyncio.client import connect
+
+from sessions_video.models import Attendance
+from tests.sessions_video.rooms import a_room
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
+ANSWER = {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n"}
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+async def exchange(servers: list[str], cookies: list[str], token: str) -> list[dict]:
+    """The patient on the first server, the therapist on the second: what each one heard."""
+    sockets = []
+    for server, cookie in zip(servers, cookies, strict=True):
+        sockets.append(
+            await connect(
+                server.replace("http", "ws", 1) + f"/ws/room/{token}/",
+                additional_headers={"Cookie": cookie, "Origin": server},
+                proxy=None,
+                open_timeout=10,
+            )
+        )
+    patient, therapist = sockets
+
+    async def heard(ws) -> dict:
+        return json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+
+    try:
+        got = [await heard(patient), await heard(therapist)]
+        await patient.send(json.dumps(OFFER))
+        got.append(await heard(therapist))
+        await therapist.send(json.dumps(ANSWER))
+        got.append(await heard(patient))
+        line = {"type": "chat", "id": str(uuid.uuid4()), "text": "Can you hear me?"}
+        await patient.send(json.dumps(line))
+        got += [await heard(patient), await heard(therapist)]
+        return got
+    finally:
+        for ws in sockets:
+            await ws.close()
+
+
+def test_a_room_spans_two_daphne_processes(live_server_url, second_server_url):
+    assert live_server_url != second_server_url
+    patient, therapist, room = a_room(starts_at=timezone.now() + timedelta(minutes=5))
+    cookies = [session_cookie(patient), session_cookie(therapist)]
+
+    # From a thread of its own: Playwright may hold an event loop in this one.
+    with ThreadPoolExecutor(1) as worker:
+        got = worker.submit(
+            asyncio.run, exchange([live_server_url, second_server_url], cookies, room.token)
+        ).result()
+
+    assert [(m["type"], m.get("state")) for m in got[:2]] == [("peer", "joined")] * 2
+    assert got[2] == OFFER
+    assert got[3] == ANSWER
+    assert [(m["type"], m["text"], m["mine"]) for m in got[4:]] == [
+        ("chat", "Can you hear me?", True),
+        ("chat", "Can you hear me?", False),
+    ]
+    deadline = time.monotonic() + 10  # both sockets' leaving is written before the flush
+    while Attendance.objects.filter(left_at__isnull=True).exists():
+        assert time.monotonic() < deadline, "a socket never left the room"
+        time.sleep(0.1)
