@@ -3,7 +3,6 @@ waiting for an answer, join a session whose room is open, write the session's pr
 Then a patient's home: the next session and its join button, unread messages, the check-in due
 and the progress chart; retaking the check-in adds a point."""
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -14,12 +13,10 @@ from playwright.sync_api import expect
 from accounts.choices import Modality
 from matching import services as matching_services
 from matching.models import Intake, Match, ScreeningResult
-from messaging.models import Message
-from messaging.services import conversation_open
 from scheduling.models import Appointment, SessionNote
-from teletherapy import crypto
 from tests.e2e.conftest import log_in
 from tests.factories import PatientFactory, TherapistFactory
+from tests.teletherapy.test_dashboard import matched, message, score, session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,49 +26,23 @@ GAD7_ANSWERS = ["Several days"] * 3 + ["Not at all"] * 4
 
 def a_patient_of(therapist, nickname: str) -> Match:
     patient = PatientFactory(patient_profile__nickname=nickname, time_zone="Europe/Paris")
-    match = Match.objects.create(
-        patient=patient,
-        therapist=therapist.therapist_profile,
-        reasons=[{"code": "language", "value": "fr"}],
-    )
-    conversation_open(match_id=match.pk)
+    match = matched(therapist, patient=patient)
+    match.reasons = [{"code": "language", "value": "fr"}]
+    match.save(update_fields=["reasons"])
     return match
 
 
 def written(match, sender, body: str, minutes_ago: int, read=False) -> None:
-    at = timezone.now() - timedelta(minutes=minutes_ago)
-    Message.objects.create(
-        conversation=match.conversation,
-        sender=sender,
-        client_id=uuid.uuid4(),
-        body_encrypted=crypto.encrypt_text(body),
-        created_at=at,
-        read_at=at if read else None,
-    )
+    message(match, sender, body, timezone.now() - timedelta(minutes=minutes_ago), read=read)
 
 
 def a_session(match, minutes_from_now: int, modality=Modality.CHAT) -> Appointment:
-    starts_at = timezone.now() + timedelta(minutes=minutes_from_now)
-    return Appointment.objects.create(
-        match=match,
-        therapist=match.therapist,
-        patient=match.patient,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=50),
-        modality=modality,
-    )
+    return session(match, timezone.now() + timedelta(minutes=minutes_from_now), modality=modality)
 
 
 def scores(patient, days_ago: int, phq9: int, gad7: int) -> None:
     for instrument, value in (("phq9", phq9), ("gad7", gad7)):
-        ScreeningResult.objects.create(
-            patient=patient,
-            instrument=instrument,
-            answers=[],
-            score=value,
-            band="moderate" if value >= 10 else "mild",
-            taken_at=timezone.now() - timedelta(days=days_ago),
-        )
+        score(patient, instrument, value, timezone.now() - timedelta(days=days_ago))
 
 
 def test_a_therapists_day(page, screenshot):
