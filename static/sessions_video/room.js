@@ -6,7 +6,8 @@ import { startChat } from "./chat.js";
 
 const STAYS_OPEN_MS = 1000; // a socket refused is closed at once; one this old was accepted
 // Not a party, room closed, flooding: retrying would not help. 4409 (this user is already in
-// the room) is retried: after a reload, the previous page's socket may not have left yet.
+// the room) is retried every second: after a reload, the previous page's socket may not have
+// left yet; in a second tab, the first one may close.
 const REFUSED = new Set([4401, 4403, 4404, 4410, 4429]);
 const PROBLEMS = {
   4401: "textNotYours",
@@ -37,6 +38,7 @@ function room(root) {
       if (socket || left) return;
       socket = openSocket(texts.socketPath, {
         refused: REFUSED,
+        soon: new Set([4409]),
         onMessage: (message) => parts.forEach((part) => part.onMessage(message)),
         onState(state, code) {
           if (state === "open") clearing = setTimeout(() => problem(""), STAYS_OPEN_MS);

@@ -1,6 +1,7 @@
 // Live sockets: one reconnecting WebSocket helper, and the user's own events on top of it.
 
 const PING_EVERY_MS = 25000;
+const SOON_MS = 1000;
 // Not logged in, not allowed, not yours: retrying would not help.
 const REFUSED = new Set([4401, 4403, 4404]);
 
@@ -8,8 +9,13 @@ const REFUSED = new Set([4401, 4403, 4404]);
 // jittered delay, unless closed with one of ``refused``. ``onMessage(data)`` receives each
 // parsed message; ``onState(state, code)`` connecting, open, closed or refused (with the close
 // code); ``onReopen()`` runs when it is open again after a loss (to fetch what was missed).
-// Returns ``send(data)`` (false when not open) and ``close(code)`` (for good: no reconnection).
-export function openSocket(path, { onMessage, onState = () => {}, onReopen = () => {}, refused = REFUSED }) {
+// A close code in ``soon`` is tried again every second, without growing the delay (what it
+// waits for ends by itself). Returns ``send(data)`` (false when not open) and ``close(code)``
+// (for good: no reconnection).
+export function openSocket(
+  path,
+  { onMessage, onState = () => {}, onReopen = () => {}, refused = REFUSED, soon = new Set() },
+) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   let attempt = 0;
   let pingTimer = null;
@@ -50,6 +56,10 @@ export function openSocket(path, { onMessage, onState = () => {}, onReopen = () 
         return;
       }
       onState("closed", closed.code);
+      if (soon.has(closed.code)) {
+        setTimeout(open, SOON_MS);
+        return;
+      }
       attempt += 1;
       const delay = Math.min(30000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
       setTimeout(open, delay);

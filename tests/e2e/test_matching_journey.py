@@ -64,9 +64,9 @@ def therapist_accepts(page, email: str, screenshot) -> None:
     page.get_by_role("button", name="Sign In").click()
     page.get_by_label("Code").fill(totp_code())
     page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_text("One person is waiting for your answer.")).to_be_visible()
-    page.get_by_role("link", name="See and answer").click()
-    page.get_by_role("link", name="Joana").click()
+    offers = page.get_by_role("region", name="Patients proposed to you")
+    expect(offers.locator(".offer-card")).to_have_count(1)
+    offers.get_by_role("link", name="Joana").click()
     expect(page.get_by_text("Burnout, exhaustion at work")).to_be_visible()
     screenshot(page, "therapist-offer")
     page.get_by_role("button", name="Accept").click()
@@ -85,7 +85,7 @@ def test_matched_then_switched(browser, page, outbox, screenshot):
 
     page.reload()
     expect(page.get_by_text("You are working with Rui Costa.")).to_be_visible()
-    page.get_by_role("link", name="My therapist").click()
+    page.get_by_role("link", name="My therapist", exact=True).click()
     expect(page.get_by_text("speaks Portuguese · specialises in burnout")).to_be_visible()
     screenshot(page, "my-therapist")
 
