@@ -3,6 +3,9 @@
 // Media goes browser to browser (or through the platform's TURN); the server only relays
 // signalling. Every text shown comes from the page (data-text-*), so it is translated there.
 const STATS_EVERY_MS = 3000;
+// A call not connected this long after its peer connection opened, with no negotiation under
+// way, restarts ICE from the impolite side (a new offer, new candidates).
+const STUCK_AFTER_MS = 8000;
 
 // ``room`` (room.js): ``send(message)``, ``connect()`` the room socket (once the camera and
 // microphone are on), ``leave()`` (hang up: the socket closes for good), ``problem(text)``.
@@ -35,6 +38,8 @@ export function startCall(root, room) {
   let ignoreOffer = false;
   let settingRemoteAnswer = false;
   let incoming = Promise.resolve(); // signalling messages are handled one at a time, in order
+  let watchdog = null;
+  let tracksAdded = false;
   let lastInbound = null;
 
   const debug = { constraints };
@@ -111,15 +116,32 @@ export function startCall(root, room) {
       refreshStatus();
     });
 
-    for (const track of stream?.getTracks() || []) {
-      const sender = connection.addTrack(track, stream);
-      if (track.kind === "audio" && muted) sender.replaceTrack(null);
+    // The impolite side offers first; the polite side adds its tracks when answering that offer.
+    // Two first offers crossing (rolled back on the polite side) left it, at times, with no ICE
+    // candidates at all.
+    tracksAdded = false;
+    if (!polite) {
+      addTracks(connection);
+      watchdog = setInterval(() => {
+        if (connection.connectionState !== "connected" && connection.signalingState === "stable") {
+          connection.restartIce();
+        }
+      }, STUCK_AFTER_MS);
     }
     setCallState(connection.connectionState);
     refreshStatus();
   }
 
+  function addTracks(connection) {
+    tracksAdded = true;
+    for (const track of stream?.getTracks() || []) {
+      const sender = connection.addTrack(track, stream);
+      if (track.kind === "audio" && muted) sender.replaceTrack(null);
+    }
+  }
+
   function closePeerConnection() {
+    clearInterval(watchdog);
     if (!pc) return;
     pc.close();
     pc = null;
@@ -141,6 +163,7 @@ export function startCall(root, room) {
       await pc.setRemoteDescription(description);
       settingRemoteAnswer = false;
       if (description.type === "offer") {
+        if (!tracksAdded) addTracks(pc); // into the offer's transceivers: no new negotiation
         await pc.setLocalDescription();
         send({ type: "answer", sdp: pc.localDescription.sdp });
       }
