@@ -16,22 +16,21 @@ import os
 import re
 import time
 import uuid
-from collections import Counter
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.errors import BenchError
-from bench.project_client import HttpConnection, project_data
+from bench.project_client import HttpConnection, gather_all, project_data
 from bench.report import format_table, percentile, ratio
 from bench.servers import (
     Options,
     ProjectServer,
     Server,
     echo_server,
+    logged_errors,
     project_command,
     project_server,
 )
@@ -41,7 +40,6 @@ from bench.ws_roundtrip import (
     PHASE_TIMEOUT_SECONDS,
     Result,
     Target,
-    describe,
     measure,
 )
 
@@ -146,21 +144,6 @@ def _errors(page: bytes) -> str:
     return f": {text}" if text else ""
 
 
-async def _all(what: str, coroutines: Sequence[Coroutine]) -> list[Any]:
-    """Every coroutine's result; if any failed, a BenchError naming the first failure."""
-    outcomes = await asyncio.gather(*coroutines, return_exceptions=True)
-    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
-    for failure in failures:
-        if not isinstance(failure, Exception):  # Ctrl-C, cancellation: not a measurement
-            raise failure
-    if failures:
-        raise BenchError(
-            f"{what} failed for {len(failures)} of {len(outcomes)} pairs; "
-            f"first: {describe(failures[0])}"
-        )
-    return outcomes
-
-
 async def _open(
     project: ProjectServer,
     pairs: Sequence[Pair],
@@ -197,8 +180,8 @@ async def _open(
             if json.loads(reply) != {"type": "pong", "id": 0}:
                 raise BenchError(f"the first ping was answered with {reply[:200]!r}")
 
-    await _all("opening the patients' pages", [page(pair) for pair in pairs])
-    await _all("opening the therapists' sockets", [socket(pair) for pair in pairs])
+    await gather_all("opening the patients' pages", [page(pair) for pair in pairs])
+    await gather_all("opening the therapists' sockets", [socket(pair) for pair in pairs])
 
 
 async def _next_message(ws: ClientConnection, pair: Pair, after: int) -> tuple[int, int]:
@@ -250,7 +233,7 @@ async def _deliver(project: ProjectServer, pairs: Sequence[Pair], messages: int)
         await _open(project, pairs, pages, sockets)
 
         async def run(count: int, *, timed: bool) -> None:
-            await _all(
+            await gather_all(
                 "sending" if timed else "warming up",
                 [
                     _converse(
@@ -279,14 +262,13 @@ async def _deliver(project: ProjectServer, pairs: Sequence[Pair], messages: int)
 
 @contextmanager
 def _pairs(
-    project: ProjectServer, count: int, options: Options, *, command: str = "pairs"
-) -> Iterator[tuple[str, list[Pair] | list[dict]]]:
-    """``count`` pairs made in the served database by ``bench.project_user``'s ``command``
-    (``rooms``: each with an open session room), deleted afterwards (``project_data``)."""
+    project: ProjectServer, count: int, options: Options
+) -> Iterator[tuple[str, list[Pair]]]:
+    """``count`` pairs made in the served database, deleted afterwards (``project_data``)."""
     with project_data(
-        project, options, command, count, what=f"Creating {count} patient-therapist pairs"
+        project, options, "pairs", count, what=f"Creating {count} patient-therapist pairs"
     ) as (tag, made):
-        yield tag, [Pair(**pair) for pair in made] if command == "pairs" else made
+        yield tag, [Pair(**pair) for pair in made]
 
 
 def _messages_in_database(project: ProjectServer, tag: str) -> int:
@@ -325,22 +307,6 @@ def _measure_levels(
             check = "all" if stored == delivery.confirmed else f"{stored} of {delivery.confirmed}"
             done.append(Level(count, messages, echo, delivery, check))
     return done
-
-
-def _logged_errors(project: ProjectServer) -> str:
-    """What daphne logged as errors, counted by message: a failure no client saw (e.g. in a
-    disconnect handler) still shows."""
-    try:
-        text = project.log_path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "daphne's log: unreadable"
-    errors = Counter(
-        match.group(1) for match in re.finditer(r"^\S+ \S+ (?:ERROR|CRITICAL) (.*)$", text, re.M)
-    )
-    if not errors:
-        return "daphne's log: no errors"
-    counted = "; ".join(f"{count} x {message[:120]}" for message, count in errors.most_common(3))
-    return f"daphne's log: {errors.total()} errors: {counted}"
 
 
 def _report(
@@ -408,5 +374,5 @@ def run(options: Options) -> str:
     )
     with echo_server() as raw, project_server(options) as project:
         measured = _measure_levels(project, raw, levels, options)
-        errors = _logged_errors(project)  # after the pairs' deletion: late errors are in
+        errors = logged_errors(project)  # after the pairs' deletion: late errors are in
     return _report(project, measured, machine=machine, errors=errors, quick=options.quick)

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.errors import BenchError
-from bench.messaging_delivery import _logged_errors
 from bench.project_client import HttpConnection, project_data
 from bench.report import format_table, percentile, ratio
-from bench.servers import Options, ProjectServer, project_server
+from bench.servers import Options, ProjectServer, logged_errors, project_server
 from bench.ws_roundtrip import PHASE_TIMEOUT_SECONDS
 
 TITLE = "Page rates (dashboard, patient home, thread page vs a trivial view)"
@@ -271,7 +270,7 @@ def run(options: Options) -> str:
             what=f"Making a practice of {patients} patients",
         ) as (_tag, practice):
             rows = _measure_all(project, practice, levels, warm_up)
-        errors = _logged_errors(project)  # after the practice's deletion: late errors are in
+        errors = logged_errors(project)  # after the practice's deletion: late errors are in
         return _report(
             project,
             practice,

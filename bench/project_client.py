@@ -6,14 +6,14 @@ import asyncio
 import json
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from bench.errors import BenchError
 from bench.servers import Options, ProjectServer, project_command
-from bench.ws_roundtrip import OPEN_TIMEOUT_SECONDS
+from bench.ws_roundtrip import OPEN_TIMEOUT_SECONDS, describe
 
 
 @contextmanager
@@ -141,3 +141,17 @@ class HttpConnection:
         else:
             body, keep_alive = await reader.read(), False
         return Response(int(status), headers, bytes(body)), keep_alive
+
+
+async def gather_all(what: str, coroutines: Sequence[Coroutine]) -> list[Any]:
+    """Every coroutine's result; if any failed, a BenchError naming the first failure."""
+    outcomes = await asyncio.gather(*coroutines, return_exceptions=True)
+    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    for failure in failures:
+        if not isinstance(failure, Exception):  # Ctrl-C, cancellation: not a measurement
+            raise failure
+    if failures:
+        raise BenchError(
+            f"{what} failed for {len(failures)} of {len(outcomes)}; first: {describe(failures[0])}"
+        )
+    return outcomes

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.errors import BenchError
-from bench.messaging_delivery import _all, _logged_errors, _pairs
+from bench.project_client import gather_all, project_data
 from bench.report import format_table, percentile, ratio
-from bench.servers import Options, ProjectServer, echo_server, project_server
+from bench.servers import Options, ProjectServer, echo_server, logged_errors, project_server
 from bench.ws_roundtrip import (
     CONNECT_AT_ONCE,
     OPEN_TIMEOUT_SECONDS,
@@ -37,6 +37,7 @@ from bench.ws_roundtrip import (
     Target,
     measure,
 )
+from tests.chromium import CHROMIUM, CHROMIUM_FLAGS
 
 TITLE = "Session rooms (signalling relay; a call's time to connected)"
 
@@ -46,18 +47,6 @@ WARM_UP_MESSAGES = 2
 PACE_SECONDS = 0.04
 CALLS, QUICK_CALLS = 10, 2
 CALL_TIMEOUT_MS = 30_000
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
 
 # In every page before its own scripts: when the room socket first says the other side joined,
 # and when the call first reports "connected" (epoch milliseconds, comparable across pages).
@@ -151,16 +140,16 @@ async def _open_rooms(
                 open_timeout=OPEN_TIMEOUT_SECONDS,
             )
 
-    patients = await _all(
+    patients = await gather_all(
         "opening the patients' sockets", [one(pair, pair["patient_session"]) for pair in pairs]
     )
     sockets.extend((ws,) for ws in patients)  # closed on the way out, whatever happens next
-    therapists = await _all(
+    therapists = await gather_all(
         "opening the therapists' sockets", [one(pair, pair["therapist_session"]) for pair in pairs]
     )
     sockets[:] = list(zip(patients, therapists, strict=True))
     async with asyncio.timeout(OPEN_TIMEOUT_SECONDS):
-        await _all("hearing who joined", [_joined(ws) for pair in sockets for ws in pair])
+        await gather_all("hearing who joined", [_joined(ws) for pair in sockets for ws in pair])
 
 
 async def _converse(
@@ -186,8 +175,12 @@ async def _relay(project: ProjectServer, pairs: Sequence[dict], messages: int) -
     sockets: list[tuple[ClientConnection, ...]] = []
     try:
         await _open_rooms(project, pairs, sockets)
-        await _all("warming up", [_converse(p, t, WARM_UP_MESSAGES, None) for p, t in sockets])
-        await _all("relaying", [_converse(p, t, messages, relay.latencies_ns) for p, t in sockets])
+        await gather_all(
+            "warming up", [_converse(p, t, WARM_UP_MESSAGES, None) for p, t in sockets]
+        )
+        await gather_all(
+            "relaying", [_converse(p, t, messages, relay.latencies_ns) for p, t in sockets]
+        )
     finally:
         await asyncio.gather(
             *(ws.close() for pair in sockets for ws in pair), return_exceptions=True
@@ -326,7 +319,9 @@ def run(options: Options) -> str:
     relay = echo = None
     failure = ""
     with echo_server() as raw, project_server(options) as project:
-        with _pairs(project, rooms + calls_wanted, options, command="rooms") as (_tag, pairs):
+        count = rooms + calls_wanted
+        what = f"Creating {count} pairs, each with an open session room"
+        with project_data(project, options, "rooms", count, what=what) as (_tag, pairs):
             url, origin = f"ws://127.0.0.1:{raw.port}/", f"http://127.0.0.1:{raw.port}"
             echo = asyncio.run(
                 measure(Target("raw", url, {"Origin": origin}, raw), rooms, messages, 1)
@@ -337,7 +332,7 @@ def run(options: Options) -> str:
                 failure = f"not measured: {error}"
                 print(f"{failure}\nits log:\n{project.log_tail() or '(empty)'}")
             calls = _calls(project, pairs[rooms:])
-        errors = _logged_errors(project)
+        errors = logged_errors(project)
     return _report(
         project,
         relay,

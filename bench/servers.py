@@ -14,6 +14,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -299,3 +300,19 @@ def echo_server() -> Iterator[Server]:
         ):
             _wait_for_port("the echo server", port, process, log_path)
             yield Server(port=port, log_path=log_path)
+
+
+def logged_errors(project: ProjectServer) -> str:
+    """What daphne logged as errors, counted by message: a failure no client saw (e.g. in a
+    disconnect handler) still shows."""
+    try:
+        text = project.log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "daphne's log: unreadable"
+    errors = Counter(
+        match.group(1) for match in re.finditer(r"^\S+ \S+ (?:ERROR|CRITICAL) (.*)$", text, re.M)
+    )
+    if not errors:
+        return "daphne's log: no errors"
+    counted = "; ".join(f"{count} x {message[:120]}" for message, count in errors.most_common(3))
+    return f"daphne's log: {errors.total()} errors: {counted}"

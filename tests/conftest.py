@@ -10,10 +10,9 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from teletherapy.celery import app as celery_app
+from tests.chromium import CHROMIUM
 from tests.factories import PatientFactory, StaffFactory, TherapistFactory
 from tests.settings_overrides import apply_test_settings
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 def pytest_configure(config):

@@ -20,26 +20,13 @@ from django.conf import settings
 from django.db import connection
 from playwright.sync_api import expect
 
-from tests.conftest import CHROMIUM
+from tests.chromium import CHROMIUM, CHROMIUM_FLAGS
 from tests.factories import PASSWORD
 from tests.helpers import Output, totp_code
 
 # Assertions wait for what a busy machine (two CPUs shared by the server, the database, Redis
 # and Chromium) may take; they still pass as soon as the page shows it.
 expect.set_options(timeout=10_000)
-
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    # Calls: a synthetic camera and microphone, allowed without asking.
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
 
 
 @pytest.fixture(scope="session", autouse=True)
