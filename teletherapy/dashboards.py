@@ -92,6 +92,7 @@ class PatientHome:
     match: Match | None
     request: object | None  # the open MatchRequest while the search runs
     reasons: list[str]
+    reply_time: timedelta | None  # how soon their therapist usually answers
     next_session: Appointment | None
     unread: int
     checkin: matching.CheckinStatus | None
@@ -105,6 +106,11 @@ def patient_home(*, patient: User, now: datetime) -> PatientHome:
         match=match,
         request=state["request"],
         reasons=reason_texts(match.reasons) if match else [],
+        reply_time=(
+            messaging.therapist_reply_time(therapist_id=match.therapist.user_id, now=now)
+            if match
+            else None
+        ),
         next_session=scheduling.next_session_for_patient(patient=patient, now=now),
         unread=messaging.unread_count(user=patient),
         checkin=matching.checkin_status(patient=patient, now=now),
