@@ -63,16 +63,17 @@ def _check_image(upload: UploadedFile, content_type: str) -> None:
 
 def validate_upload(upload: UploadedFile, *, allowed: tuple[str, ...]) -> str:
     """The file's real content type, or a ValidationError that says what is wrong."""
-    if upload.size > settings.UPLOAD_MAX_BYTES:
+    size = upload.size or 0
+    if size > settings.UPLOAD_MAX_BYTES:
         raise ValidationError(
             _("This file is %(size)s; the limit is %(limit)s.")
             % {
-                "size": filesizeformat(upload.size),
+                "size": filesizeformat(size),
                 "limit": filesizeformat(settings.UPLOAD_MAX_BYTES),
             },
             code="too_large",
         )
-    if upload.size == 0:
+    if size == 0:
         raise ValidationError(_("This file is empty."), code="empty")
     content_type = sniff_content_type(upload)
     if content_type not in allowed:
@@ -94,8 +95,8 @@ def photo_normalise(upload: UploadedFile) -> ContentFile:
     """
     validate_upload(upload, allowed=PHOTO_TYPES)
     try:
-        with Image.open(upload) as image:
-            image = ImageOps.exif_transpose(image)
+        with Image.open(upload) as opened:
+            image = ImageOps.exif_transpose(opened)
             image.thumbnail((PHOTO_SIZE, PHOTO_SIZE))
             pixels = Image.new("RGB", image.size, "white")
             pixels.paste(image.convert("RGBA"), mask=image.convert("RGBA"))

@@ -1,0 +1,27 @@
+"""Tell the access log which login session each request comes from (``audit.context``): the
+selectors that log a read see the reader, not the request. Sync and async capable, like the
+other middlewares, so it costs no thread hop under ASGI."""
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+
+from audit.context import reading_session
+
+
+class ReadingSessionMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        with reading_session(getattr(request, "session", None)):
+            return self.get_response(request)
+
+    async def _acall(self, request):
+        with reading_session(getattr(request, "session", None)):
+            return await self.get_response(request)
