@@ -1,12 +1,28 @@
+"""Forms of accounts: logging in and signing up (patient or therapist), the profile and
+preferences, and each step of a therapist's application (about, practice, languages and
+biographies, credentials, documents). Forms clean and check input; services write."""
+
+from typing import cast
+
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm
+from allauth.core import context
+from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from accounts import devices, selectors, services
 from accounts.choices import (
     THERAPY_LANGUAGES,
     Approach,
@@ -17,8 +33,75 @@ from accounts.choices import (
     Modality,
     Speciality,
 )
-from accounts.models import TherapistDocument, User
+from accounts.models import LegalDocument, TherapistDocument, User
 from accounts.timezones import time_zone_choices, valid_time_zone
+
+
+def _minutes(value: float) -> str:
+    return f"{value:g}"
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's login, in the site's words ("Log in"), with "This is a shared device" in
+    place of allauth's "Remember me": on a shared device the session ends with the browser and
+    after the shorter idle time (``IDLE_LOGOUT_MINUTES``), and the device is not remembered for
+    the login limits; elsewhere the session outlives the browser, and ends after the idle time
+    of the person's role anyway."""
+
+    shared_device = forms.BooleanField(label=_("This is a shared device"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("remember", None)
+        self.fields["shared_device"].help_text = _(
+            "A computer or phone that others use too: you will be logged out when the browser "
+            "closes, and after %(minutes)s minutes without activity."
+        ) % {"minutes": _minutes(settings.IDLE_LOGOUT_MINUTES["shared_device"])}
+
+    def clean(self):
+        data = super().clean()
+        data["remember"] = not data.get("shared_device")  # allauth's expiry follows it
+        return data
+
+    def login(self, request, redirect_url=None):
+        shared = bool(self.cleaned_data.get("shared_device"))
+        # Before: the login itself reads it (the session's row, the known-device cookie).
+        services.session_shared_device_set(session=request.session, shared=shared)
+        response = super().login(request, redirect_url)
+        # After: logging in over another person's session starts a new one.
+        services.session_shared_device_set(session=request.session, shared=shared)
+        return response
+
+
+class _CodesCountedPerAccount:
+    """Wrong two-factor codes count per account as wrong passwords do (``accounts.devices``):
+    in the account's bucket, or in the known device's own; past the limit the code is not even
+    tried. The network address's limit is allauth's, inside."""
+
+    user: User
+
+    def clean_code(self) -> str:
+        request = context.request
+        device = devices.known_device(request, self.user.pk)
+        key = devices.bucket(f"code:{self.user.pk}", device)
+        if devices.limit_reached(request, action=devices.CODE_LIMIT, key=key):
+            raise get_account_adapter().validation_error("too_many_login_attempts")
+        try:
+            code = super().clean_code()  # type: ignore[misc]
+        except ValidationError as error:
+            if error.code != "too_many_login_attempts":
+                devices.count_failure(request, action=devices.CODE_LIMIT, key=key)
+            raise
+        devices.forget_failures(request, action=devices.CODE_LIMIT, key=key)
+        return code
+
+
+class TwoFactorCodeForm(_CodesCountedPerAccount, AuthenticateForm):
+    """The code after the password."""
+
+
+class TwoFactorReauthenticateForm(_CodesCountedPerAccount, ReauthenticateForm):
+    """The code asked again of someone logged in, before a sensitive change."""
 
 
 class NicknameField(forms.CharField):
@@ -32,13 +115,112 @@ class NicknameField(forms.CharField):
         super().__init__(**kwargs)
 
 
-class _RoleSignupForm(SignupForm):
-    """Sign-up for one role; the browser fills the time zone in (timezone.js)."""
+# --- Accepting the legal documents --------------------------------------------------------------
+
+AGE_ADULT, AGE_MINOR = "adult", "minor"
+
+
+class CheckboxInput(forms.CheckboxInput):
+    """A checkbox whose value is the version it accepts, so that a version published between
+    showing the form and sending it is never taken as accepted. (Named as Django's, so that the
+    form templates lay it out as a checkbox.)"""
+
+    def __init__(self, version_id: int, attrs=None):
+        self.version_id = str(version_id)
+        super().__init__(attrs, check_test=lambda value: value == self.version_id)
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        return value if isinstance(value, str) else ""
+
+    def format_value(self, value):
+        return self.version_id
+
+
+_ACCEPT_LABELS: dict[str, str | Promise] = {
+    LegalDocument.Kind.PRIVACY: _(
+        "I have read the %(link)s and agree that %(site)s processes my health data to provide "
+        "this service."
+    ),
+    LegalDocument.Kind.TERMS: _("I accept the %(link)s."),
+    LegalDocument.Kind.TELEHEALTH: _(
+        "I agree to therapy at a distance as the %(link)s describes it, knowing its limits."
+    ),
+}
+_REQUIRED_MESSAGES: dict[str, str | Promise] = {
+    LegalDocument.Kind.PRIVACY: _("Read the privacy policy and tick this box to go on."),
+    LegalDocument.Kind.TERMS: _("Read the terms of use and tick this box to go on."),
+    LegalDocument.Kind.TELEHEALTH: _("Read the telehealth consent and tick this box to go on."),
+}
+
+
+class LegalAcceptanceField(forms.Field):
+    """A required tick that accepts one version of a document; its cleaned value is that
+    version."""
+
+    def __init__(self, *, document: LegalDocument, **kwargs):
+        self.document = document
+        title = document.title_for(get_language() or settings.LANGUAGE_CODE)
+        link = format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a> ({}<span class="visually-hidden">'
+            ", {}</span>)",
+            reverse(f"legal_{document.kind}_version", args=[document.version]),
+            title[:1].lower() + title[1:],
+            _("version %(version)d") % {"version": document.version},
+            _("opens in a new tab"),
+        )
+        words = conditional_escape(str(_ACCEPT_LABELS[document.kind]))
+        label = mark_safe(words % {"link": link, "site": conditional_escape(settings.SITE_NAME)})  # noqa: S308 (escaped above)
+        super().__init__(label=label, widget=CheckboxInput(document.pk), **kwargs)
+
+    def clean(self, value):
+        if not value:
+            raise ValidationError(_REQUIRED_MESSAGES[self.document.kind], code="required")
+        if value != str(self.document.pk):
+            raise ValidationError(
+                _(
+                    "We have just published a new version of this text. Read it, then tick the "
+                    "box again."
+                ),
+                code="new_version",
+            )
+        return self.document
+
+
+class LegalAcceptanceFields:
+    """Adds a required tick per version to accept (``accept_<kind>``)."""
+
+    fields: dict
+    cleaned_data: dict
+
+    def add_acceptance_fields(self, documents: list[LegalDocument]) -> None:
+        for document in documents:
+            self.fields[f"accept_{document.kind}"] = LegalAcceptanceField(document=document)
+
+    def accepted_documents(self) -> list[LegalDocument]:
+        return [value for value in self.cleaned_data.values() if isinstance(value, LegalDocument)]
+
+
+class LegalConsentForm(LegalAcceptanceFields, forms.Form):
+    """The versions a logged-in person is asked to accept before anything else."""
+
+    def __init__(self, *args, documents: list[LegalDocument], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_acceptance_fields(documents)
+
+
+class _RoleSignupForm(LegalAcceptanceFields, SignupForm):
+    """Sign-up for one role, accepting the versions that role is asked for; the browser fills
+    the time zone in (timezone.js)."""
 
     role: str
     time_zone = forms.CharField(
         required=False, widget=forms.HiddenInput(attrs={"data-detect-time-zone": ""})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_acceptance_fields(selectors.legal_documents_for_role(role=self.role))
 
     def clean_time_zone(self) -> str:
         return valid_time_zone(self.cleaned_data.get("time_zone", "")) or settings.TIME_ZONE
@@ -52,8 +234,26 @@ class _RoleSignupForm(SignupForm):
 
 class PatientSignupForm(_RoleSignupForm):
     role = User.Role.PATIENT
+    age = forms.ChoiceField(
+        label=_("Your age"),
+        choices=[(AGE_ADULT, _("I am 18 or older")), (AGE_MINOR, _("I am under 18"))],
+        widget=forms.RadioSelect,
+        help_text=_(
+            "%(site)s is for adults. We do not ask for your date of birth and keep nothing of "
+            "this answer."
+        )
+        % {"site": settings.SITE_NAME},
+        error_messages={"required": _("Tell us whether you are 18 or older.")},
+    )
     nickname = NicknameField(widget=forms.TextInput(attrs={"autocomplete": "nickname"}))
-    field_order = ["nickname", "email", "password1", "password2", "time_zone"]
+    field_order = ["age", "nickname", "email", "password1", "password2", "time_zone"]
+
+    def clean_age(self) -> str:
+        # The view answers a minor before the form is even checked; this is the form's own
+        # guard, so that no path saves a minor's sign-up.
+        if self.cleaned_data["age"] != AGE_ADULT:
+            raise ValidationError(_("%(site)s is for adults only.") % {"site": settings.SITE_NAME})
+        return AGE_ADULT
 
 
 class TherapistSignupForm(_RoleSignupForm):
@@ -169,8 +369,11 @@ class _TherapistLanguageFormSet(forms.BaseFormSet):
         ]
 
 
-TherapistLanguageFormSet = forms.formset_factory(
-    TherapistLanguageForm, formset=_TherapistLanguageFormSet, extra=2, max_num=12
+TherapistLanguageFormSet = cast(
+    type[_TherapistLanguageFormSet],
+    forms.formset_factory(
+        TherapistLanguageForm, formset=_TherapistLanguageFormSet, extra=2, max_num=12
+    ),
 )
 
 

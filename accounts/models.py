@@ -1,4 +1,10 @@
+"""People: the user (the email address is the login), a patient's profile (a nickname and a
+country), a therapist's profile (their application, then what patients see), credential
+documents, the vetting decisions that form the audit trail, the languages a therapist
+speaks."""
+
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -11,7 +17,8 @@ from django_countries.fields import CountryField
 
 from accounts.choices import THERAPY_LANGUAGES, DegreeLevel, Faith, Gender, LanguageLevel
 from accounts.timezones import valid_time_zone
-from teletherapy.storage import private_storage
+from core import crypto
+from core.storage import private_storage
 
 
 def validate_time_zone(value: str) -> None:
@@ -59,7 +66,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("user")
@@ -99,22 +106,49 @@ class PatientProfile(models.Model):
         help_text=_("The only name your therapist will see. It need not be your real name."),
     )
     country = CountryField(_("country of residence"), blank=True)
+    # Delete my account (teletherapy.erasure): asked at, to be erased at (the grace period's
+    # end; both emptied if they change their mind), erased at. From the asking, the therapist
+    # sees a former patient, not a nickname.
+    erasure_requested_at = models.DateTimeField(_("deletion asked at"), null=True, blank=True)
+    erasure_due_at = models.DateTimeField(_("to be erased at"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("patient profile")
         verbose_name_plural = _("patient profiles")
+        indexes = [
+            models.Index(
+                fields=["erasure_due_at"],
+                condition=models.Q(erasure_due_at__isnull=False, erased_at__isnull=True),
+                name="patient_erasure_due_idx",
+            )
+        ]
 
     def __str__(self):
+        return self.display_name
+
+    @property
+    def has_left(self) -> bool:
+        """The patient asked to delete their account (and may still change their mind), or it
+        was erased."""
+        return self.erasure_requested_at is not None or self.erased_at is not None
+
+    @property
+    def display_name(self) -> str:
+        """Their name for others (their therapist, staff): the nickname, or "former patient
+        (deleted account)" once they asked to leave."""
+        if self.has_left:
+            return str(_("former patient (deleted account)"))
         return self.nickname
 
 
 def _therapist_photo_path(instance, filename: str) -> str:
-    return f"therapist-photos/{uuid.uuid4().hex}.jpg"
+    return f"therapist-photos/{uuid.uuid4().hex}.bin"
 
 
 def _therapist_document_path(instance, filename: str) -> str:
-    # The name says nothing about the therapist or the file's original name.
-    return f"therapist-documents/{uuid.uuid4().hex}{instance.extension}"
+    # The name says nothing about the therapist, the file's original name or its type.
+    return f"therapist-documents/{uuid.uuid4().hex}.bin"
 
 
 class TherapistProfile(models.Model):
@@ -140,6 +174,7 @@ class TherapistProfile(models.Model):
     gender = models.CharField(
         _("gender"), max_length=16, choices=Gender.choices, default=Gender.UNSPECIFIED
     )
+    # A JPEG, encrypted with the platform keys (core.crypto) like every private file.
     photo = models.ImageField(
         _("photo"), upload_to=_therapist_photo_path, storage=private_storage, blank=True
     )
@@ -215,7 +250,9 @@ class TherapistProfile(models.Model):
 
 
 class TherapistDocument(models.Model):
-    """A scan of a degree or license, for staff to check. Never public."""
+    """A scan of a degree or license, for staff to check. Never public. The file and its name
+    are encrypted with the platform keys (core.crypto); it is downloaded under a name the
+    server chooses, with the extension of what it really is (``download_name``)."""
 
     class Kind(models.TextChoices):
         DEGREE = "degree", _("Degree")
@@ -228,9 +265,15 @@ class TherapistDocument(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     file = models.FileField(
-        _("file"), upload_to=_therapist_document_path, storage=private_storage, max_length=200
+        _("file (encrypted)"),
+        upload_to=_therapist_document_path,
+        storage=private_storage,
+        max_length=200,
     )
-    original_name = models.CharField(_("file name"), max_length=200)
+    original_name_encrypted = models.TextField(blank=True, editable=False)
+    original_name = crypto.platform_encrypted_text(
+        "original_name_encrypted", description=_("file name")
+    )
     content_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveIntegerField(_("size in bytes"))
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
@@ -246,6 +289,12 @@ class TherapistDocument(models.Model):
     @property
     def extension(self) -> str:
         return self.EXTENSIONS[self.content_type]
+
+    @property
+    def download_name(self) -> str:
+        """The name it is downloaded under: its kind, its number and its real extension (never
+        the name it was uploaded under: "report.html" for a PDF would open as a page)."""
+        return f"{self.kind}-{self.pk}{self.extension}"
 
 
 class VettingDecision(models.Model):
@@ -300,3 +349,135 @@ class TherapistLanguage(models.Model):
 
     def __str__(self):
         return f"{self.language} ({self.level})"
+
+
+# --- Legal documents and consent ----------------------------------------------------------------
+
+
+class LegalDocument(models.Model):
+    """One version of a text every user accepts: the privacy policy, the terms of use, the
+    telehealth consent. Staff write a new version as a new row (French and English), which takes
+    effect at ``published_at``; once that moment has passed the row is never changed again
+    (``accounts.services.legal_document_save``, the admin), so an acceptance always points at
+    the words that were accepted."""
+
+    class Kind(models.TextChoices):
+        PRIVACY = "privacy", _("Privacy policy")
+        TERMS = "terms", _("Terms of use")
+        TELEHEALTH = "telehealth", _("Telehealth consent")
+
+    kind = models.CharField(_("document"), max_length=16, choices=Kind.choices)
+    version = models.PositiveIntegerField(_("version"))
+    title_en = models.CharField(_("title (English)"), max_length=120)
+    title_fr = models.CharField(_("title (French)"), max_length=120)
+    body_en = models.TextField(
+        _("text (English)"),
+        help_text=_(
+            "Paragraphs separated by an empty line; a line starting with “## ” is a heading, "
+            "lines starting with “- ” a list."
+        ),
+    )
+    body_fr = models.TextField(_("text (French)"))
+    changes_en = models.TextField(
+        _("what changed (English)"),
+        blank=True,
+        help_text=_("Shown to people asked to accept this version after an earlier one."),
+    )
+    changes_fr = models.TextField(_("what changed (French)"), blank=True)
+    published_at = models.DateTimeField(
+        _("takes effect at"),
+        help_text=_("From this moment the version is public, asked for, and can no longer change."),
+    )
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("legal document")
+        verbose_name_plural = _("legal documents")
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="legal_document_version_once"),
+        ]
+        indexes = [models.Index(fields=["kind", "published_at"], name="legal_document_current_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} v{self.version}"
+
+    def is_published(self, now=None) -> bool:
+        return self.published_at <= (now or timezone.now())
+
+    def _in(self, prefix: str, language: str) -> str:
+        field = "fr" if language.startswith("fr") else "en"
+        return getattr(self, f"{prefix}_{field}") or getattr(self, f"{prefix}_en")
+
+    def title_for(self, language: str) -> str:
+        return self._in("title", language)
+
+    def body_for(self, language: str) -> str:
+        return self._in("body", language)
+
+    def changes_for(self, language: str) -> str:
+        return self._in("changes", language)
+
+
+class LegalAcceptance(models.Model):
+    """A user accepted this version of a document, at this moment (at sign-up, or when asked
+    again at a login after a new version)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="legal_acceptances")
+    # An accepted version can never be deleted: what someone agreed to stays readable.
+    document = models.ForeignKey(
+        LegalDocument,
+        on_delete=models.PROTECT,
+        related_name="acceptances",
+        verbose_name=_("document"),
+    )
+    accepted_at = models.DateTimeField(_("accepted at"))
+
+    class Meta:
+        verbose_name = _("acceptance")
+        verbose_name_plural = _("acceptances")
+        ordering = ["-accepted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "document"], name="legal_acceptance_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.document}"
+
+
+# --- Login sessions ------------------------------------------------------------------------------
+
+
+class UserSession(models.Model):
+    """A browser logged in to an account, for *Where you are signed in* and for ending it from
+    another device. Found by a digest of the session key; the key itself is kept only encrypted
+    (to end that session), and the device is described by what its user agent said at login
+    (browser, system), never by its network address."""
+
+    class DeviceType(models.TextChoices):
+        COMPUTER = "computer", _("Computer")
+        PHONE = "phone", _("Phone")
+        TABLET = "tablet", _("Tablet")
+        UNKNOWN = "unknown", _("Device")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    key_digest = models.CharField(max_length=64, unique=True)
+    key_encrypted = models.TextField()
+    browser = models.CharField(_("browser"), max_length=40, blank=True)
+    system = models.CharField(_("system"), max_length=40, blank=True)
+    device_type = models.CharField(
+        _("device"), max_length=16, choices=DeviceType.choices, default=DeviceType.UNKNOWN
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    shared_device = models.BooleanField(_("shared device"), default=False)
+    created_at = models.DateTimeField(_("signed in at"))
+    last_seen_at = models.DateTimeField(_("last seen at"))
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+        ordering = ["-last_seen_at", "-pk"]
+        indexes = [models.Index(fields=["last_seen_at"], name="user_session_last_seen_idx")]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.browser} / {self.system}"

@@ -1,40 +1,65 @@
+"""Every write of accounts: sign-up and preferences, the therapist's application (each step, its
+documents), the vetting state machine with its audit trail and emails, the sweeps (unverified
+sign-ups, expired licenses) and the re-encryption of two-factor secrets."""
+
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import partial
+from datetime import date, datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, ProtectedError
 from django.utils import formats, timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts import selectors
 from accounts.models import (
+    LegalAcceptance,
+    LegalDocument,
     PatientProfile,
     TherapistDocument,
     TherapistLanguage,
     TherapistProfile,
     User,
+    UserSession,
     VettingDecision,
 )
+from accounts.selectors import staff_emails
 from accounts.signals import therapist_vetting_changed
-from teletherapy import crypto, uploads
-from teletherapy.mail import send_templated_mail, site_link, staff_emails
+from accounts.timezones import valid_time_zone
+from accounts.useragents import device_from_user_agent
+from core import crypto, outbox, realtime, uploads
+from core.mail import send_templated_mail, site_link
 
 Status = TherapistProfile.VettingStatus
 
 
+def signup_defaults_set(*, session: SessionBase, nickname: str) -> None:
+    """Offer ``nickname`` as the sign-up form's default in this browser session (sealed, as
+    the intake's answers it comes from)."""
+    session[selectors.SIGNUP_DEFAULTS_SESSION_KEY] = crypto.seal_json({"nickname": nickname})
+
+
 @transaction.atomic
 def user_register(
-    *, user: User, role: str, language: str, time_zone: str, nickname: str = ""
+    *,
+    user: User,
+    role: str,
+    language: str,
+    time_zone: str,
+    nickname: str = "",
+    now: datetime | None = None,
 ) -> User:
     """Save a new sign-up with its role, preferences and the profile of its role.
 
-    ``user`` comes unsaved from the sign-up form, email and password already set.
+    ``user`` comes unsaved from the sign-up form, email and password already set; ``now`` is
+    when they joined (the demo data tells a story that began earlier).
     """
     if role not in {User.Role.PATIENT, User.Role.THERAPIST}:
         raise ValueError(f"Nobody signs up as {role!r}.")
@@ -43,6 +68,7 @@ def user_register(
     user.role = role
     user.language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
     user.time_zone = time_zone
+    user.date_joined = now or timezone.now()
     user.full_clean(exclude=["password"])
     user.save()
     if role == User.Role.PATIENT:
@@ -102,20 +128,6 @@ class ApplicationLocked(Exception):
     """The therapist may not change this part of the application in its current state."""
 
 
-# What the therapist may edit in each state. Credentials and documents are what staff vetted:
-# once submitted they change only when staff ask for changes.
-_EDITABLE_PROFILE = {Status.DRAFT, Status.CHANGES_REQUESTED, Status.APPROVED, Status.SUSPENDED}
-_EDITABLE_CREDENTIALS = {Status.DRAFT, Status.CHANGES_REQUESTED}
-
-
-def therapist_can_edit_profile(*, profile: TherapistProfile) -> bool:
-    return profile.vetting_status in _EDITABLE_PROFILE
-
-
-def therapist_can_edit_credentials(*, profile: TherapistProfile) -> bool:
-    return profile.vetting_status in _EDITABLE_CREDENTIALS
-
-
 def _require(allowed: bool) -> None:
     if not allowed:
         raise ApplicationLocked(_("This part of your application cannot be changed now."))
@@ -135,7 +147,7 @@ def therapist_about_update(
 ) -> TherapistProfile:
     """Save the "about you" step. ``languages`` are (ISO code, level) pairs, codes unique."""
     profile = TherapistProfile.objects.select_for_update().get(pk=profile.pk)
-    _require(therapist_can_edit_profile(profile=profile))
+    _require(selectors.therapist_can_edit_profile(profile=profile))
     codes = [code for code, _level in languages]
     if len(set(codes)) != len(codes):
         raise ValidationError(_("Each language can be listed once."), code="duplicate_language")
@@ -151,7 +163,8 @@ def therapist_about_update(
     profile.user.full_clean(exclude=["password"])
     # Everything is checked before the new photo is written, so a refused step leaves no file.
     if normalised is not None:
-        profile.photo.save("photo.jpg", normalised, save=False)
+        sealed = ContentFile(crypto.encrypt_bytes(normalised.read()), name="photo")
+        profile.photo.save("photo", sealed, save=False)
     try:
         profile.save()
         profile.languages.exclude(language__in=codes).delete()
@@ -161,7 +174,7 @@ def therapist_about_update(
             )
         profile.user.save(update_fields=["time_zone"])
     except Exception:
-        if normalised is not None:
+        if normalised is not None and profile.photo.name:
             profile.photo.storage.delete(profile.photo.name)
         raise
     new_photo = profile.photo.name if profile.photo else ""
@@ -182,7 +195,7 @@ def therapist_practice_update(
     accepting_new_patients: bool,
 ) -> TherapistProfile:
     profile = TherapistProfile.objects.select_for_update().get(pk=profile.pk)
-    _require(therapist_can_edit_profile(profile=profile))
+    _require(selectors.therapist_can_edit_profile(profile=profile))
     profile.specialities = sorted(set(specialities))
     profile.approaches = sorted(set(approaches))
     profile.modalities = sorted(set(modalities))
@@ -203,7 +216,7 @@ def therapist_credentials_update(*, profile: TherapistProfile, **credentials) ->
     if set(credentials) != set(CREDENTIAL_FIELDS):
         raise TypeError(f"Expected exactly {CREDENTIAL_FIELDS}.")
     profile = TherapistProfile.objects.select_for_update().get(pk=profile.pk)
-    _require(therapist_can_edit_credentials(profile=profile))
+    _require(selectors.therapist_can_edit_credentials(profile=profile))
     for name, value in credentials.items():
         setattr(profile, name, value.strip() if isinstance(value, str) else value)
     profile.full_clean(exclude=["user"])
@@ -213,22 +226,26 @@ def therapist_credentials_update(*, profile: TherapistProfile, **credentials) ->
 
 @transaction.atomic
 def therapist_document_add(
-    *, profile: TherapistProfile, kind: str, upload: UploadedFile
+    *, profile: TherapistProfile, kind: str, upload: UploadedFile, now: datetime | None = None
 ) -> TherapistDocument:
     """Keep a credential scan after checking its real type and size (ValidationError if not)."""
     profile = TherapistProfile.objects.select_for_update().get(pk=profile.pk)
-    _require(therapist_can_edit_credentials(profile=profile))
+    _require(selectors.therapist_can_edit_credentials(profile=profile))
     if kind not in TherapistDocument.Kind.values:
         raise ValidationError(_("Choose what this document is."), code="kind")
     content_type = uploads.validate_upload(upload, allowed=uploads.DOCUMENT_TYPES)
+    upload.seek(0)
+    data = upload.read()
     document = TherapistDocument(
         therapist=profile,
         kind=kind,
-        original_name=(upload.name or "document")[-200:],
         content_type=content_type,
-        size=upload.size,
+        size=len(data),
+        uploaded_at=now or timezone.now(),
     )
-    document.file.save("document", upload, save=False)
+    document.original_name = (upload.name or "document")[-200:]  # encrypts
+    # Encrypted like every private file: a copy of the storage shows nothing.
+    document.file.save("document", ContentFile(crypto.encrypt_bytes(data)), save=False)
     try:
         document.save()
     except Exception:
@@ -241,14 +258,15 @@ def therapist_document_add(
 def therapist_document_delete(*, profile: TherapistProfile, document_id: int) -> None:
     profile = TherapistProfile.objects.select_for_update().get(pk=profile.pk)
     document = profile.documents.get(pk=document_id)  # someone else's: DoesNotExist
-    _require(therapist_can_edit_credentials(profile=profile))
+    _require(selectors.therapist_can_edit_credentials(profile=profile))
     name, storage = document.file.name, document.file.storage
     document.delete()
     _delete_file_on_commit(storage, name)
 
 
-def _delete_file_on_commit(storage, name: str) -> None:
-    transaction.on_commit(lambda: storage.delete(name))
+def _delete_file_on_commit(storage, name: str | None) -> None:
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 # --- Vetting: a state machine ------------------------------------------------------------------
@@ -277,7 +295,7 @@ VETTING_ACTIONS = {
     "suspend": VettingAction(frozenset({Status.APPROVED}), Status.SUSPENDED),
     "reinstate": VettingAction(frozenset({Status.SUSPENDED}), Status.APPROVED, needs_criteria=True),
 }
-_SUBMIT = VettingAction(frozenset({Status.DRAFT, Status.CHANGES_REQUESTED}), Status.SUBMITTED)
+_SUBMIT = VettingAction(selectors.SUBMITTABLE, Status.SUBMITTED)
 
 
 def vetting_actions_allowed(*, profile: TherapistProfile) -> list[str]:
@@ -287,7 +305,12 @@ def vetting_actions_allowed(*, profile: TherapistProfile) -> list[str]:
 
 
 def _transition(
-    *, profile: TherapistProfile, action: VettingAction, actor: User | None, reason: str
+    *,
+    profile: TherapistProfile,
+    action: VettingAction,
+    actor: User | None,
+    reason: str,
+    now: datetime | None = None,
 ) -> VettingDecision:
     """Move the (row-locked) profile along ``action``, record it, announce it after commit."""
     from_status = profile.vetting_status
@@ -300,7 +323,7 @@ def _transition(
                 "to": Status(action.target).label,
             }
         )
-    now = timezone.now()
+    now = now or timezone.now()
     profile.vetting_status = action.target
     profile.vetting_status_changed_at = now
     profile.save(update_fields=["vetting_status", "vetting_status_changed_at"])
@@ -324,17 +347,19 @@ def _transition(
 
 
 @transaction.atomic
-def therapist_application_submit(*, profile: TherapistProfile) -> VettingDecision:
+def therapist_application_submit(
+    *, profile: TherapistProfile, now: datetime | None = None
+) -> VettingDecision:
     """The therapist sends a complete application for review; staff are told."""
     profile = TherapistProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
-    if profile.vetting_status not in _SUBMIT.sources:
+    if not selectors.therapist_application_can_submit(profile=profile):
         raise VettingError(_("This application has already been sent."))
     incomplete = selectors.therapist_application_incomplete_steps(profile=profile)
     if incomplete:
         missing = [label for labels in incomplete.values() for label in labels]
         raise VettingError(_("Still missing: %(missing)s.") % {"missing": ", ".join(missing)})
-    decision = _transition(profile=profile, action=_SUBMIT, actor=profile.user, reason="")
-    transaction.on_commit(lambda: _email_staff_application(profile=profile, decision=decision))
+    decision = _transition(profile=profile, action=_SUBMIT, actor=profile.user, reason="", now=now)
+    _email_staff_application(profile=profile, decision=decision)
     return decision
 
 
@@ -346,8 +371,10 @@ def therapist_vetting_decide(
     actor: User,
     reason: str,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> VettingDecision:
     """A staff decision on a therapist: refused (VettingError) unless legal and justified.
+    ``today`` is the day the criteria are judged on (by default the site's day of ``now``).
 
     The therapist is emailed the decision and what to do next, never the reason: that is on
     their application page, behind their login.
@@ -363,7 +390,7 @@ def therapist_vetting_decide(
     step = VETTING_ACTIONS[action]
     if step.needs_criteria and profile.vetting_status in step.sources:
         shortfalls = selectors.therapist_approval_shortfalls(
-            profile=profile, today=today or selectors.vetting_today()
+            profile=profile, today=today or selectors.vetting_today(now=now)
         )
         if shortfalls:
             raise VettingError(
@@ -373,8 +400,8 @@ def therapist_vetting_decide(
                     "missing": "; ".join(shortfalls),
                 }
             )
-    decision = _transition(profile=profile, action=step, actor=actor, reason=reason)
-    transaction.on_commit(lambda: _email_therapist_decision(profile=profile, decision=decision))
+    decision = _transition(profile=profile, action=step, actor=actor, reason=reason, now=now)
+    _email_therapist_decision(profile=profile, decision=decision)
     return decision
 
 
@@ -385,11 +412,8 @@ def licenses_expired_suspend(*, today: date | None = None) -> int:
     suspended at most once; the therapist and staff are told.
     """
     today = today or selectors.vetting_today()
-    expired = TherapistProfile.objects.filter(
-        vetting_status=Status.APPROVED, license_expiry__lt=today
-    ).values_list("pk", flat=True)
     suspended = 0
-    for pk in list(expired):
+    for pk in selectors.therapists_with_expired_license(today=today):
         with transaction.atomic():
             profile = (
                 TherapistProfile.objects.select_for_update(skip_locked=True)
@@ -400,13 +424,12 @@ def licenses_expired_suspend(*, today: date | None = None) -> int:
             if profile is None:
                 continue
             with translation.override(profile.user.language):
-                reason = _("License expired on %(date)s.") % {
-                    "date": formats.date_format(profile.license_expiry)
-                }
+                expired_on = formats.date_format(profile.license_expiry or today)
+                reason = _("License expired on %(date)s.") % {"date": expired_on}
             decision = _transition(
                 profile=profile, action=VETTING_ACTIONS["suspend"], actor=None, reason=reason
             )
-            transaction.on_commit(partial(_email_suspension, profile=profile, decision=decision))
+            _email_suspension(profile=profile, decision=decision)
             suspended += 1
     return suspended
 
@@ -457,3 +480,330 @@ def authenticator_secrets_reencrypt() -> int:
                 authenticator.save(update_fields=["data"])
                 rewritten += 1
     return rewritten
+
+
+# --- Legal documents and consent ----------------------------------------------------------------
+
+
+class LegalDocumentLocked(ValidationError):
+    """A published version never changes: staff write a new version instead."""
+
+
+def legal_document_save(*, document: LegalDocument, now: datetime | None = None) -> LegalDocument:
+    """Save a version staff wrote or changed before it takes effect.
+
+    A new row gets the next version number of its kind. A version takes effect now or later:
+    a moment already past means now (it never takes effect in the past, where people would
+    seem to have been asked about it). Once in effect, it is never changed again.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        if document.pk is not None:
+            stored = LegalDocument.objects.select_for_update().get(pk=document.pk)
+            if stored.is_published(now):
+                raise LegalDocumentLocked(
+                    _("This version is in effect and can no longer change. Write a new version."),
+                    code="published",
+                )
+            document.kind = stored.kind
+            document.version = stored.version
+        else:
+            # One writer per kind at a time, so two new versions never take the same number.
+            list(LegalDocument.objects.select_for_update().filter(kind=document.kind).values("pk"))
+            document.version = selectors.legal_document_next_version(kind=document.kind)
+        if document.published_at is None or document.published_at < now:
+            document.published_at = now
+        document.full_clean()
+        document.save()
+    return document
+
+
+def legal_document_delete(*, document: LegalDocument, now: datetime | None = None) -> None:
+    """Delete a version that has not taken effect yet (a draft); a published one stays."""
+    if document.is_published(now):
+        raise LegalDocumentLocked(
+            _("This version is in effect and can no longer be deleted."), code="published"
+        )
+    document.delete()
+
+
+def legal_accept(
+    *, user: User, documents: list[LegalDocument], now: datetime | None = None
+) -> list[LegalAcceptance]:
+    """Record that ``user`` accepted these versions, now (a version accepted before stays
+    accepted at its first moment)."""
+    now = now or timezone.now()
+    unpublished = [document for document in documents if not document.is_published(now)]
+    if unpublished:
+        raise ValueError(f"Not in effect yet: {unpublished}")
+    rows = [
+        LegalAcceptance(user=user, document=document, accepted_at=now) for document in documents
+    ]
+    LegalAcceptance.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
+
+
+def legal_accept_current(*, user: User, now: datetime | None = None) -> None:
+    """Accept every version ``user``'s role is asked for now (the demo's people, who signed up
+    through no form)."""
+    legal_accept(user=user, documents=selectors.legal_documents_for_role(role=user.role, now=now))
+
+
+def legal_pending_remember(*, session: SessionBase, documents: list[LegalDocument]) -> None:
+    """Keep in the login session which versions it still has to accept (none: nothing to ask)."""
+    session[selectors.LEGAL_PENDING_SESSION_KEY] = [document.pk for document in documents]
+
+
+# --- Login sessions and idle log-out -----------------------------------------------------------
+
+
+def _device_fields(user_agent: str) -> dict:
+    device = device_from_user_agent(user_agent)
+    return {"browser": device.browser, "system": device.system, "device_type": device.kind}
+
+
+def login_session_start(
+    *,
+    user: User,
+    session: SessionBase,
+    user_agent: str,
+    time_zone: str,
+    now: datetime | None = None,
+) -> UserSession:
+    """A login: its session starts counting activity from now, and gets its row in *Where you
+    are signed in* (the device from the user agent, the zone the browser reported)."""
+    now = now or timezone.now()
+    if not session.session_key:
+        session.save()
+    key = session.session_key or ""
+    digest = selectors.session_key_digest(key)
+    row, _created = UserSession.objects.update_or_create(
+        key_digest=digest,
+        defaults={
+            "user": user,
+            "key_encrypted": crypto.encrypt_text(key),
+            "time_zone": valid_time_zone(time_zone) or "",
+            "shared_device": bool(session.get(selectors.SHARED_DEVICE_SESSION_KEY)),
+            "created_at": now,
+            "last_seen_at": now,
+            **_device_fields(user_agent),
+        },
+    )
+    session[selectors.IDLE_SESSION_KEY] = now.timestamp()
+    session[selectors.SESSION_ROW_SESSION_KEY] = [digest, now.timestamp()]
+    return row
+
+
+def session_shared_device_set(*, session: SessionBase, shared: bool) -> None:
+    """Whether the person said at login that the device is shared: the session then ends with
+    the browser and has the shorter idle time."""
+    session[selectors.SHARED_DEVICE_SESSION_KEY] = shared
+    session.set_expiry(0 if shared else settings.SESSION_COOKIE_AGE)
+    if session.session_key:
+        UserSession.objects.filter(
+            key_digest=selectors.session_key_digest(session.session_key)
+        ).update(shared_device=shared)
+
+
+def session_activity_record(
+    *,
+    user: User,
+    session: SessionBase,
+    user_agent: str = "",
+    time_zone: str = "",
+    now: datetime | None = None,
+) -> None:
+    """The person did something in this session now: its idle time starts again, and its row
+    says when it was last used (at most once a minute). A session whose key changed (a
+    password change gives the browser a new one) moves its row to the new key; a session
+    without a row (logged in before rows existed) gets one."""
+    now = now or timezone.now()
+    moment = now.timestamp()
+    session[selectors.IDLE_SESSION_KEY] = moment
+    key = session.session_key
+    if not key:
+        return
+    digest = selectors.session_key_digest(key)
+    stored = session.get(selectors.SESSION_ROW_SESSION_KEY)
+    stored_digest, seen = stored if isinstance(stored, list) and len(stored) == 2 else (None, 0)
+    if stored_digest == digest and moment - seen < selectors.SESSION_ROW_EVERY_SECONDS:
+        return
+    updated = UserSession.objects.filter(key_digest=digest, user=user).update(last_seen_at=now)
+    if not updated:
+        previous = UserSession.objects.filter(key_digest=stored_digest or "", user=user).first()
+        UserSession.objects.filter(key_digest=digest).exclude(user=user).delete()  # left over
+        fields = dict(
+            user=user,
+            key_digest=digest,
+            key_encrypted=crypto.encrypt_text(key),
+            time_zone=previous.time_zone if previous else valid_time_zone(time_zone) or "",
+            shared_device=bool(session.get(selectors.SHARED_DEVICE_SESSION_KEY)),
+            created_at=previous.created_at if previous else now,
+            last_seen_at=now,
+            **(
+                {
+                    "browser": previous.browser,
+                    "system": previous.system,
+                    "device_type": previous.device_type,
+                }
+                if previous
+                else _device_fields(user_agent)
+            ),
+        )
+        try:
+            with transaction.atomic():
+                UserSession.objects.create(**fields)
+        except IntegrityError:
+            pass  # another request of this browser, at the same moment, made it
+        if previous is not None:
+            previous.delete()  # the same browser, under its old key
+    session[selectors.SESSION_ROW_SESSION_KEY] = [digest, moment]
+
+
+def login_session_forget(*, session_key: str) -> None:
+    """A session logged out: its row goes (its sockets are closed by ``accounts.receivers``)."""
+    UserSession.objects.filter(key_digest=selectors.session_key_digest(session_key)).delete()
+
+
+def _session_end(row: UserSession) -> None:
+    key = selectors.login_session_key(row=row)
+    if key is not None:
+        engine = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+        engine(key).delete()
+        realtime.end_session_sockets(key)  # its pages' sockets close at once (4401)
+    row.delete()
+
+
+@transaction.atomic
+def login_session_end(*, user: User, row: UserSession, current_key: str | None) -> None:
+    """End one of ``user``'s sessions from another (*Sign out* in *Where you are signed in*):
+    that browser is logged out and its sockets close at once. This browser's own session ends
+    by logging out, not here."""
+    if row.user_id != user.pk:
+        raise ValueError("Not this user's session.")
+    if current_key and row.key_digest == selectors.session_key_digest(current_key):
+        raise ValueError("This browser's own session ends by logging out.")
+    _session_end(row)
+
+
+@transaction.atomic
+def login_sessions_end_others(*, user: User, current_key: str) -> int:
+    """*Sign out everywhere else*: every other session of ``user`` ends, its sockets close."""
+    rows = list(selectors.login_session_rows_of_user(user=user, exclude_key=current_key))
+    for row in rows:
+        _session_end(row)
+    return len(rows)
+
+
+def idle_sessions_end(*, now: datetime | None = None) -> int:
+    """The sweep: end every session left idle too long (its pages' sockets close at once,
+    even where no page asks the server anything) and forget the rows of sessions that ended
+    otherwise (expired, password changed). Safe to run twice at once: ending a session twice
+    deletes nothing more."""
+    ended = 0
+    for row in selectors.login_session_rows_to_check(now=now or timezone.now()):
+        if selectors.login_session_is_live(row=row):
+            continue
+        with transaction.atomic():
+            _session_end(row)
+        ended += 1
+    return ended
+
+
+def login_sessions_reencrypt(*, batch_size: int = 500) -> int:
+    """Encrypt the session keys kept to end sessions from elsewhere again with the newest
+    MESSAGE_ENCRYPTION_KEYS key (``manage.py reencrypt``); returns how many were rewritten."""
+    return crypto.reencrypt_column(UserSession, "key_encrypted", batch_size=batch_size)
+
+
+# --- Delete my account (teletherapy.erasure orchestrates it) -------------------------------------
+
+
+@transaction.atomic
+def patient_erasure_request(*, user: User, now: datetime, due_at: datetime) -> PatientProfile:
+    """The patient asked to delete their account: from now on their therapist sees a former
+    patient, nothing is emailed to them but what the erasure itself sends
+    (``core.outbox.mail_suppress``), and every session of theirs ends (their sockets close).
+    Their data stays, untouched, until ``due_at``, so that they may change their mind."""
+    if not user.is_patient:
+        raise ValueError("Only a patient's account is deleted this way.")
+    profile = PatientProfile.objects.select_for_update().get(user=user)
+    if profile.erased_at is not None:
+        raise ValueError("This account was erased already.")
+    if profile.erasure_requested_at is None:
+        profile.erasure_requested_at, profile.erasure_due_at = now, due_at
+        profile.save(update_fields=["erasure_requested_at", "erasure_due_at"])
+    outbox.mail_suppress(address=user.email)
+    for row in selectors.login_session_rows_of_user(user=user):
+        _session_end(row)
+    return profile
+
+
+@transaction.atomic
+def patient_erasure_cancel(*, user: User) -> bool:
+    """They changed their mind before the grace period ended: everything is as it was (but
+    the sessions and search the request stopped). False when nothing was pending."""
+    profile = PatientProfile.objects.select_for_update().filter(user=user).first()
+    if profile is None or profile.erasure_requested_at is None or profile.erased_at is not None:
+        return False
+    profile.erasure_requested_at = profile.erasure_due_at = None
+    profile.save(update_fields=["erasure_requested_at", "erasure_due_at"])
+    outbox.mail_unsuppress(address=user.email)
+    return True
+
+
+@transaction.atomic
+def patient_account_erase(*, user: User, now: datetime) -> str:
+    """Erase the account itself: the address, password, profile, verified addresses,
+    two-factor devices, sessions and acceptances go. What is left is a row with a number and
+    nothing else, which retained notes and their sessions point at until the retention sweep
+    deletes it (``erased_account_delete``). Returns the address it had (for the last
+    email, and to forget the outbox's copies)."""
+    address = user.email
+    for row in selectors.login_session_rows_of_user(user=user):
+        _session_end(row)
+    EmailAddress.objects.filter(user=user).delete()
+    Authenticator.objects.filter(user=user).delete()
+    LegalAcceptance.objects.filter(user=user).delete()
+    PatientProfile.objects.filter(user=user).update(nickname="", country="", erased_at=now)
+    user.email = f"erased-{user.pk}@erased.invalid"
+    user.set_unusable_password()
+    user.is_active = False
+    user.language = settings.LANGUAGE_CODE
+    user.time_zone = "UTC"
+    user.date_joined = now
+    user.save()  # every socket of the user closes (accounts.receivers)
+    outbox.outbox_forget(address=address)
+    outbox.mail_unsuppress(address=address)
+    return address
+
+
+def erased_account_delete(*, user_id: int) -> bool:
+    """Delete what is left of an erased account once nothing points at it any more (no
+    retained notes, no sessions); False while something does."""
+    try:
+        with transaction.atomic():
+            deleted, _by_model = User.objects.filter(
+                pk=user_id, patient_profile__erased_at__isnull=False
+            ).delete()
+    except ProtectedError:
+        return False
+    return deleted > 0
+
+
+def patient_erasure_claim(*, user_id: int, now: datetime) -> User | None:
+    """The patient whose grace period is over, their profile row locked until the caller's
+    transaction ends (another sweep skips it), or None when they are not due (they changed
+    their mind, were erased already, or another sweep has them)."""
+    profile = (
+        PatientProfile.objects.select_for_update(skip_locked=True)
+        .select_related("user")
+        .filter(
+            user_id=user_id,
+            erasure_requested_at__isnull=False,
+            erased_at__isnull=True,
+            erasure_due_at__lte=now,
+        )
+        .first()
+    )
+    return profile.user if profile is not None else None

@@ -11,3 +11,8 @@ def sweep_unverified_accounts() -> int:
 @shared_task
 def sweep_expired_licenses() -> int:
     return services.licenses_expired_suspend()
+
+
+@shared_task
+def sweep_idle_sessions() -> int:
+    return services.idle_sessions_end()

@@ -1,22 +1,41 @@
+"""The pages of accounts: signing up and logging in (allauth's views with the platform's forms
+and status codes), the profile and language, a therapist's application step by step (each
+step saved as a draft, locked once sent), its documents, and public therapist profiles.
+Thin: selectors decide who may see what, services write."""
+
+import io
 import zoneinfo
-from functools import wraps
 
 from allauth.account import views as allauth_views
+from allauth.mfa.base import views as mfa_views
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.i18n import set_language
 
-from accounts import selectors, services
+from accounts import presenters, selectors, services
 from accounts.choices import Approach, Modality, Speciality
+from accounts.decorators import UserRequest, therapist_required
 from accounts.forms import (
+    AGE_MINOR,
+    LegalConsentForm,
+    LoginForm,
     PatientProfileForm,
     PatientSignupForm,
     PreferencesForm,
@@ -28,13 +47,19 @@ from accounts.forms import (
     TherapistSignupForm,
 )
 from accounts.models import TherapistDocument, TherapistProfile
-from teletherapy.htmx import is_htmx
-
-Status = TherapistProfile.VettingStatus
+from accounts.ratelimits import rate_limited, sends_files
+from core.htmx import is_htmx
 
 
 def signup_choice(request: HttpRequest) -> HttpResponse:
     return render(request, "account/signup_choice.html")
+
+
+def _rate_limited(form) -> bool:
+    return any(
+        form.has_error(field, "too_many_login_attempts")
+        for field in [NON_FIELD_ERRORS, *form.fields]
+    )
 
 
 class InvalidFormStatusMixin:
@@ -42,25 +67,36 @@ class InvalidFormStatusMixin:
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
-        rate_limited = form.has_error(NON_FIELD_ERRORS, "too_many_login_attempts")
-        response.status_code = 429 if rate_limited else 422
+        response.status_code = 429 if _rate_limited(form) else 422
         return response
 
 
 class LoginView(InvalidFormStatusMixin, allauth_views.LoginView):
-    pass
+    form_class = LoginForm
 
 
-# Answers another page already collected (the intake's nickname), offered as sign-up defaults.
-SIGNUP_INITIAL_SESSION_KEY = "signup_initial"
+class TwoFactorAuthenticateView(InvalidFormStatusMixin, mfa_views.AuthenticateView):
+    """The code after the password: a wrong one answers 422, and past the limit 429 (allauth
+    answered 200 either way)."""
+
+
+class TwoFactorReauthenticateView(InvalidFormStatusMixin, mfa_views.ReauthenticateView):
+    """The code asked again before a sensitive change: 422 when wrong, 429 past the limit."""
 
 
 class PatientSignupView(InvalidFormStatusMixin, allauth_views.SignupView):
     form_class = PatientSignupForm
     extra_context = {"signup_role": "patient"}
 
+    def post(self, request, *args, **kwargs):
+        # The age gate: a minor is told where to find help, and nothing they typed is checked,
+        # kept or sent anywhere.
+        if request.POST.get("age") == AGE_MINOR:
+            return render(request, "account/signup_minor.html", {"signup_role": "patient"})
+        return super().post(request, *args, **kwargs)
+
     def get_initial(self):
-        return super().get_initial() | self.request.session.get(SIGNUP_INITIAL_SESSION_KEY, {})
+        return super().get_initial() | selectors.signup_defaults(session=self.request.session)
 
 
 class TherapistSignupView(InvalidFormStatusMixin, allauth_views.SignupView):
@@ -70,19 +106,23 @@ class TherapistSignupView(InvalidFormStatusMixin, allauth_views.SignupView):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: UserRequest) -> HttpResponse:
     user = request.user
     form_class = PatientProfileForm if user.is_patient else PreferencesForm
     initial = {"language": user.language, "time_zone": user.time_zone}
     if user.is_patient:
         initial |= {
             "nickname": user.patient_profile.nickname,
-            "country": user.patient_profile.country.code or "",
+            "country": str(user.patient_profile.country or ""),
         }
     form = form_class(request.POST or None, initial=initial)
     template = "accounts/profile.html"
     if request.method == "GET":
-        return render(request, template, {"form": form})
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        accepted = presenters.accepted_rows(
+            selectors.legal_acceptances_for_user(user=user), language=language
+        )
+        return render(request, template, {"form": form, "accepted": accepted})
     if not form.is_valid():
         if is_htmx(request):
             template += "#profile-form"
@@ -99,11 +139,10 @@ def profile(request: HttpRequest) -> HttpResponse:
         return render(request, template + "#profile-form", context)
     translation.activate(user.language)
     messages.success(request, _("Your profile is saved."))
-    response = redirect("profile")
     if is_htmx(request):
         # A new language changes every word of the page: load it whole.
-        response = HttpResponse(headers={"HX-Redirect": response.url})
-    return response
+        return HttpResponse(headers={"HX-Redirect": reverse("profile")})
+    return redirect("profile")
 
 
 @require_POST
@@ -124,19 +163,6 @@ STEP_TITLES = {
     "credentials": gettext_lazy("Credentials"),
     "documents": gettext_lazy("Documents"),
 }
-
-
-def therapist_required(view):
-    """Logged in as a therapist (two-factor set up: the middleware sees to that)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_therapist:
-            raise PermissionDenied
-        return view(request, request.user.therapist_profile, *args, **kwargs)
-
-    return wrapper
 
 
 def _step_context(profile: TherapistProfile, step: str) -> dict:
@@ -171,7 +197,7 @@ def therapist_application(request: HttpRequest, profile: TherapistProfile) -> Ht
         "profile": profile,
         "steps": [(name, STEP_TITLES[name], incomplete.get(name, [])) for name in STEPS],
         "incomplete": incomplete,
-        "can_submit": profile.vetting_status in {Status.DRAFT, Status.CHANGES_REQUESTED},
+        "can_submit": selectors.therapist_application_can_submit(profile=profile),
         "staff_message": selectors.therapist_latest_staff_message(profile=profile),
         "history": selectors.therapist_vetting_history(profile=profile),
     }
@@ -192,6 +218,7 @@ def therapist_application_submit(request: HttpRequest, profile: TherapistProfile
 
 @therapist_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("upload", when=sends_files)
 def therapist_application_step(
     request: HttpRequest, profile: TherapistProfile, step: str
 ) -> HttpResponse:
@@ -220,7 +247,7 @@ def _locked(request, profile, step, context) -> HttpResponse:
 
 
 def _step_about(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
-    editable = services.therapist_can_edit_profile(profile=profile)
+    editable = selectors.therapist_can_edit_profile(profile=profile)
     initial = {
         "display_name": profile.display_name,
         "gender": profile.gender,
@@ -260,7 +287,7 @@ def _step_about(request: HttpRequest, profile: TherapistProfile) -> HttpResponse
 
 
 def _step_practice(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
-    editable = services.therapist_can_edit_profile(profile=profile)
+    editable = selectors.therapist_can_edit_profile(profile=profile)
     initial = {name: getattr(profile, name) for name in TherapistPracticeForm.base_fields}
     form = TherapistPracticeForm(request.POST or None, initial=initial)
     context = {"form": form}
@@ -275,10 +302,10 @@ def _step_practice(request: HttpRequest, profile: TherapistProfile) -> HttpRespo
 
 
 def _step_credentials(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
-    editable = services.therapist_can_edit_credentials(profile=profile)
+    editable = selectors.therapist_can_edit_credentials(profile=profile)
     initial = {name: getattr(profile, name) for name in services.CREDENTIAL_FIELDS}
-    initial["license_country"] = profile.license_country.code or ""
-    initial["licensed_countries"] = [country.code for country in profile.licensed_countries]
+    initial["license_country"] = str(profile.license_country or "")
+    initial["licensed_countries"] = [str(country) for country in profile.licensed_countries]
     form = TherapistCredentialsForm(request.POST or None, initial=initial)
     context = {
         "form": form,
@@ -296,7 +323,7 @@ def _step_credentials(request: HttpRequest, profile: TherapistProfile) -> HttpRe
 
 
 def _step_documents(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
-    editable = services.therapist_can_edit_credentials(profile=profile)
+    editable = selectors.therapist_can_edit_credentials(profile=profile)
     data = request.POST if request.method == "POST" else None
     form = TherapistDocumentForm(data, request.FILES or None)
     context = {"form": form, "documents": profile.documents.all(), "locked": not editable}
@@ -340,10 +367,12 @@ def therapist_document_delete(
 def therapist_document(request: HttpRequest, pk: int) -> FileResponse:
     """A credential scan, for its therapist and for staff only, always as a download."""
     document = selectors.therapist_document_get_for_user(user=request.user, pk=pk)
+    if document is None:
+        raise Http404
     response = FileResponse(
-        document.file.open("rb"),
+        io.BytesIO(selectors.therapist_document_content(document)),
         as_attachment=True,
-        filename=document.original_name,
+        filename=document.download_name,
         content_type=document.content_type,
     )
     response["Cache-Control"] = "private, no-store"
@@ -356,6 +385,8 @@ def therapist_document(request: HttpRequest, pk: int) -> FileResponse:
 @require_safe
 def therapist_public(request: HttpRequest, pk: int) -> HttpResponse:
     profile = selectors.therapist_public_get(pk=pk)
+    if profile is None:
+        raise Http404
     context = {
         "profile": profile,
         "bio": profile.bio_for(translation.get_language()),
@@ -369,6 +400,177 @@ def therapist_public(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 def therapist_photo(request: HttpRequest, pk: int) -> FileResponse:
     profile = selectors.therapist_photo_get_for_user(user=request.user, pk=pk)
-    response = FileResponse(profile.photo.open("rb"), content_type="image/jpeg")
+    if profile is None:
+        raise Http404
+    response = FileResponse(
+        io.BytesIO(selectors.therapist_photo_content(profile)), content_type="image/jpeg"
+    )
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+# --- Legal documents and consent ----------------------------------------------------------------
+
+
+@require_safe
+def legal_document(request: HttpRequest, kind: str, version: int | None = None) -> HttpResponse:
+    """A legal document for anyone to read, in the reader's language: the version in effect,
+    or an earlier one (what someone accepted then), with the list of every version."""
+    document = selectors.legal_document_public(kind=kind, version=version)
+    if document is None:
+        raise Http404
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    versions = selectors.legal_document_versions(kind=kind)
+    current = versions[0] if versions else document
+    context = {
+        "document": document,
+        "title": document.title_for(language),
+        "blocks": presenters.legal_text_blocks(document.body_for(language)),
+        "current": current,
+        "is_current": document.pk == current.pk,
+        "current_url": presenters.legal_url(current, current=True),
+        "versions": [(item, presenters.legal_url(item)) for item in versions],
+        "contact_email": settings.PRIVACY_CONTACT_EMAIL,
+    }
+    return render(request, "accounts/legal/document.html", context)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    # A path of this site only ("0" or "home" would be read as a view's name by redirect()).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def legal_consent(request: UserRequest) -> HttpResponse:
+    """New versions of the legal documents, asked before anything else after a login
+    (``LegalConsentMiddleware``): what changed, the whole text, a tick each."""
+    user = request.user
+    documents = selectors.legal_documents_pending(user=user)
+    if not documents:
+        services.legal_pending_remember(session=request.session, documents=[])
+        return HttpResponseRedirect(_safe_next(request))
+    form = LegalConsentForm(request.POST or None, documents=documents)
+    if request.method == "POST" and form.is_valid():
+        services.legal_accept(user=user, documents=form.accepted_documents())
+        services.legal_pending_remember(
+            session=request.session, documents=selectors.legal_documents_pending(user=user)
+        )
+        messages.success(
+            request, _("Thank you. You can read these texts at any time below every page.")
+        )
+        return HttpResponseRedirect(_safe_next(request))
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    accepted_kinds = {
+        acceptance.document.kind for acceptance in selectors.legal_acceptances_for_user(user=user)
+    }
+    sections = [
+        {
+            "document": document,
+            "field": form[f"accept_{document.kind}"],
+            "title": document.title_for(language),
+            "blocks": presenters.legal_text_blocks(document.body_for(language)),
+            "changes": document.changes_for(language) if document.kind in accepted_kinds else "",
+            "new": document.kind not in accepted_kinds,
+        }
+        for document in documents
+    ]
+    context = {"form": form, "sections": sections, "next": _safe_next(request)}
+    status = 422 if request.method == "POST" else 200
+    return render(request, "accounts/legal/consent.html", context, status=status)
+
+
+# --- Where you are signed in, and idle log-out --------------------------------------------------
+
+
+def _sessions_context(request: UserRequest) -> dict:
+    sessions = selectors.login_sessions_for_user(
+        user=request.user, current_key=request.session.session_key
+    )
+    rows = presenters.login_session_rows(sessions)
+    return {"rows": rows, "others": sum(not session.current for session in sessions)}
+
+
+@login_required
+@require_safe
+def login_sessions(request: UserRequest) -> HttpResponse:
+    """*Privacy → Where you are signed in*: this person's sessions, this one first."""
+    return render(request, "accounts/sessions.html", _sessions_context(request))
+
+
+def _sessions_answer(request: UserRequest, message: str) -> HttpResponse:
+    if is_htmx(request):
+        context = _sessions_context(request) | {"done": message}
+        return render(request, "accounts/sessions.html#sessions-list", context)
+    messages.success(request, message)
+    return redirect("login_sessions")
+
+
+@login_required
+@require_POST
+def login_session_end(request: UserRequest, pk: int) -> HttpResponse:
+    """Sign out one other session: that browser is logged out, its pages' sockets close."""
+    row = selectors.login_session_row_get_for_user(user=request.user, pk=pk)
+    if row is None:
+        raise Http404
+    try:
+        services.login_session_end(
+            user=request.user, row=row, current_key=request.session.session_key
+        )
+    except ValueError:
+        raise Http404 from None  # this browser's own: the log-out button ends it
+    return _sessions_answer(request, _("That session is signed out."))
+
+
+@login_required
+@require_POST
+def login_sessions_end_others(request: UserRequest) -> HttpResponse:
+    """*Sign out everywhere else*."""
+    count = services.login_sessions_end_others(
+        user=request.user, current_key=request.session.session_key or ""
+    )
+    message = (
+        ngettext(
+            "%(count)d other session is signed out.",
+            "%(count)d other sessions are signed out.",
+            count,
+        )
+        % {"count": count}
+        if count
+        else _("You were signed in nowhere else.")
+    )
+    return _sessions_answer(request, message)
+
+
+def _idle_state(request: HttpRequest) -> dict:
+    user = request.user
+    if not user.is_authenticated:
+        return {"signed_in": False}
+    remaining = selectors.session_idle_remaining(data=request.session, user=user)
+    return {
+        "signed_in": True,
+        "remaining": max(0, int(remaining)),
+        "warning": settings.IDLE_LOGOUT_WARNING_SECONDS,
+    }
+
+
+@require_safe
+def session_status(request: HttpRequest) -> JsonResponse:
+    """How long this session may stay idle, for the page's warning (asking is no activity;
+    once the time is over, the middleware has just logged the session out)."""
+    return JsonResponse(_idle_state(request))
+
+
+@require_POST
+def session_stay(request: HttpRequest) -> JsonResponse:
+    """*Stay logged in*: activity now (the middleware writes it when due; this writes it at
+    once)."""
+    if request.user.is_authenticated:
+        services.session_activity_record(user=request.user, session=request.session)  # type: ignore[arg-type]
+        return JsonResponse(_idle_state(request))
+    return JsonResponse({"signed_in": False}, status=401)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import accounts.models
-import teletherapy.storage
+import core.storage
 
 
 class Migration(migrations.Migration):
@@ -127,7 +127,7 @@ class Migration(migrations.Migration):
             name="photo",
             field=models.ImageField(
                 blank=True,
-                storage=teletherapy.storage.PrivateStorage(),
+                storage=core.storage.PrivateStorage(),
                 upload_to=accounts.models._therapist_photo_path,
                 verbose_name="photo",
             ),
@@ -165,7 +165,7 @@ class Migration(migrations.Migration):
                     "file",
                     models.FileField(
                         max_length=200,
-                        storage=teletherapy.storage.PrivateStorage(),
+                        storage=core.storage.PrivateStorage(),
                         upload_to=accounts.models._therapist_document_path,
                         verbose_name="file",
                     ),

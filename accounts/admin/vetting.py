@@ -1,10 +1,13 @@
+"""Therapist vetting in the admin: staff review an application (credentials, documents, the
+approval check, the history) and decide with a reason, one therapist or a selection at a time,
+through ``accounts.services.therapist_vetting_decide``. Nothing here is edited by hand."""
+
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
@@ -19,62 +22,12 @@ from django_countries.filters import CountryFilter
 from accounts import selectors, services
 from accounts.choices import THERAPY_LANGUAGES, Approach, Modality, Speciality
 from accounts.models import (
-    PatientProfile,
     TherapistDocument,
     TherapistLanguage,
     TherapistProfile,
-    User,
     VettingDecision,
 )
-
-
-class PatientProfileInline(admin.StackedInline):
-    model = PatientProfile
-    can_delete = False
-
-
-class UserCreationAdminForm(AdminUserCreationForm):
-    class Meta:
-        model = User
-        fields = ["email", "role"]
-
-
-class UserChangeAdminForm(UserChangeForm):
-    class Meta:
-        model = User
-        fields = "__all__"
-
-
-@admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    form = UserChangeAdminForm
-    add_form = UserCreationAdminForm
-    ordering = ["email"]
-    list_display = ["email", "role", "is_active", "date_joined"]
-    list_filter = ["role", "is_active", "is_staff"]
-    search_fields = ["email"]
-    readonly_fields = ["date_joined", "last_login"]
-    fieldsets = [
-        (None, {"fields": ["email", "password", "role"]}),
-        (_("Preferences"), {"fields": ["language", "time_zone"]}),
-        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
-        (_("Dates"), {"fields": ["date_joined", "last_login"]}),
-    ]
-    add_fieldsets = [
-        (
-            None,
-            {
-                "classes": ["wide"],
-                "fields": ["email", "role", "usable_password", "password1", "password2"],
-            },
-        ),
-    ]
-
-    def get_inlines(self, request, obj):
-        return [PatientProfileInline] if obj is not None and obj.is_patient else []
-
-
-# --- Therapist applications: staff review them and decide, they never edit them ---------------
+from core.admin import ReadOnlyTabularInline
 
 # The staff decisions of ``services.VETTING_ACTIONS``: (button and page title, changelist
 # action, what the success message says).
@@ -165,33 +118,21 @@ class LanguageFilter(admin.SimpleListFilter):
         return queryset
 
 
-class _ApplicationPartInline(admin.TabularInline):
+class _ApplicationPartInline(ReadOnlyTabularInline):
     """A read-only part of the application: whoever may see the application sees it."""
-
-    extra = 0
-    can_delete = False
 
     def has_view_permission(self, request, obj=None):
         return self.admin_site.get_model_admin(TherapistProfile).has_view_permission(request, obj)
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class TherapistLanguageInline(_ApplicationPartInline):
     model = TherapistLanguage
-    fields = readonly_fields = ["language", "level"]
+    fields = readonly_fields = ("language", "level")
 
 
 class TherapistDocumentInline(_ApplicationPartInline):
     model = TherapistDocument
-    fields = readonly_fields = ["download", "kind", "content_type", "file_size", "uploaded_at"]
+    fields = readonly_fields = ("download", "kind", "content_type", "file_size", "uploaded_at")
 
     @admin.display(description=_("document"))
     def download(self, document):
@@ -209,7 +150,7 @@ class TherapistDocumentInline(_ApplicationPartInline):
 class VettingDecisionInline(_ApplicationPartInline):
     model = VettingDecision
     verbose_name_plural = _("vetting history")
-    fields = readonly_fields = ["created_at", "by", "from_status", "to_status", "reason"]
+    fields = readonly_fields = ("created_at", "by", "from_status", "to_status", "reason")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -300,7 +241,7 @@ class TherapistProfileAdmin(admin.ModelAdmin):
         ),
     ]
     # vetting_status above all: it changes only through the decisions.
-    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
+    readonly_fields = [str(name) for _title, options in fieldsets for name in options["fields"]]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
@@ -452,7 +393,10 @@ class TherapistProfileAdmin(admin.ModelAdmin):
 
     def _back_url(self, request, object_id: int | None) -> str:
         url = self._url("changelist") if object_id is None else self._url("change", object_id)
-        context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        context: dict[str, Any] = {
+            "preserved_filters": self.get_preserved_filters(request),
+            "opts": self.opts,
+        }
         return add_preserved_filters(context, url)
 
     def decide_view(self, request, action: str, object_id: int | None = None):
