@@ -1,3 +1,14 @@
+"""Matching in the administration: emergency numbers and crisis lines (staff correct them),
+safety flags to follow up, intakes, searches (assigning a therapist by hand), the waiting list by
+country and language, offers, matches, and therapists' practice abroad.
+
+Staff see what their group allows (audit's migration 0003 makes the groups): *Clinical safety*
+the safety flags, intakes and emergency numbers; *Matching support* the searches, offers,
+matches and the waiting list, never what a patient or therapist wrote in their own words
+(``reads_free_text``). Opening a record about a patient writes an access log entry
+(``audit.admin.AccessLoggedAdmin``).
+"""
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -13,8 +24,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import THERAPY_LANGUAGES
 from accounts.models import TherapistLanguage
 from accounts.selectors import therapists_visible_to_patients
+from audit.admin import AccessLoggedAdmin
+from audit.models import AccessEntry
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from matching import services
 from matching.models import (
+    AbroadPractice,
+    EmergencyNumber,
     EmergencyResource,
     Intake,
     Match,
@@ -22,12 +38,53 @@ from matching.models import (
     Offer,
     SafetyFlag,
     ScreeningResult,
+    WaitingPatient,
 )
+
+# What patients (and therapists about them) wrote in their own words: shown to those who may
+# read intakes (Clinical safety, superusers) and left out for everyone else.
+FREE_TEXT_PERMISSION = "matching.view_intake"
+
+
+def reads_free_text(request) -> bool:
+    return request.user.has_perm(FREE_TEXT_PERMISSION)
+
+
+class CheckedFilter(admin.SimpleListFilter):
+    title = _("checked by staff")
+    parameter_name = "checked"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Not yet")), ("yes", _("Yes"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(checked_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(EmergencyNumber)
+class EmergencyNumberAdmin(admin.ModelAdmin):
+    """One row per country: what the emergency pages show first. Correct a number, then set
+    the date you checked it."""
+
+    list_display = ["country", "emergency", "police", "checked_at"]
+    list_filter = [CheckedFilter]
+    search_fields = ["country", "emergency", "police"]
+    fields = ["country", "emergency", "police", "source", "checked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["country"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # every country keeps a row
 
 
 @admin.register(EmergencyResource)
 class EmergencyResourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "phone", "country_list", "order"]
+    """Crisis lines and other numbers, shown after the emergency services of their countries."""
+
+    list_display = ["name", "phone", "country_list", "order", "source"]
     list_editable = ["order"]
     search_fields = ["name", "phone", "countries"]
 
@@ -59,9 +116,31 @@ ReviewedFilter = _date_set_filter(
 )
 
 
+class SafetyFlagForm(forms.ModelForm):
+    """The staff note is written about the patient: kept under their data key (the model's
+    ``staff_note`` encrypts), edited here as plain text."""
+
+    staff_note = forms.CharField(label=_("staff note"), required=False, widget=forms.Textarea)
+
+    class Meta:
+        model = SafetyFlag
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["staff_note"] = self.instance.staff_note if self.instance.pk else ""
+
+    def save(self, commit=True):
+        self.instance.staff_note = self.cleaned_data["staff_note"].strip()
+        return super().save(commit)
+
+
 @admin.register(SafetyFlag)
-class SafetyFlagAdmin(admin.ModelAdmin):
+class SafetyFlagAdmin(AccessLoggedAdmin):
     """Cases whose answers showed a risk: staff follow each up and mark it reviewed."""
+
+    audit_kind = AccessEntry.Kind.SAFETY_FLAG
+    form = SafetyFlagForm
 
     list_display = [
         "created_at",
@@ -73,7 +152,7 @@ class SafetyFlagAdmin(admin.ModelAdmin):
     ]
     list_filter = [ReviewedFilter, "reason"]
     list_select_related = ["patient__patient_profile"]
-    readonly_fields = [
+    readonly_fields = (
         "patient",
         "intake",
         "answered_in",
@@ -81,8 +160,8 @@ class SafetyFlagAdmin(admin.ModelAdmin):
         "created_at",
         "reviewed_by",
         "reviewed_at",
-    ]
-    fields = [*readonly_fields, "staff_note"]
+    )
+    fields = (*readonly_fields, "staff_note")
     actions = ["mark_reviewed"]
 
     def has_add_permission(self, request):
@@ -113,8 +192,7 @@ class SafetyFlagAdmin(admin.ModelAdmin):
 
 class ScreeningResultInline(admin.TabularInline):
     model = ScreeningResult
-    fields = ["instrument", "score", "band", "taken_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("instrument", "score", "band", "taken_at")
     extra = 0
     can_delete = False
 
@@ -123,7 +201,10 @@ class ScreeningResultInline(admin.TabularInline):
 
 
 @admin.register(Intake)
-class IntakeAdmin(admin.ModelAdmin):
+class IntakeAdmin(AccessLoggedAdmin):
+    audit_kind = AccessEntry.Kind.INTAKE
+    # The patient's own words, decrypted for those who may read intakes (Clinical safety).
+    readonly_fields = ["concerns_text", "goals"]
     list_display = ["created_at", "patient", "country", "modality", "in_danger"]
     list_filter = ["in_danger", "modality", "country"]
     search_fields = ["patient__email", "patient__patient_profile__nickname"]
@@ -139,27 +220,14 @@ class IntakeAdmin(admin.ModelAdmin):
 # --- Matching: requests under the 24-hour promise, offers, matches -----------------------------
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Written only by the matching services: staff look, and assign by hand on a request."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 EscalatedFilter = _date_set_filter(
     "escalated_at", _("escalated to staff"), "escalated", yes=_("Yes"), no=_("No")
 )
 
 
-class OfferInline(admin.TabularInline):
+class OfferInline(ReadOnlyTabularInline):
     model = Offer
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "therapist",
         "status",
         "score",
@@ -167,24 +235,17 @@ class OfferInline(admin.TabularInline):
         "expires_at",
         "responded_at",
         "decline_reason",
-    ]
-    extra = 0
-    can_delete = False
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("therapist")
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if reads_free_text(request) else [f for f in fields if f != "decline_reason"]
+
     def has_view_permission(self, request, obj=None):
         return self.admin_site.get_model_admin(MatchRequest).has_view_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TherapistChoiceField(forms.ModelChoiceField):
@@ -213,15 +274,24 @@ class AssignTherapistForm(forms.Form):
 
 
 @admin.register(MatchRequest)
-class MatchRequestAdmin(admin.ModelAdmin):
+class MatchRequestAdmin(AccessLoggedAdmin):
     """Searches for a therapist. Read-only, but for assigning a therapist by hand."""
 
-    list_display = ["patient_nickname", "status", "created_at", "deadline", "escalated_at"]
+    audit_kind = AccessEntry.Kind.MATCH_REQUEST
+
+    list_display = [
+        "patient_nickname",
+        "status",
+        "created_at",
+        "deadline",
+        "escalated_at",
+        "waiting_since",
+    ]
     list_filter = ["status", EscalatedFilter]
     list_select_related = ["patient__patient_profile"]
     search_fields = ["patient__patient_profile__nickname", "patient__email"]
     date_hierarchy = "created_at"
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "patient",
         "patient_nickname",
         "intake",
@@ -229,9 +299,10 @@ class MatchRequestAdmin(admin.ModelAdmin):
         "created_at",
         "deadline",
         "escalated_at",
+        "waiting_since",
         "preferred_therapist",
         "share_earlier_history",
-    ]
+    )
     inlines = [OfferInline]
     change_form_template = "admin/matching/matchrequest/change_form.html"
 
@@ -330,8 +401,23 @@ class MatchRequestAdmin(admin.ModelAdmin):
         )
 
 
+class _FreeTextHidden:
+    """Leaves ``free_text_fields`` out of the page for staff who may not read free text."""
+
+    free_text_fields: tuple[str, ...] = ()
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)  # type: ignore[misc]
+        if reads_free_text(request):
+            return fields
+        return [field for field in fields if field not in self.free_text_fields]
+
+
 @admin.register(Offer)
-class OfferAdmin(_ReadOnlyAdmin):
+class OfferAdmin(_FreeTextHidden, AccessLoggedAdmin, ReadOnlyAdmin):
+    audit_kind = AccessEntry.Kind.OFFER
+    free_text_fields = ("decline_reason",)
+    readonly_fields = ["decline_reason"]  # decrypted: the model's attribute
     list_display = [
         "pk",
         "patient_nickname",
@@ -345,13 +431,19 @@ class OfferAdmin(_ReadOnlyAdmin):
     list_select_related = ["request__patient__patient_profile", "therapist"]
     search_fields = ["request__patient__patient_profile__nickname", "therapist__display_name"]
 
+    def audit_patient_id(self, offer):
+        return offer.request.patient_id
+
     @admin.display(description=_("nickname"))
     def patient_nickname(self, offer):
         return offer.request.patient.patient_profile.nickname
 
 
 @admin.register(Match)
-class MatchAdmin(_ReadOnlyAdmin):
+class MatchAdmin(_FreeTextHidden, AccessLoggedAdmin, ReadOnlyAdmin):
+    audit_kind = AccessEntry.Kind.MATCH
+    free_text_fields = ("end_reason",)
+    readonly_fields = ["end_reason"]  # decrypted: the model's attribute
     list_display = ["patient_nickname", "therapist", "status", "started_at", "ended_at"]
     list_filter = ["status"]
     list_select_related = ["patient__patient_profile", "therapist"]
@@ -360,3 +452,95 @@ class MatchAdmin(_ReadOnlyAdmin):
     @admin.display(description=_("nickname"))
     def patient_nickname(self, match):
         return match.patient.patient_profile.nickname
+
+
+# --- The waiting list and practice abroad -------------------------------------------------------
+
+
+class LanguageFilter(admin.SimpleListFilter):
+    """Waiting patients who speak a language (any of the ones they gave)."""
+
+    title = _("language")
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        codes = {
+            code
+            for languages in model_admin.get_queryset(request).values_list(
+                "intake__languages", flat=True
+            )
+            for code in languages or ()
+        }
+        names = dict(THERAPY_LANGUAGES)
+        return sorted(((code, names.get(code, code)) for code in codes), key=lambda c: str(c[1]))
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        # A list of a few languages per row, and a short list: filtered here, the same on
+        # PostgreSQL and SQLite.
+        rows = queryset.values_list("pk", "intake__languages")
+        return queryset.filter(pk__in=[pk for pk, codes in rows if self.value() in (codes or ())])
+
+
+@admin.register(WaitingPatient)
+class WaitingPatientAdmin(AccessLoggedAdmin, ReadOnlyAdmin):
+    """Patients no approved therapist can see yet, by country and language: who to recruit.
+    They leave the list by themselves once a therapist who can see them is approved (or opts in
+    to see patients abroad)."""
+
+    list_display = [
+        "patient_nickname",
+        "country",
+        "home_country",
+        "languages",
+        "waiting_since",
+    ]
+    list_filter = ["intake__country", "intake__home_country", LanguageFilter]
+    list_select_related = ["patient__patient_profile", "intake"]
+    search_fields = ["patient__patient_profile__nickname", "patient__email"]
+    ordering = ["intake__country", "waiting_since"]
+    audit_kind = AccessEntry.Kind.MATCH_REQUEST
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=MatchRequest.Status.OPEN, waiting_since__isnull=False)
+        )
+
+    @admin.display(description=_("nickname"), ordering="patient__patient_profile__nickname")
+    def patient_nickname(self, waiting):
+        return waiting.patient.patient_profile.nickname
+
+    @admin.display(description=_("lives in"), ordering="intake__country")
+    def country(self, waiting):
+        return waiting.intake.country.name
+
+    @admin.display(description=_("comes from"), ordering="intake__home_country")
+    def home_country(self, waiting):
+        return waiting.intake.home_country.name if waiting.intake.home_country else "—"
+
+    @admin.display(description=_("languages"))
+    def languages(self, waiting):
+        names = dict(THERAPY_LANGUAGES)
+        return ", ".join(str(names.get(code, code)) for code in waiting.intake.languages)
+
+
+@admin.register(AbroadPractice)
+class AbroadPracticeAdmin(admin.ModelAdmin):
+    """Therapists who see people from their licence countries living abroad; they choose it on
+    their own page (Practice → Patients living abroad), staff may correct it here."""
+
+    list_display = ["therapist", "serves_citizens_abroad", "changed_at"]
+    list_filter = ["serves_citizens_abroad"]
+    list_select_related = ["therapist"]
+    search_fields = ["therapist__display_name", "therapist__user__email"]
+    raw_id_fields = ["therapist"]
+    readonly_fields = ["changed_at"]
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: opting someone in may let a patient off the waiting list.
+        services.abroad_practice_set(
+            therapist=obj.therapist, serves_citizens_abroad=obj.serves_citizens_abroad
+        )

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Concern(models.TextChoices):
@@ -39,13 +40,13 @@ class TimeOfDay(models.TextChoices):
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, _("Monday")
-    TUESDAY = 1, _("Tuesday")
-    WEDNESDAY = 2, _("Wednesday")
-    THURSDAY = 3, _("Thursday")
-    FRIDAY = 4, _("Friday")
-    SATURDAY = 5, _("Saturday")
-    SUNDAY = 6, _("Sunday")
+    MONDAY = 0, pgettext_lazy("a day to choose in a form", "Monday")
+    TUESDAY = 1, pgettext_lazy("a day to choose in a form", "Tuesday")
+    WEDNESDAY = 2, pgettext_lazy("a day to choose in a form", "Wednesday")
+    THURSDAY = 3, pgettext_lazy("a day to choose in a form", "Thursday")
+    FRIDAY = 4, pgettext_lazy("a day to choose in a form", "Friday")
+    SATURDAY = 5, pgettext_lazy("a day to choose in a form", "Saturday")
+    SUNDAY = 6, pgettext_lazy("a day to choose in a form", "Sunday")
 
 
 class Instrument(models.TextChoices):

@@ -95,21 +95,43 @@ class PreferencesForm(forms.Form):
     )
 
 
+def _languages() -> list[tuple[str, object]]:
+    return [("", "—"), *THERAPY_LANGUAGES]
+
+
+def _countries() -> list[tuple[str, object]]:
+    return [("", "—"), *countries]
+
+
+def _home_countries() -> list[tuple[str, object]]:
+    return [("", _("None, or the same")), *countries]
+
+
 class PlaceForm(forms.Form):
-    language_1 = forms.ChoiceField(label=_("The language you would most like to speak"))
-    language_2 = forms.ChoiceField(label=_("Another language you could speak"), required=False)
-    language_3 = forms.ChoiceField(label=_("A third language"), required=False)
+    language_1 = forms.ChoiceField(
+        label=_("The language you would most like to speak"), choices=_languages
+    )
+    language_2 = forms.ChoiceField(
+        label=_("Another language you could speak"), choices=_languages, required=False
+    )
+    language_3 = forms.ChoiceField(label=_("A third language"), choices=_languages, required=False)
     country = forms.ChoiceField(
         label=_("Country where you live"),
+        choices=_countries,
         help_text=_("Therapists must be licensed there. We also show its emergency numbers."),
+    )
+    home_country = forms.ChoiceField(
+        label=_("If you live abroad: the country you come from (optional)"),
+        choices=_home_countries,
+        required=False,
+        help_text=_(
+            "Your nationality, or a country where you used to live. Some therapists licensed "
+            "there may see you wherever you live now, in your language."
+        ),
     )
 
     def __init__(self, *args, time_zone: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        languages = [("", "—"), *THERAPY_LANGUAGES]
-        for name in ("language_1", "language_2", "language_3"):
-            self.fields[name].choices = languages
-        self.fields["country"].choices = [("", "—"), *countries]
         self.fields["time_zone"] = TimeZoneChoiceField(
             label=_("Your time zone"),
             current=time_zone,
@@ -123,6 +145,8 @@ class PlaceForm(forms.Form):
         if len(set(chosen)) != len(chosen):
             raise ValidationError(_("Choose each language once."), code="duplicate_language")
         data["languages"] = chosen
+        if data.get("home_country") and data.get("home_country") == data.get("country"):
+            data["home_country"] = ""  # the same country says nothing more
         return data
 
 
@@ -181,11 +205,13 @@ class SwitchForm(forms.Form):
 
     def __init__(self, *args, candidates: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["therapist"].choices = [
+        therapist = self.fields["therapist"]
+        assert isinstance(therapist, forms.ChoiceField)
+        therapist.choices = [
             (self.CHOOSE_FOR_ME, _("Choose for me: we propose the best fit within 24 hours")),
             *[(str(pk), label) for pk, label in candidates],
         ]
-        self.fields["therapist"].initial = self.CHOOSE_FOR_ME
+        therapist.initial = self.CHOOSE_FOR_ME
 
     def chosen_therapist_id(self) -> int | None:
         value = self.cleaned_data["therapist"]
@@ -199,4 +225,16 @@ class OfferDeclineForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Give a reason for declining; only our team reads it.")},
+    )
+
+
+class AbroadPracticeForm(forms.Form):
+    serves_citizens_abroad = forms.BooleanField(
+        label=_("See people from the countries where I am licensed who now live abroad"),
+        required=False,
+        help_text=_(
+            "Only if the rules of your licence allow it: some licensing bodies let you see "
+            "their country's citizens and former residents wherever they live, others do not. "
+            "You can change this at any time; it does not affect the patients you already see."
+        ),
     )

@@ -1,12 +1,19 @@
+"""The matching app's records: intakes and screenings, safety flags, emergency numbers, the search
+for a therapist (requests, offers), matches and check-in invitations."""
+
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import CountryField
+from django_countries.fields import Country, CountryField
 
 from accounts.choices import Faith, Modality
 from accounts.models import TherapistProfile, validate_time_zone
+from core import crypto
+from matching import screening
 from matching.choices import Concern, GenderPreference, Instrument, PreviousTherapy
 
 
@@ -17,8 +24,15 @@ class Intake(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="intakes"
     )
     concerns = models.JSONField(_("what brings you"), default=list)
-    concerns_text = models.TextField(_("in your own words"), blank=True)
-    goals = models.TextField(_("goals"), blank=True)
+    # What the patient wrote in their own words: under their data key (core.crypto).
+    concerns_text_encrypted = models.TextField(blank=True, editable=False)
+    goals_encrypted = models.TextField(blank=True, editable=False)
+    concerns_text = crypto.patient_encrypted_text(
+        "concerns_text_encrypted", patient="patient_id", description=_("in your own words")
+    )
+    goals = crypto.patient_encrypted_text(
+        "goals_encrypted", patient="patient_id", description=_("goals")
+    )
     previous_therapy = models.CharField(
         _("previous therapy"), max_length=16, choices=PreviousTherapy.choices, blank=True
     )
@@ -30,7 +44,12 @@ class Intake(models.Model):
         _("faith-based therapist"), max_length=16, choices=Faith.choices, blank=True
     )
     languages = models.JSONField(_("languages, in order of preference"), default=list)
-    country = CountryField(_("country of residence"))
+    country: "CountryField[str | Country, Country]" = CountryField(_("country of residence"))
+    # Nationality or a former residence: a therapist licensed there who opted in may see them
+    # while they live abroad (MATCHING_SERVE_CITIZENS_ABROAD). Empty: none given.
+    home_country: "CountryField[str | Country, Country]" = CountryField(
+        _("country whose practitioners may see them"), blank=True
+    )
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
     modality = models.CharField(_("preferred modality"), max_length=16, choices=Modality.choices)
     modality_required = models.BooleanField(_("only this modality"), default=False)
@@ -53,7 +72,12 @@ class Intake(models.Model):
 
 
 class ScreeningResult(models.Model):
-    """One PHQ-9 or GAD-7, scored; a patient's results over time form their history."""
+    """One PHQ-9 or GAD-7, scored; a patient's results over time form their history.
+
+    The answers (item by item, PHQ-9 item 9 on thoughts of self-harm among them) are under the
+    patient's data key, so erasing the patient makes them unreadable in every backup too. The
+    score and band stay in clear: progress charts and the risk shown to therapists and staff
+    read them for many rows at once, and they tell much less than the items."""
 
     patient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screening_results"
@@ -62,7 +86,11 @@ class ScreeningResult(models.Model):
         Intake, on_delete=models.SET_NULL, null=True, blank=True, related_name="screenings"
     )
     instrument = models.CharField(_("questionnaire"), max_length=8, choices=Instrument.choices)
-    answers = models.JSONField(_("answers"))  # one 0..3 per item, in order
+    answers_encrypted = models.TextField(editable=False)
+    # One 0..3 per item, in order (a list); None only on a row never given any.
+    answers = crypto.patient_encrypted_json(
+        "answers_encrypted", patient="patient_id", description=_("answers")
+    )
     score = models.PositiveSmallIntegerField(_("score"))
     band = models.CharField(_("severity"), max_length=24)
     taken_at = models.DateTimeField(_("taken at"), default=timezone.now)
@@ -78,10 +106,19 @@ class ScreeningResult(models.Model):
 
     @property
     def band_label(self) -> str:
-        from matching.screening import questionnaire
-
-        bands = questionnaire(self.instrument).bands
+        bands = screening.questionnaire(self.instrument).bands
         return next((str(band.label) for band in bands if band.code == self.band), self.band)
+
+    @property
+    def self_harm_answer(self) -> str | None:
+        """For a PHQ-9 whose item 9 (thoughts of self-harm) is above "not at all": that answer
+        in words, for the therapist; None otherwise."""
+        if self.instrument != Instrument.PHQ9:
+            return None
+        answers = self.answers  # decrypted once
+        if not answers or not screening.phq9_self_harm_positive(answers):
+            return None
+        return str(dict(screening.ANSWER_CHOICES)[answers[screening.PHQ9_SELF_HARM_ITEM]])
 
 
 class SafetyFlag(models.Model):
@@ -106,7 +143,11 @@ class SafetyFlag(models.Model):
         verbose_name=_("reviewed by"),
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    staff_note = models.TextField(_("staff note"), blank=True)
+    # Written about the patient: under their data key (core.crypto).
+    staff_note_encrypted = models.TextField(blank=True, editable=False)
+    staff_note = crypto.patient_encrypted_text(
+        "staff_note_encrypted", patient="patient_id", description=_("staff note")
+    )
 
     class Meta:
         verbose_name = _("safety flag")
@@ -117,16 +158,52 @@ class SafetyFlag(models.Model):
         return self.get_reason_display()
 
 
+class EmergencyNumber(models.Model):
+    """The numbers for emergency services in one country: a row for every country the country
+    field offers (a test checks), filled in by a data migration; staff correct them in the
+    admin and say when they checked."""
+
+    country: "CountryField[str | Country, Country]" = CountryField(_("country"), unique=True)
+    emergency = models.CharField(
+        _("emergency services"),
+        max_length=32,
+        blank=True,
+        help_text=_(
+            "The number for an ambulance; in many countries the one number for every "
+            "emergency. Empty only where there is no public service (uninhabited places)."
+        ),
+    )
+    police = models.CharField(
+        _("police"), max_length=32, blank=True, help_text=_("Only when it is another number.")
+    )
+    source = models.CharField(_("source"), max_length=240)
+    checked_at = models.DateField(_("checked by staff on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("emergency number")
+        verbose_name_plural = _("emergency numbers")
+        ordering = ["country"]
+
+    def __str__(self):
+        return f"{self.country.name}: {self.emergency or '—'}"
+
+
 class EmergencyResource(models.Model):
-    """A number to call in a crisis, for the countries where it works. Edited by staff."""
+    """A crisis line (or another number to call) beside the emergency services, for the
+    countries where it works. Edited by staff."""
 
     name = models.CharField(_("name"), max_length=120)
     phone = models.CharField(_("phone number"), max_length=32)
     # One per language of the interface; a missing one falls back to English.
     description_en = models.CharField(_("description in English"), max_length=240, blank=True)
     description_fr = models.CharField(_("description in French"), max_length=240, blank=True)
-    countries = CountryField(_("countries"), multiple=True)
+    countries: "CountryField[str | list[str], list[Country]]" = CountryField(
+        _("countries"), multiple=True
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    source = models.CharField(
+        _("source"), max_length=240, blank=True, help_text=_("Where the number was confirmed.")
+    )
 
     class Meta:
         verbose_name = _("emergency resource")
@@ -169,6 +246,10 @@ class MatchRequest(models.Model):
         verbose_name=_("chosen by the patient"),
     )
     share_earlier_history = models.BooleanField(_("earlier messages shared"), default=False)
+    # Set when no approved therapist could see the patient at all (their country and languages):
+    # they were told so, and the 24-hour promise waits until one joins (then it is cleared, the
+    # deadline starts again and the patient is emailed once).
+    waiting_since = models.DateTimeField(_("on the waiting list since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("match request")
@@ -182,6 +263,16 @@ class MatchRequest(models.Model):
 
     def __str__(self):
         return f"request {self.pk}"
+
+
+class WaitingPatient(MatchRequest):
+    """The waiting list: searches for which no approved therapist can see the patient yet (their
+    country and languages), for staff to look at by country and language."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("waiting patient")
+        verbose_name_plural = _("waiting list")
 
 
 class Offer(models.Model):
@@ -204,7 +295,13 @@ class Offer(models.Model):
     created_at = models.DateTimeField(_("offered at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
     responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    # The therapist's words about the patient: under the patient's data key (core.crypto).
+    decline_reason_encrypted = models.TextField(blank=True, editable=False)
+    decline_reason = crypto.patient_encrypted_text(
+        "decline_reason_encrypted",
+        patient="request.patient_id",
+        description=_("reason for declining"),
+    )
 
     class Meta:
         verbose_name = _("offer")
@@ -220,6 +317,12 @@ class Offer(models.Model):
 
     def __str__(self):
         return f"offer {self.pk}"
+
+    def state_at(self, now: datetime) -> str:
+        """The offer's status, "expired" as soon as its time is up (before the sweep says so)."""
+        if self.status == self.Status.PENDING and self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.status
 
 
 class Match(models.Model):
@@ -246,7 +349,13 @@ class Match(models.Model):
     earlier_history_shared = models.BooleanField(_("earlier messages shared"), default=False)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
-    end_reason = models.TextField(_("reason for changing (staff only)"), blank=True)
+    # The patient's words: under their data key (core.crypto).
+    end_reason_encrypted = models.TextField(blank=True, editable=False)
+    end_reason = crypto.patient_encrypted_text(
+        "end_reason_encrypted",
+        patient="patient_id",
+        description=_("reason for changing (staff only)"),
+    )
 
     class Meta:
         verbose_name = _("match")
@@ -288,3 +397,28 @@ class CheckinInvitation(models.Model):
 
     def __str__(self):
         return f"check-in invitation {self.pk}"
+
+
+class AbroadPractice(models.Model):
+    """A therapist's choice to see, wherever they now live, people who come from a country where
+    the therapist is licensed (its citizens or former residents), when the platform allows it
+    (MATCHING_SERVE_CITIZENS_ABROAD). Without a row, they do not: the therapist opts in."""
+
+    therapist = models.OneToOneField(
+        TherapistProfile,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="abroad_practice",
+        verbose_name=_("therapist"),
+    )
+    serves_citizens_abroad = models.BooleanField(
+        _("sees people from their licence countries who live abroad"), default=False
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("practice abroad")
+        verbose_name_plural = _("practice abroad")
+
+    def __str__(self):
+        return str(self.therapist)

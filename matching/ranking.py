@@ -9,6 +9,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 # Codes shared with matching.choices and accounts.choices, spelled out to keep this module free
 # of Django.
@@ -42,7 +43,7 @@ SCORE_STEPS_PER_POINT = 1_000_000
 class PatientNeeds:
     concerns: tuple[str, ...]  # in the patient's order: the first weighs most
     languages: tuple[str, ...]  # in order of preference
-    country: str  # ISO 3166-1 alpha-2
+    country: str  # ISO 3166-1 alpha-2: where the patient lives
     modality: str = ""
     modality_required: bool = False
     therapist_gender: str = ""  # "" = no preference
@@ -51,6 +52,9 @@ class PatientNeeds:
     preferred_times: frozenset[str] = frozenset()  # TimeOfDay codes
     preferred_days: frozenset[int] = frozenset()  # 0 = Monday
     excluded_therapist_ids: frozenset[int] = frozenset()
+    # Their nationality or former residence, when the platform lets therapists licensed there
+    # see its people abroad (MATCHING_SERVE_CITIZENS_ABROAD); "" otherwise.
+    home_country: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +72,17 @@ class Candidate:
     # None: the therapist's availability is not known yet, which scores as neither good nor bad.
     free_times: frozenset[str] | None = None
     free_days: frozenset[int] | None = None
+    # Opted in to see people from their licence countries who live abroad.
+    serves_citizens_abroad: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Reason:
     """One fact behind a match, stored as ``{"code": ..., "value": ...}`` on offers and matches.
 
-    Codes: language (a language code), speciality (a concern code), gender (a gender code),
-    lgbt (""), faith (a faith code), modality (a modality code), times (a TimeOfDay code).
+    Codes: language (a language code), abroad (the home country's code: licensed there, and sees
+    its people abroad), speciality (a concern code), gender (a gender code), lgbt (""), faith (a
+    faith code), modality (a modality code), times (a TimeOfDay code).
     """
 
     code: str
@@ -108,6 +115,10 @@ def _scorer(needs: PatientNeeds) -> _Scorer:
     reason built in advance: the returned function runs once per therapist and must stay cheap.
     """
     country, excluded = needs.country, needs.excluded_therapist_ids
+    home = needs.home_country if needs.home_country != country else ""
+    # Seen through their home country rather than where they live: worth telling, right after
+    # the language (the patient should know why a therapist from elsewhere may see them).
+    abroad_item = (-math.inf, 1, Reason("abroad", home))
     required_modality = needs.modality if needs.modality_required else ""
     wished_modality = needs.modality if not needs.modality_required else ""
     # Without a shared language there is no therapy: that reason always comes first.
@@ -150,11 +161,17 @@ def _scorer(needs: PatientNeeds) -> _Scorer:
         if (
             not c.accepting_new_patients
             or active >= caseload_limit
-            or country not in c.licensed_countries
             or c.therapist_id in excluded
             or (required_modality and required_modality not in c.modalities)
         ):
             return None
+        through_home = False
+        if country not in c.licensed_countries:
+            # The jurisdiction rule: licensed where the patient lives, or in their home country
+            # and opted in to see its people abroad.
+            if not (home and c.serves_citizens_abroad and home in c.licensed_countries):
+                return None
+            through_home = True
         spoken = c.languages
         for code, weight, item in language_steps:
             if code in spoken:
@@ -164,6 +181,8 @@ def _scorer(needs: PatientNeeds) -> _Scorer:
                 break
         else:
             return None
+        if through_home and reasons is not None:
+            reasons.append(abroad_item)
         specialities = c.specialities
         for code, weight, item in concern_steps:
             if code in specialities:
@@ -219,7 +238,7 @@ def rank(
     score = _scorer(needs)
     # Sort keys: (negated score, load ratio, therapist id, position, payload); the position
     # keeps tuples from ever comparing payloads, even if a candidate were passed twice.
-    keyed = []
+    keyed: list[tuple[float, float, int, int, Any]] = []
     append = keyed.append
     if limit is None:
         for position, c in enumerate(candidates):

@@ -1,35 +1,133 @@
-"""Reads for matching: the candidates ranking works on, and what an intake asks for."""
+"""Every read of the matching app: the intake draft, the candidates ranking works on (and the
+jurisdiction rule), the waiting list, emergency numbers, offers, matches, check-ins and
+progress. Selectors never write and never answer 404: they return None, the view decides.
 
+One exception to "never write", on purpose: the selectors that let a therapist read a patient's
+record (``patient_get_for_therapist``, ``offer_get_for_therapist``, ``therapist_offer_briefs``,
+``therapist_caseload``) write the read to the patient's access log (``audit.services``) as they
+grant it, so that no page reaching the record can forget to (docs/architecture.md, *Access
+log*)."""
+
+import contextlib
 import re
+import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Least
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import TherapistLanguage, TherapistProfile, User
 from accounts.selectors import therapists_visible_to_patients
+from audit.models import AccessEntry
+from audit.services import access_record, access_record_many
+from core import crypto
 from matching.choices import Instrument
 from matching.models import (
+    AbroadPractice,
     CheckinInvitation,
+    EmergencyNumber,
     EmergencyResource,
     Intake,
     Match,
     MatchRequest,
     Offer,
+    SafetyFlag,
     ScreeningResult,
 )
-from matching.ranking import Candidate, PatientNeeds
+from matching.ranking import Candidate, PatientNeeds, Ranked, rank
+from matching.signals import match_end_previewed, therapist_page_requested
+
+# The intake questionnaire's steps, in order; the session keeps one dict of answers per step.
+INTAKE_STEPS = (
+    "concerns",
+    "goals",
+    "phq9",
+    "gad7",
+    "preferences",
+    "place",
+    "practical",
+    "nickname",
+)
+# The intake's answers so far, in the browser session of a visitor (or a patient) who has not
+# sent them yet.
+INTAKE_DRAFT_SESSION_KEY = "intake"
+
+
+def intake_draft(*, session: SessionBase) -> dict:
+    """The answers given so far in this browser session, by step (kept sealed: see
+    ``services.intake_draft_save``)."""
+    answers = crypto.open_json(session.get(INTAKE_DRAFT_SESSION_KEY), {})
+    return answers if isinstance(answers, dict) else {}
+
+
+def intake_draft_next_step(answers: dict) -> str | None:
+    """The first step without answers (None when every step has some): nobody skips ahead."""
+    return next((step for step in INTAKE_STEPS if step not in answers), None)
+
+
+def intake_step_initial(*, step: str, answers: dict, user: User | None, time_zone: str) -> dict:
+    """What a step's form shows first: the answers given before, else what the patient's
+    profile (``user``, None for a visitor) or the browser's ``time_zone`` already tell."""
+    if step in (Instrument.PHQ9, Instrument.GAD7):
+        saved = answers.get(step, {}).get("answers", [])
+        return {f"q{number}": value for number, value in enumerate(saved, start=1)}
+    initial = dict(answers.get(step, {}))
+    profile = user.patient_profile if user is not None and user.is_patient else None
+    if step == "place" and not initial:
+        if profile is not None:
+            initial["country"] = str(profile.country)  # its code, "" when empty
+        initial["time_zone"] = time_zone
+    if step == "place" and initial.get("languages"):
+        for number, code in enumerate(initial["languages"], start=1):
+            initial[f"language_{number}"] = code
+    if step == "nickname" and not initial and profile is not None:
+        initial["nickname"] = profile.nickname
+    return initial
 
 
 def _licensed_for(country: str) -> Q:
     # A multiple CountryField is stored as "DE,FR,LU": match whole codes only, so "FR" never
     # matches inside a longer code. A regex is the one lookup both PostgreSQL and SQLite have.
     return Q(licensed_countries__regex=rf"(^|,){re.escape(country)}(,|$)")
+
+
+def _may_see(country: str, home_country: str) -> Q:
+    """The jurisdiction rule (docs/features.md), for therapists: licensed where the patient
+    lives; or licensed in the patient's home country (citizen or former resident) and opted in
+    to see its people abroad. ``home_country`` is empty when the setting
+    MATCHING_SERVE_CITIZENS_ABROAD is off (``needs_from_intake``)."""
+    rule = _licensed_for(country)
+    if home_country and home_country != country:
+        rule |= _licensed_for(home_country) & Q(abroad_practice__serves_citizens_abroad=True)
+    return rule
+
+
+def _serving(
+    *, country: str, home_country: str, languages: tuple[str, ...], excluded: frozenset[int]
+) -> QuerySet[TherapistProfile]:
+    """Approved therapists accepting new patients who may see a patient of this country (and
+    home country) and speak one of these languages: the hard filters that do not change from
+    one minute to the next (caseloads do)."""
+    # The one gate for therapists a patient may see: every candidate starts from it.
+    return (
+        therapists_visible_to_patients()
+        .filter(
+            _may_see(country, home_country),
+            accepting_new_patients=True,
+            # A semi-join: one row per therapist, however many of the languages they speak.
+            pk__in=TherapistLanguage.objects.filter(language__in=languages).values("therapist_id"),
+        )
+        .exclude(pk__in=excluded)
+    )
 
 
 def candidates_for(needs: PatientNeeds) -> list[Candidate]:
@@ -40,22 +138,18 @@ def candidates_for(needs: PatientNeeds) -> list[Candidate]:
     """
     if not needs.languages or not needs.country:
         return []
-    # The one gate for therapists a patient may see: every candidate starts from it.
-    therapists = (
-        therapists_visible_to_patients()
-        .filter(
-            _licensed_for(needs.country),
-            accepting_new_patients=True,
-            # A semi-join: one row per therapist, however many of the languages they speak.
-            pk__in=TherapistLanguage.objects.filter(language__in=needs.languages).values(
-                "therapist_id"
-            ),
-        )
-        .exclude(pk__in=needs.excluded_therapist_ids)
+    therapists = _serving(
+        country=needs.country,
+        home_country=needs.home_country,
+        languages=needs.languages,
+        excluded=needs.excluded_therapist_ids,
     )
     rows = list(
         therapists.annotate(
-            active_patients=Count("matches", filter=Q(matches__status=Match.Status.ACTIVE))
+            active_patients=Count("matches", filter=Q(matches__status=Match.Status.ACTIVE)),
+            serves_abroad=Exists(
+                AbroadPractice.objects.filter(therapist=OuterRef("pk"), serves_citizens_abroad=True)
+            ),
         )
         .filter(active_patients__lt=F("caseload_limit"))
         .values_list(
@@ -68,6 +162,7 @@ def candidates_for(needs: PatientNeeds) -> list[Candidate]:
             "accepting_new_patients",
             "caseload_limit",
             "active_patients",
+            "serves_abroad",
         )
         .order_by("pk")
     )
@@ -95,6 +190,7 @@ def candidates_for(needs: PatientNeeds) -> list[Candidate]:
             # be read from here; until it provides it, availability counts as unknown (neutral).
             free_times=None,
             free_days=None,
+            serves_citizens_abroad=serves_abroad,
         )
         for (
             pk,
@@ -106,18 +202,29 @@ def candidates_for(needs: PatientNeeds) -> list[Candidate]:
             accepting,
             caseload_limit,
             active_patients,
+            serves_abroad,
         ) in rows
     ]
+
+
+def _home_country(home_country: str, country: str) -> str:
+    """The home country matching may use: none when the platform does not allow it, nor when it
+    is where the patient lives anyway."""
+    if not settings.MATCHING_SERVE_CITIZENS_ABROAD or home_country == country:
+        return ""
+    return home_country
 
 
 def needs_from_intake(
     intake: Intake, *, excluded_therapist_ids: frozenset[int] = frozenset()
 ) -> PatientNeeds:
     """What ranking needs from an intake; ``excluded_therapist_ids`` are never ranked."""
+    country = intake.country.code or ""
     return PatientNeeds(
         concerns=tuple(dict.fromkeys(intake.concerns)),
         languages=tuple(dict.fromkeys(intake.languages)),
-        country=intake.country.code or "",
+        country=country,
+        home_country=_home_country(intake.home_country.code or "", country),
         modality=intake.modality,
         modality_required=intake.modality_required,
         therapist_gender=intake.therapist_gender,
@@ -126,6 +233,43 @@ def needs_from_intake(
         preferred_times=frozenset(intake.preferred_times),
         preferred_days=frozenset(int(day) for day in intake.preferred_days),
         excluded_therapist_ids=frozenset(excluded_therapist_ids),
+    )
+
+
+def can_be_served(
+    *,
+    country: str,
+    home_country: str,
+    languages: tuple[str, ...],
+    excluded: frozenset[int] = frozenset(),
+) -> bool:
+    """Whether any approved therapist accepting new patients may see someone living in
+    ``country`` (from ``home_country``) in one of ``languages``, full caseload or not (places
+    free up; a search that finds nobody in time is escalated to staff). False: the waiting
+    list."""
+    if not country or not languages:
+        return False
+    return _serving(
+        country=country,
+        home_country=_home_country(home_country, country),
+        languages=languages,
+        excluded=excluded,
+    ).exists()
+
+
+def request_can_be_served(request: MatchRequest) -> bool:
+    """``can_be_served`` for a search: the patient's latest answers, without the therapists
+    they left."""
+    intake = request.intake
+    return can_be_served(
+        country=intake.country.code or "",
+        home_country=intake.home_country.code or "",
+        languages=tuple(intake.languages),
+        excluded=frozenset(
+            Match.objects.filter(patient_id=request.patient_id).values_list(
+                "therapist_id", flat=True
+            )
+        ),
     )
 
 
@@ -145,13 +289,193 @@ def therapists_previously_matched(patient: User) -> frozenset[int]:
     return frozenset(matched.order_by().union(refused.order_by()).order_by())
 
 
-def emergency_resources_for(*, country: str) -> list[EmergencyResource]:
-    """The numbers to call where the patient lives; without a country, the European ones
-    every visitor may need (112, and France's 3114)."""
+def switch_candidates(*, patient: User, limit: int = 3) -> list[Ranked]:
+    """The next therapists matching would propose, without the current or any former one."""
+    intake = latest_intake(patient=patient)
+    if intake is None:
+        return []
+    excluded = therapists_previously_matched(patient)
+    needs = needs_from_intake(intake, excluded_therapist_ids=excluded)
+    return rank(needs, candidates_for(needs), limit=limit)
+
+
+# --- Emergency numbers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmergencyLine:
+    phone: str
+    description: str
+
+
+@dataclass(frozen=True)
+class CountryEmergency:
+    """What to call in one country: its emergency services (and police when another number),
+    then its crisis lines, described in the asked language."""
+
+    country: str  # ISO 3166-1 alpha-2
+    name: str
+    emergency: str  # "" only for places without a public service
+    police: str
+    lines: tuple[EmergencyLine, ...]
+
+
+def emergency_numbers_for(*, countries: Iterable[str], language: str) -> list[CountryEmergency]:
+    """The numbers to call in each of ``countries``, in that order (where the person lives
+    first, then their home country), each country once; unknown or empty codes are left out.
+    Two queries."""
+    codes = [code for code in dict.fromkeys(countries) if code]
+    if not codes:
+        return []
+    numbers = {row.country.code: row for row in EmergencyNumber.objects.filter(country__in=codes)}
     resources = list(EmergencyResource.objects.all())
-    if country:
-        return [r for r in resources if country in {c.code for c in r.countries}]
-    return [r for r in resources if "FR" in {c.code for c in r.countries}]
+    found = []
+    for code in codes:
+        row = numbers.get(code)
+        if row is None:
+            continue
+        lines = tuple(
+            EmergencyLine(phone=r.phone, description=r.description_for(language))
+            for r in resources
+            if code in {country.code for country in r.countries}
+        )
+        found.append(
+            CountryEmergency(
+                country=code,
+                name=str(row.country.name),
+                emergency=row.emergency,
+                police=row.police,
+                lines=lines,
+            )
+        )
+    return found
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    """IANA time zone -> its country, from the time zone database's ``zone.tab`` (the system's,
+    else the tzdata package's); empty when neither is found."""
+    folders = list(zoneinfo.TZPATH)
+    with contextlib.suppress(ModuleNotFoundError):  # tzdata, on systems without their own
+        folders.append(str(resources.files("tzdata") / "zoneinfo"))
+    for folder in folders:
+        try:
+            text = (Path(folder) / "zone.tab").read_text()
+        except OSError:
+            continue
+        rows = (line.split("\t") for line in text.splitlines() if not line.startswith("#"))
+        return {fields[2]: fields[0] for fields in rows if len(fields) >= 3}
+    return {}
+
+
+def country_of_time_zone(time_zone: str) -> str:
+    """The country of an IANA time zone ("Asia/Tokyo" -> "JP"), or ""."""
+    return _zone_countries().get(time_zone, "")
+
+
+def intake_draft_countries(*, answers: dict, patient: User | None, time_zone: str) -> list[str]:
+    """Whose emergency numbers to show during the intake: the country where the person lives and
+    their home country, once given; before that, the patient's profile; for a visitor, the
+    country of their browser's time zone."""
+    place = answers.get("place", {})
+    if place.get("country"):
+        return [place["country"], place.get("home_country", "")]
+    if patient is not None and patient.patient_profile.country:
+        return [str(patient.patient_profile.country)]
+    return [country_of_time_zone(time_zone)]
+
+
+def emergency_countries(*, user: User | None, session: SessionBase, time_zone: str) -> list[str]:
+    """Whose numbers the emergency page shows: a patient's country of residence and home
+    country (their latest intake), else a visitor's answers so far; then the country of
+    ``time_zone``, the one they are in ("" when unknown), when it differs."""
+    if user is not None and user.is_patient:
+        countries = patient_countries(patient=user)
+    else:
+        answers = intake_draft(session=session)
+        countries = intake_draft_countries(answers=answers, patient=None, time_zone=time_zone)
+    return [*countries, country_of_time_zone(time_zone)]
+
+
+def patient_countries(*, patient: User) -> list[str]:
+    """Where the patient lives and their home country, from their latest intake (else their
+    profile's country)."""
+    intake = latest_intake(patient=patient)
+    if intake is not None:
+        return [intake.country.code or "", intake.home_country.code or ""]
+    return [str(patient.patient_profile.country)]
+
+
+@dataclass(frozen=True)
+class IntakeOutlook:
+    """Before sign-up: can a therapist here see this person at all (country and languages)?"""
+
+    can_be_served: bool
+    country: str
+    home_country: str
+    languages: tuple[str, ...]
+
+    @property
+    def countries(self) -> list[str]:
+        return [self.country, self.home_country]
+
+
+def intake_draft_outlook(*, answers: dict) -> IntakeOutlook:
+    """What the questionnaire's last page says of the search ahead (``can_be_served``)."""
+    place = answers.get("place", {})
+    country, home_country = place.get("country", ""), place.get("home_country", "")
+    languages = tuple(place.get("languages", ()))
+    return IntakeOutlook(
+        can_be_served=can_be_served(
+            country=country, home_country=home_country, languages=languages
+        ),
+        country=country,
+        home_country=home_country,
+        languages=languages,
+    )
+
+
+# --- The waiting list and practice abroad ---------------------------------------------------
+
+
+def waiting_requests() -> QuerySet[MatchRequest]:
+    """Open searches on the waiting list, longest waiting first."""
+    return (
+        MatchRequest.objects.filter(status=MatchRequest.Status.OPEN, waiting_since__isnull=False)
+        .select_related("intake")
+        .order_by("waiting_since", "pk")
+    )
+
+
+def match_request_get(*, pk: int) -> MatchRequest | None:
+    return MatchRequest.objects.filter(pk=pk).first()
+
+
+def abroad_practice_of(*, therapist: TherapistProfile) -> bool:
+    """Whether this therapist opted in to see their licence countries' people abroad."""
+    return AbroadPractice.objects.filter(therapist=therapist, serves_citizens_abroad=True).exists()
+
+
+# --- Changing therapist ---------------------------------------------------------------------
+
+
+def _answers(signal, *, match: Match) -> list[str]:
+    lines: list[str] = []
+    for _receiver, answer in signal.send(sender=Match, match_id=match.pk):
+        lines.extend(str(line) for line in answer or ())
+    return lines
+
+
+def therapist_page_facts(*, match: Match) -> list[str]:
+    """What the apps above matching add to the patient's "My therapist" page (how soon the
+    therapist usually replies …): every receiver of ``therapist_page_requested``, in order."""
+    return _answers(therapist_page_requested, match=match)
+
+
+def match_end_preview(*, match: Match) -> list[str]:
+    """What ending this match will do, in the apps above matching (cancelled sessions …): the
+    lines every receiver of ``match_end_previewed`` returns, in order. Nothing is written."""
+    return _answers(match_end_previewed, match=match)
 
 
 def patient_matching_state(*, patient: User) -> dict:
@@ -169,25 +493,47 @@ def patient_matching_state(*, patient: User) -> dict:
     return {"match": match, "request": request}
 
 
-def patient_get_for_therapist(*, therapist: User, patient_id: int) -> Match:
-    """The active match of this patient with this (approved) therapist, or 404.
+def patient_get_for_therapist(*, therapist: User, patient_id: int) -> Match | None:
+    """The active match of this patient with this (approved) therapist; None for anyone else.
 
     The one check for a therapist reading anything about a patient: after a switch the former
-    therapist gets 404, as does every other therapist.
+    therapist gets None (the page answers 404), as does every other therapist. A match found
+    is a read of the patient's page (intake, scores, progress): logged for the patient.
     """
-    matches = Match.objects.filter(
-        status=Match.Status.ACTIVE,
-        therapist__in=therapists_visible_to_patients().filter(user=therapist),
-    ).select_related("patient__patient_profile", "request__intake")
-    return get_object_or_404(matches, patient_id=patient_id)
+    match = (
+        Match.objects.filter(
+            status=Match.Status.ACTIVE,
+            therapist__in=therapists_visible_to_patients().filter(user=therapist),
+            patient_id=patient_id,
+        )
+        .select_related("patient__patient_profile", "request__intake")
+        .first()
+    )
+    if match is not None:
+        access_record(
+            reader=therapist,
+            patient_id=match.patient_id,
+            kind=AccessEntry.Kind.PATIENT_PAGE,
+            record_id=match.pk,
+        )
+    return match
 
 
 def therapist_caseload(*, therapist: User) -> list[Match]:
-    return list(
+    """The therapist's current patients, by nickname. The dashboard shows each one's latest
+    scores and last message beside them: logged for each patient as one caseload read (a
+    fixed number of queries, however many patients)."""
+    caseload = list(
         Match.objects.filter(status=Match.Status.ACTIVE, therapist__user=therapist)
         .select_related("patient__patient_profile")
         .order_by("patient__patient_profile__nickname")
     )
+    access_record_many(
+        reader=therapist,
+        kind=AccessEntry.Kind.CASELOAD,
+        records=[(match.patient_id, match.pk) for match in caseload],
+    )
+    return caseload
 
 
 def latest_intake(*, patient: User) -> Intake | None:
@@ -200,6 +546,28 @@ def latest_screenings(*, patient: User) -> dict[str, ScreeningResult]:
     for result in ScreeningResult.objects.filter(patient=patient).order_by("-taken_at", "-pk"):
         latest.setdefault(result.instrument, result)
     return latest
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """What a therapist's page on a patient shows of their answers."""
+
+    intake: Intake | None
+    history: list[ScreeningResult]  # oldest first
+    latest: dict[str, ScreeningResult]  # by instrument, PHQ-9 first
+    self_harm: ScreeningResult | None  # the latest PHQ-9, when its item 9 is above 0
+
+
+def patient_record(*, patient: User) -> PatientRecord:
+    history = screening_history(patient=patient)
+    latest = {result.instrument: result for result in history}  # oldest first: the last wins
+    phq9 = latest.get(Instrument.PHQ9)
+    return PatientRecord(
+        intake=latest_intake(patient=patient),
+        history=history,
+        latest={key: latest[key] for key in (Instrument.PHQ9, Instrument.GAD7) if key in latest},
+        self_harm=phq9 if phq9 is not None and phq9.self_harm_answer else None,
+    )
 
 
 def therapist_display_names(ids: list[int]) -> dict[int, str]:
@@ -220,10 +588,24 @@ def therapist_pending_offers(*, therapist: TherapistProfile, now=None) -> QueryS
     )
 
 
-def offer_get_for_therapist(*, therapist: TherapistProfile, pk: int) -> Offer:
-    """One of this therapist's own offers, or 404."""
-    offers = Offer.objects.select_related("request__intake", "request__patient__patient_profile")
-    return get_object_or_404(offers, pk=pk, therapist=therapist)
+def offer_get_for_therapist(*, therapist: TherapistProfile, pk: int) -> Offer | None:
+    """One of this therapist's own offers; None for anyone else's (the page answers 404).
+    Found, it is a read of the patient's answers: logged for the patient."""
+    offer = (
+        Offer.objects.select_related(
+            "request__intake", "request__patient__patient_profile", "therapist__user"
+        )
+        .filter(pk=pk, therapist=therapist)
+        .first()
+    )
+    if offer is not None:
+        access_record(
+            reader=offer.therapist.user,
+            patient_id=offer.request.patient_id,
+            kind=AccessEntry.Kind.OFFER,
+            record_id=offer.pk,
+        )
+    return offer
 
 
 def intake_screenings(*, intake: Intake) -> list[ScreeningResult]:
@@ -356,8 +738,14 @@ def therapist_offer_briefs(*, therapist: TherapistProfile, now: datetime) -> lis
     offers = list(
         therapist_pending_offers(therapist=therapist, now=now).select_related("request__intake")
     )
+    access_record_many(
+        reader=therapist.user,
+        kind=AccessEntry.Kind.OFFER,
+        records=[(offer.request.patient_id, offer.pk) for offer in offers],
+        now=now,
+    )
     intakes = [offer.request.intake_id for offer in offers if offer.request.intake_id]
-    screenings: dict[int, list[ScreeningResult]] = defaultdict(list)
+    screenings: dict[int | None, list[ScreeningResult]] = defaultdict(list)
     for result in ScreeningResult.objects.filter(intake_id__in=intakes).order_by("-instrument"):
         screenings[result.intake_id].append(result)
     return [
@@ -368,3 +756,105 @@ def therapist_offer_briefs(*, therapist: TherapistProfile, now: datetime) -> lis
         }
         for offer in offers
     ]
+
+
+# --- A person's own data, for their export (teletherapy.exports) -------------------------------
+
+
+def person_export(*, user: User) -> dict:
+    """What matching holds about a patient, for their own export (GDPR art. 15 and 20): every
+    intake with all its answers, every PHQ-9 and GAD-7 (at an intake or as a check-in), the
+    safety flags raised on their answers with staff's note (written about them), the searches
+    for a therapist, the offers made on their behalf (the reasons, and a therapist's reason
+    for declining: written about them), their matches with the reasons given and their own
+    reason for changing, and the check-in invitations. A therapist's: whether they see people
+    from their licence countries living abroad (the patients they were offered are those
+    patients' data, not theirs). JSON-able with ``DjangoJSONEncoder``."""
+    if user.is_therapist:
+        abroad = AbroadPractice.objects.filter(therapist_id=user.pk)
+        return {"practice_abroad": abroad.values("serves_citizens_abroad", "changed_at").first()}
+    if not user.is_patient:
+        return {}
+    names = dict(
+        TherapistProfile.objects.filter(
+            Q(matches__patient=user) | Q(offers__request__patient=user)
+        ).values_list("pk", "display_name")
+    )
+    intakes = Intake.objects.filter(patient=user).order_by("created_at", "pk")
+    results = ScreeningResult.objects.filter(patient=user).order_by("taken_at", "pk")
+    flags = SafetyFlag.objects.filter(patient=user).order_by("created_at", "pk")
+    requests = MatchRequest.objects.filter(patient=user).prefetch_related("offers")
+    matches = Match.objects.filter(patient=user).order_by("started_at", "pk")
+    invitations = CheckinInvitation.objects.filter(patient=user).order_by("sent_at", "pk")
+    return {
+        "intakes": [_intake_export(intake) for intake in intakes],
+        "questionnaires": [
+            {
+                "questionnaire": r.instrument,
+                "taken_at": r.taken_at,
+                "during": "intake" if r.intake_id else "check-in",
+                "intake": r.intake_id,
+                "answers": r.answers,
+                "score": r.score,
+                "severity": r.band,
+            }
+            for r in results
+        ],
+        "safety_flags": [
+            {
+                "reason": flag.reason,
+                "created_at": flag.created_at,
+                "reviewed_at": flag.reviewed_at,
+                "staff_note": flag.staff_note,
+            }
+            for flag in flags
+        ],
+        "searches": [
+            {
+                "opened_at": r.created_at,
+                "status": r.status,
+                "promised_by": r.deadline,
+                "escalated_at": r.escalated_at,
+                "waiting_list_since": r.waiting_since,
+                "chosen_therapist": names.get(r.preferred_therapist_id or 0),
+                "earlier_messages_shared": r.share_earlier_history,
+                "offers": [
+                    {
+                        "therapist": names.get(o.therapist_id, ""),
+                        "offered_at": o.created_at,
+                        "status": o.status,
+                        "answered_at": o.responded_at,
+                        "reasons": o.reasons,
+                        "reason_for_declining": o.decline_reason,
+                    }
+                    for o in sorted(r.offers.all(), key=lambda o: (o.created_at, o.pk))
+                ],
+            }
+            for r in requests.order_by("created_at", "pk")
+        ],
+        "matches": [
+            {
+                "therapist": names.get(m.therapist_id, ""),
+                "status": m.status,
+                "started_at": m.started_at,
+                "ended_at": m.ended_at,
+                "reasons": m.reasons,
+                "earlier_messages_shared": m.earlier_history_shared,
+                "your_reason_for_changing": m.end_reason,
+            }
+            for m in matches
+        ],
+        "checkin_invitations": list(invitations.values_list("sent_at", flat=True)),
+    }
+
+
+def _intake_export(intake: Intake) -> dict:
+    fields = ["concerns", "concerns_text", "goals", "previous_therapy", "therapist_gender"]
+    fields += ["wants_lgbt_specialist", "faith", "languages", "time_zone", "modality"]
+    fields += ["modality_required", "preferred_days", "preferred_times", "in_danger"]
+    return {
+        "id": intake.pk,
+        "filled_in_at": intake.created_at,
+        "country": intake.country.code,
+        "home_country": intake.home_country.code,
+    } | {name: getattr(intake, name) for name in fields}

@@ -1,23 +1,31 @@
+"""Celery tasks of matching: thin callers of the services, taking ids."""
+
 from celery import shared_task
 
-from matching import services
-from matching.models import MatchRequest
+from matching import selectors, services
 
 
 @shared_task
 def sweep() -> dict[str, int]:
-    """Every minute (CELERY_BEAT_SCHEDULE): expiry, re-offers, the 24-hour escalation."""
+    """Every minute (CELERY_BEAT_SCHEDULE): expiry, the waiting list, re-offers, the 24-hour
+    escalation."""
     return services.matching_sweep()
 
 
 @shared_task
 def offer_next_for_request(request_id: int) -> int | None:
     """The first offer of a new request, without waiting for the sweep."""
-    request = MatchRequest.objects.filter(pk=request_id).first()
+    request = selectors.match_request_get(pk=request_id)
     if request is None:
         return None
     offer = services.offer_next(request=request)
     return None if offer is None else offer.pk
+
+
+@shared_task
+def release_waiting_list() -> int:
+    """Right after a therapist is approved: whoever they can see leaves the waiting list."""
+    return services.waiting_list_release()
 
 
 @shared_task

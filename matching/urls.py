@@ -1,7 +1,14 @@
+"""Every page of the matching app: the intake, the patient's therapist, check-ins and progress,
+and the therapist's offers, patients and practice abroad."""
+
+import re
+
 from django.urls import path, register_converter
 
-from matching import views, views_checkin, views_offers
-from matching.services import INTAKE_STEPS
+from matching.selectors import INTAKE_STEPS
+from matching.views import abroad, checkins, intake, offers, patients, switching
+
+_NUMBER = re.compile(r"[0-9]+")
 
 
 class IntakeStepConverter:
@@ -11,7 +18,8 @@ class IntakeStepConverter:
     regex = "[^/]+"
 
     def to_python(self, value: str) -> str:
-        if not value.isdigit() or not 1 <= int(value) <= len(INTAKE_STEPS):
+        # A regex, not str.isdigit(): "²" is a digit to Python, and int() refuses it.
+        if not _NUMBER.fullmatch(value) or not 1 <= int(value) <= len(INTAKE_STEPS):
             raise ValueError(value)
         return INTAKE_STEPS[int(value) - 1]
 
@@ -22,19 +30,24 @@ class IntakeStepConverter:
 register_converter(IntakeStepConverter, "intake_step")
 
 urlpatterns = [
-    path("start/", views.intake_start, name="intake_start"),
-    path("start/help/", views.intake_safety, name="intake_safety"),
-    path("start/done/", views.intake_done, name="intake_done"),
-    path("start/send/", views.intake_submit, name="intake_submit"),
-    path("start/<intake_step:step>/", views.intake_step, name="intake_step"),
-    path("my-therapist/", views.my_therapist, name="my_therapist"),
-    path("my-therapist/change/", views.match_switch, name="match_switch"),
-    path("check-in/", views_checkin.checkin, name="checkin"),
-    path("check-in/help/", views_checkin.checkin_help, name="checkin_help"),
-    path("progress/", views_checkin.my_progress, name="my_progress"),
-    path("practice/patients/<int:patient_id>/", views.therapist_patient, name="therapist_patient"),
-    path("practice/offers/", views_offers.offer_list, name="therapist_offers"),
-    path("practice/offers/<int:pk>/", views_offers.offer_detail, name="offer_detail"),
-    path("practice/offers/<int:pk>/accept/", views_offers.offer_accept, name="offer_accept"),
-    path("practice/offers/<int:pk>/decline/", views_offers.offer_decline, name="offer_decline"),
+    path("start/", intake.intake_start, name="intake_start"),
+    path("start/help/", intake.intake_safety, name="intake_safety"),
+    path("start/done/", intake.intake_done, name="intake_done"),
+    path("start/send/", intake.intake_submit, name="intake_submit"),
+    path("start/<intake_step:step>/", intake.intake_step, name="intake_step"),
+    path("my-therapist/", switching.my_therapist, name="my_therapist"),
+    path("my-therapist/change/", switching.match_switch, name="match_switch"),
+    path("check-in/", checkins.checkin, name="checkin"),
+    path("check-in/help/", checkins.checkin_help, name="checkin_help"),
+    path("progress/", checkins.my_progress, name="my_progress"),
+    path(
+        "practice/patients/<int:patient_id>/",
+        patients.therapist_patient,
+        name="therapist_patient",
+    ),
+    path("practice/offers/", offers.offer_list, name="therapist_offers"),
+    path("practice/offers/<int:pk>/", offers.offer_detail, name="offer_detail"),
+    path("practice/offers/<int:pk>/accept/", offers.offer_accept, name="offer_accept"),
+    path("practice/offers/<int:pk>/decline/", offers.offer_decline, name="offer_decline"),
+    path("practice/abroad/", abroad.abroad_practice, name="abroad_practice"),
 ]

@@ -1,6 +1,7 @@
 """Every write of the matching app: the intake, offers and the 24-hour sweep, switching,
-check-ins."""
+check-ins, safety flags, the waiting list and practice abroad."""
 
+from matching.services.abroad import abroad_practice_set
 from matching.services.checkins import (
     Checkin,
     checkin_invitations_sweep,
@@ -9,8 +10,11 @@ from matching.services.checkins import (
 from matching.services.intake import (
     INTAKE_STEPS,
     IncompleteIntake,
+    intake_draft_forget,
+    intake_draft_save,
     intake_in_danger,
     intake_record,
+    intake_step_record,
     match_request_open,
     screening_record,
 )
@@ -22,8 +26,10 @@ from matching.services.offers import (
     offer_decline,
     offer_next,
     therapist_offers_withdraw,
+    waiting_list_release,
 )
-from matching.services.switching import SwitchError, match_switch, switch_candidates
+from matching.services.safety import safety_flags_raise
+from matching.services.switching import SwitchError, match_switch
 
 __all__ = [
     "INTAKE_STEPS",
@@ -31,10 +37,14 @@ __all__ = [
     "IncompleteIntake",
     "OfferError",
     "SwitchError",
+    "abroad_practice_set",
     "checkin_invitations_sweep",
     "checkin_record",
+    "intake_draft_forget",
+    "intake_draft_save",
     "intake_in_danger",
     "intake_record",
+    "intake_step_record",
     "match_request_assign",
     "match_request_open",
     "match_switch",
@@ -42,7 +52,8 @@ __all__ = [
     "offer_accept",
     "offer_decline",
     "offer_next",
+    "safety_flags_raise",
     "screening_record",
-    "switch_candidates",
     "therapist_offers_withdraw",
+    "waiting_list_release",
 ]

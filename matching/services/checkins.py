@@ -6,18 +6,17 @@ of a questionnaire.
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.mail import send_templated_mail, site_link
 from matching import screening, selectors
 from matching.choices import Instrument
 from matching.models import CheckinInvitation, SafetyFlag, ScreeningResult
 from matching.services.intake import screening_record
-from teletherapy.mail import send_templated_mail, site_link, staff_emails
+from matching.services.safety import safety_flags_raise
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,7 @@ def checkin_record(
     )
     needs_help = screening.phq9_self_harm_positive(phq9_answers)
     if needs_help:
-        SafetyFlag.objects.create(
-            patient=patient, reason=SafetyFlag.Reason.PHQ9_ITEM9, created_at=now
-        )
-        transaction.on_commit(_email_staff_safety_flag)
+        safety_flags_raise(patient=patient, reasons=[SafetyFlag.Reason.PHQ9_ITEM9], now=now)
     return Checkin(phq9=phq9, gad7=gad7, needs_help=needs_help)
 
 
@@ -77,7 +73,7 @@ def checkin_invitations_sweep(*, now: datetime | None = None) -> int:
                 CheckinInvitation.objects.create(
                     patient_id=patient_id, period_start=period_start, sent_at=now
                 )
-                transaction.on_commit(partial(_email_checkin_invitation, patient_id=patient_id))
+                _email_checkin_invitation(patient_id=patient_id)
         except IntegrityError:
             continue
         invited += 1
@@ -91,13 +87,4 @@ def _email_checkin_invitation(*, patient_id: int) -> None:
         to=[patient.email],
         language=patient.language,
         context={"link": site_link("checkin")},
-    )
-
-
-def _email_staff_safety_flag() -> None:
-    send_templated_mail(
-        template="emails/staff_safety_flag_checkin.txt",
-        to=staff_emails(),
-        language=settings.LANGUAGE_CODE,
-        context={"link": site_link("admin:matching_safetyflag_changelist")},
     )

@@ -1,27 +1,22 @@
+"""The intake questionnaire: answers kept step by step in the browser session, then recorded
+for the patient (scored, flagged when they show a risk) and the search for a therapist opened."""
+
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from matching import screening
+from accounts.services import signup_defaults_set
+from core import crypto
+from matching import screening, selectors, signals
 from matching.choices import Instrument
 from matching.models import Intake, MatchRequest, SafetyFlag, ScreeningResult
-from teletherapy.mail import send_templated_mail, site_link, staff_emails
-
-# The intake questionnaire's steps, in order; the session keeps one dict of answers per step.
-INTAKE_STEPS = (
-    "concerns",
-    "goals",
-    "phq9",
-    "gad7",
-    "preferences",
-    "place",
-    "practical",
-    "nickname",
-)
+from matching.selectors import INTAKE_STEPS
+from matching.services.safety import safety_flags_raise
 
 
 class IncompleteIntake(ValueError):
@@ -53,15 +48,14 @@ def intake_record(*, patient: User, answers: dict, now=None) -> Intake:
     intake = Intake(
         patient=patient,
         concerns=list(concerns["concerns"]),
-        concerns_text=concerns.get("concerns_text", ""),
         in_danger=concerns["in_danger"] == "yes",
-        goals=goals.get("goals", ""),
         previous_therapy=goals["previous_therapy"],
         therapist_gender=preferences.get("therapist_gender", ""),
         wants_lgbt_specialist=bool(preferences.get("wants_lgbt_specialist")),
         faith=preferences.get("faith", ""),
         languages=list(place["languages"]),
         country=place["country"],
+        home_country=place.get("home_country", ""),
         time_zone=place["time_zone"],
         modality=practical["modality"],
         modality_required=bool(practical.get("modality_required")),
@@ -70,6 +64,9 @@ def intake_record(*, patient: User, answers: dict, now=None) -> Intake:
         created_at=now,
     )
     intake.full_clean(exclude=["patient"])
+    # The patient's own words, under their data key (the model's attributes encrypt).
+    intake.concerns_text = concerns.get("concerns_text") or ""
+    intake.goals = goals.get("goals") or ""
     intake.save()
     for instrument in (Instrument.PHQ9, Instrument.GAD7):
         screening_record(
@@ -80,7 +77,7 @@ def intake_record(*, patient: User, answers: dict, now=None) -> Intake:
             now=now,
         )
     profile = patient.patient_profile
-    profile.country = intake.country
+    profile.country = intake.country.code
     profile.nickname = profile.nickname or answers["nickname"]["nickname"]
     profile.save(update_fields=["country", "nickname"])
     flags = []
@@ -88,10 +85,7 @@ def intake_record(*, patient: User, answers: dict, now=None) -> Intake:
         flags.append(SafetyFlag.Reason.IN_DANGER)
     if screening.phq9_self_harm_positive(answers[Instrument.PHQ9]["answers"]):
         flags.append(SafetyFlag.Reason.PHQ9_ITEM9)
-    for reason in flags:
-        SafetyFlag.objects.create(patient=patient, intake=intake, reason=reason, created_at=now)
-    if flags:
-        transaction.on_commit(_email_staff_safety_flag)
+    safety_flags_raise(patient=patient, reasons=flags, intake=intake, now=now)
     match_request_open(patient=patient, intake=intake, now=now)
     return intake
 
@@ -101,20 +95,67 @@ def screening_record(
 ) -> ScreeningResult:
     """Score one PHQ-9 or GAD-7 and keep it, dated, in the patient's history."""
     result = screening.score(instrument, answers)
-    return ScreeningResult.objects.create(
+    screening_result = ScreeningResult(
         patient=patient,
         intake=intake,
         instrument=instrument,
-        answers=list(answers),
         score=result.total,
         band=result.band,
         taken_at=now or timezone.now(),
     )
+    screening_result.answers = list(answers)  # the attribute encrypts, under their data key
+    screening_result.save()
+    return screening_result
+
+
+def intake_draft_save(*, session: SessionBase, answers: dict) -> None:
+    """Keep the answers given so far in this browser session (they become the patient's at
+    sign-up or log-in), encrypted with the platform keys: the session store (a database table,
+    and its backups) never holds a visitor's answers in clear, self-harm item included. Not
+    under a data key: a visitor has none until they sign up. Expired sessions are deleted
+    every hour (``core.tasks.sweep_sessions``)."""
+    session[selectors.INTAKE_DRAFT_SESSION_KEY] = crypto.seal_json(answers)
+
+
+def _step_answers(step: str, data: dict) -> dict:
+    """What the session keeps of a valid step: plain JSON values, in the shape
+    ``intake_record`` reads."""
+    if step in (Instrument.PHQ9, Instrument.GAD7):
+        # The form's fields q1, q2 … in order: one 0..3 per item.
+        count = len(screening.questionnaire(step).items)
+        return {"answers": [data[f"q{number}"] for number in range(1, count + 1)]}
+    if step == "place":
+        return {
+            "languages": list(data["languages"]),
+            "country": data["country"],
+            "home_country": data.get("home_country", ""),
+            "time_zone": data["time_zone"],
+        }
+    return dict(data)
+
+
+def intake_step_record(*, session: SessionBase, step: str, data: dict) -> dict:
+    """Keep the cleaned answers of one step in the browser session; returns every answer so
+    far. The nickname also fills in the sign-up form's."""
+    if step not in INTAKE_STEPS:
+        raise ValueError(f"unknown intake step {step!r}")
+    answers = dict(selectors.intake_draft(session=session))
+    answers[step] = _step_answers(step, data)
+    intake_draft_save(session=session, answers=answers)
+    if step == "nickname":
+        signup_defaults_set(session=session, nickname=answers[step]["nickname"])
+    return answers
+
+
+def intake_draft_forget(*, session: SessionBase) -> None:
+    session.pop(selectors.INTAKE_DRAFT_SESSION_KEY, None)
 
 
 @transaction.atomic
 def match_request_open(*, patient: User, intake: Intake, now=None) -> MatchRequest | None:
-    """Start looking for a therapist, promised within MATCHING_PROMISE_HOURS.
+    """Start looking for a therapist, promised within MATCHING_PROMISE_HOURS; on the waiting
+    list, without that promise, when no therapist can see the patient at all (their country
+    and languages; ``selectors.request_can_be_served``).
 
     Nothing to do for a patient who already has a therapist (a new intake is then a
     re-assessment); a search already under way continues with the newest answers.
@@ -129,29 +170,22 @@ def match_request_open(*, patient: User, intake: Intake, now=None) -> MatchReque
     )
     if request is not None:
         request.intake = intake
-        request.save(update_fields=["intake"])
+        if request.waiting_since is None and not selectors.request_can_be_served(request):
+            request.waiting_since = now
+        # Off the waiting list the other way round is the sweep's: it emails the patient.
+        request.save(update_fields=["intake", "waiting_since"])
         return request
-    request = MatchRequest.objects.create(
+    request = MatchRequest(
         patient=patient,
         intake=intake,
         created_at=now,
         deadline=now + timedelta(hours=settings.MATCHING_PROMISE_HOURS),
     )
+    if not selectors.request_can_be_served(request):
+        request.waiting_since = now  # the patient was told before sign-up: the waiting list
+    request.save()
     # Robust: should the broker be down, the next sweep (within a minute) makes the offer.
-    transaction.on_commit(partial(_queue_first_offer, request_id=request.pk), robust=True)
-    return request
-
-
-def _queue_first_offer(*, request_id: int) -> None:
-    from matching.tasks import offer_next_for_request  # the tasks import these services
-
-    offer_next_for_request.delay(request_id)
-
-
-def _email_staff_safety_flag() -> None:
-    send_templated_mail(
-        template="emails/staff_safety_flag.txt",
-        to=staff_emails(),
-        language=settings.LANGUAGE_CODE,
-        context={"link": site_link("admin:matching_safetyflag_changelist")},
+    transaction.on_commit(
+        partial(signals.match_requested.send, sender=None, request_id=request.pk), robust=True
     )
+    return request

@@ -3,8 +3,11 @@
 A patient's open ``MatchRequest`` has at most one pending ``Offer`` at a time, to the best
 therapist not yet asked. The therapist accepts (a ``Match`` starts) or declines (the next one is
 asked); an offer left unanswered expires. ``matching_sweep`` (Celery beat, every minute) expires
-offers, offers again, and at the deadline tells staff and the patient. Every write locks the
-request row first, so the sweeps, the therapists and staff never step on each other.
+offers, offers again, and at the deadline tells staff and the patient. A search for which no
+therapist can see the patient at all waits on the waiting list (``MatchRequest.waiting_since``)
+instead, without the 24-hour promise, until one can: the sweep releases it, emails the patient
+once, and the promise starts then. Every write locks the request row first, so the sweeps, the
+therapists and staff never step on each other.
 
 Emails say that something happened and link to a page behind a login: never a name, a concern,
 a score or anything else from the intake.
@@ -21,13 +24,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import approved_therapist_profile, therapists_visible_to_patients
+from accounts.selectors import (
+    approved_therapist_profile,
+    staff_emails,
+    therapists_visible_to_patients,
+)
+from core import realtime
+from core.mail import send_templated_mail, site_link
 from matching import selectors
 from matching.models import Match, MatchRequest, Offer
 from matching.ranking import rank
 from matching.signals import match_started
-from teletherapy import realtime
-from teletherapy.mail import send_templated_mail, site_link, staff_emails
 
 
 class OfferError(Exception):
@@ -59,9 +66,10 @@ def offer_next(*, request: MatchRequest, now: datetime | None = None) -> Offer |
     switching comes first while they still pass the hard filters.
     """
     now = now or timezone.now()
-    request = _request_locked(request.pk)
-    if request is None or request.status != MatchRequest.Status.OPEN:
+    locked = _request_locked(request.pk)
+    if locked is None or locked.status != MatchRequest.Status.OPEN:
         return None
+    request = locked
     if request.offers.filter(status=Offer.Status.PENDING).exists():
         return None
     asked = set(request.offers.values_list("therapist_id", flat=True))
@@ -90,7 +98,7 @@ def offer_next(*, request: MatchRequest, now: datetime | None = None) -> Offer |
             )
     except IntegrityError:
         return None  # one pending offer per request, one offer per therapist: never two
-    transaction.on_commit(partial(_email_therapist_offer, offer_id=offer.pk))
+    _email_therapist_offer(offer_id=offer.pk)
     realtime.send_to_users([offer.therapist_id], {"kind": "offer.new", "id": offer.pk})
     return offer
 
@@ -106,7 +114,7 @@ def _offer_for_answer(
     if offer is None or not therapist.is_therapist or offer.therapist_id != therapist.pk:
         raise OfferError(_("This offer is not addressed to you."))
     # The request first, as everywhere else, then the offer itself.
-    request = _request_locked(offer.request_id)
+    request = MatchRequest.objects.select_for_update().get(pk=offer.request_id)
     offer = Offer.objects.select_for_update().get(pk=offer_id)
     if approved_therapist_profile(user=therapist) is None:
         raise OfferError(_("Only approved therapists can answer offers."))
@@ -145,8 +153,8 @@ def _match_start(
     )
     request.status = MatchRequest.Status.MATCHED
     request.save(update_fields=["status"])
-    transaction.on_commit(partial(_email_patient_match, match_id=match.pk))
-    transaction.on_commit(partial(match_started.send, sender=Match, match_id=match.pk))
+    _email_patient_match(match_id=match.pk)
+    transaction.on_commit(partial(match_started.send, sender=Match, match_id=match.pk), robust=True)
     realtime.send_to_users(
         [request.patient_id, therapist_id], {"kind": "match.started", "id": match.pk}
     )
@@ -193,7 +201,7 @@ def offer_decline(
     offer.status = Offer.Status.DECLINED
     offer.decline_reason = reason
     offer.responded_at = now
-    offer.save(update_fields=["status", "decline_reason", "responded_at"])
+    offer.save(update_fields=["status", "decline_reason_encrypted", "responded_at"])
     offer_next(request=request, now=now)
     return offer
 
@@ -224,7 +232,7 @@ def match_request_assign(
     match = _match_start(
         request=request, therapist_id=therapist_id, reasons=reasons, now=now, accepted=None
     )
-    transaction.on_commit(partial(_email_therapist_assigned, match_id=match.pk))
+    _email_therapist_assigned(match_id=match.pk)
     return match
 
 
@@ -239,7 +247,7 @@ def therapist_offers_withdraw(*, therapist_id: int, now: datetime | None = None)
     ).values_list("request_id", flat=True)
     for request_id in list(request_ids):
         with transaction.atomic():
-            request = _request_locked(request_id)
+            request = MatchRequest.objects.select_for_update().get(pk=request_id)
             withdrawn += request.offers.filter(
                 therapist_id=therapist_id, status=Offer.Status.PENDING
             ).update(status=Offer.Status.WITHDRAWN, responded_at=now or timezone.now())
@@ -256,7 +264,7 @@ def matching_sweep(*, now: datetime | None = None) -> dict[str, int]:
     Returns how many offers expired, how many were made, and how many requests escalated.
     """
     now = now or timezone.now()
-    counts = {"expired": 0, "offered": 0, "escalated": 0}
+    counts = {"expired": 0, "released": 0, "offered": 0, "escalated": 0}
     tried: set[int] = set()
     expiring = (
         Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=now)
@@ -274,9 +282,11 @@ def matching_sweep(*, now: datetime | None = None) -> dict[str, int]:
             ).update(status=Offer.Status.EXPIRED)
             counts["offered"] += offer_next(request=request, now=now) is not None
             tried.add(request_id)
+    # A therapist may see someone on the waiting list now (approved, licensed, opted in …).
+    counts["released"] = waiting_list_release(now=now)
     # Therapists may have become available (approved, accepting again, a place freed).
     waiting = (
-        MatchRequest.objects.filter(status=MatchRequest.Status.OPEN)
+        MatchRequest.objects.filter(status=MatchRequest.Status.OPEN, waiting_since__isnull=True)
         .exclude(Exists(Offer.objects.filter(request=OuterRef("pk"), status=Offer.Status.PENDING)))
         .values_list("pk", flat=True)
         .order_by("deadline", "pk")
@@ -290,7 +300,10 @@ def matching_sweep(*, now: datetime | None = None) -> dict[str, int]:
                 continue
             counts["offered"] += offer_next(request=request, now=now) is not None
     late = MatchRequest.objects.filter(
-        status=MatchRequest.Status.OPEN, deadline__lte=now, escalated_at__isnull=True
+        status=MatchRequest.Status.OPEN,
+        deadline__lte=now,
+        escalated_at__isnull=True,
+        waiting_since__isnull=True,  # told at once that nobody could see them yet
     ).values_list("pk", flat=True)
     for request_id in list(late):
         with transaction.atomic():
@@ -301,6 +314,7 @@ def matching_sweep(*, now: datetime | None = None) -> dict[str, int]:
                     status=MatchRequest.Status.OPEN,
                     deadline__lte=now,
                     escalated_at__isnull=True,
+                    waiting_since__isnull=True,
                 )
                 .first()
             )
@@ -308,9 +322,43 @@ def matching_sweep(*, now: datetime | None = None) -> dict[str, int]:
                 continue
             request.escalated_at = now
             request.save(update_fields=["escalated_at"])
-            transaction.on_commit(partial(_email_escalation, request_id=request.pk))
+            _email_escalation(request_id=request.pk)
             counts["escalated"] += 1
     return counts
+
+
+# --- The waiting list ----------------------------------------------------------------------
+
+
+def waiting_list_release(*, now: datetime | None = None) -> int:
+    """Take off the waiting list every search for which a therapist can now be found: the
+    24-hour promise starts now, the patient is emailed (without content) and the first offer
+    goes out. Returns how many.
+
+    Called by the sweep and as soon as a therapist is approved or opts in to see patients
+    abroad. Idempotent and safe when two run at once: each request is released under its row
+    lock, only while still waiting, so its email goes out exactly once.
+    """
+    now = now or timezone.now()
+    released = 0
+    for waiting in list(selectors.waiting_requests()):
+        if not selectors.request_can_be_served(waiting):
+            continue
+        with transaction.atomic():
+            request = (
+                MatchRequest.objects.select_for_update(skip_locked=True)
+                .filter(pk=waiting.pk, status=MatchRequest.Status.OPEN, waiting_since__isnull=False)
+                .first()
+            )
+            if request is None:
+                continue
+            request.waiting_since = None
+            request.deadline = now + timedelta(hours=settings.MATCHING_PROMISE_HOURS)
+            request.save(update_fields=["waiting_since", "deadline"])
+            _email_patient_waiting_over(request_id=request.pk)
+            offer_next(request=request, now=now)
+            released += 1
+    return released
 
 
 # --- Emails (after commit; ids in, fresh reads) ------------------------------------------------
@@ -369,5 +417,15 @@ def _email_escalation(*, request_id: int) -> None:
         template="emails/matching_escalated_patient.txt",
         to=[request.patient.email],
         language=request.patient.language,
+        context={"hours": settings.MATCHING_PROMISE_HOURS, "link": site_link("home")},
+    )
+
+
+def _email_patient_waiting_over(*, request_id: int) -> None:
+    patient = MatchRequest.objects.select_related("patient").get(pk=request_id).patient
+    send_templated_mail(
+        template="emails/matching_waiting_over.txt",
+        to=[patient.email],
+        language=patient.language,
         context={"hours": settings.MATCHING_PROMISE_HOURS, "link": site_link("home")},
     )

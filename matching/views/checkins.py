@@ -1,13 +1,15 @@
 """The patient's check-in (PHQ-9 and GAD-7 again) and their progress over time."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.decorators import UserRequest, patient_required
 from matching import forms, screening, selectors, services
-from matching.views import STEP_TITLES, emergency_numbers, patient_required
+from matching.presenters.intake import STEP_TITLES
 
 
 def _questionnaires(data=None) -> list[dict]:
@@ -24,11 +26,11 @@ def _questionnaires(data=None) -> list[dict]:
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def checkin(request: HttpRequest) -> HttpResponse:
+def checkin(request: UserRequest) -> HttpResponse:
     """Retake PHQ-9 and GAD-7, whenever the patient likes; due or not, the page says when the
     next one is."""
     questionnaires = _questionnaires(request.POST if request.method == "POST" else None)
-    context = {
+    context: dict[str, object] = {
         "questionnaires": questionnaires,
         "status": selectors.checkin_status(patient=request.user),
     }
@@ -56,16 +58,21 @@ def checkin(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_safe
-def checkin_help(request: HttpRequest) -> HttpResponse:
-    """Shown at once after a check-in that shows a risk: calm words and the numbers to call."""
-    country = request.user.patient_profile.country.code or ""
-    context = {"resources": emergency_numbers(country=country), "country": country}
+def checkin_help(request: UserRequest) -> HttpResponse:
+    """Shown at once after a check-in that shows a risk: calm words and the numbers to call,
+    for where the patient lives and for their home country."""
+    countries = selectors.patient_countries(patient=request.user)
+    context = {
+        "resources": selectors.emergency_numbers_for(
+            countries=countries, language=translation.get_language()
+        ),
+    }
     return render(request, "matching/checkin_help.html", context)
 
 
 @patient_required
 @require_safe
-def my_progress(request: HttpRequest) -> HttpResponse:
+def my_progress(request: UserRequest) -> HttpResponse:
     context = {
         "history": selectors.screening_history(patient=request.user),
         "status": selectors.checkin_status(patient=request.user),

@@ -49,6 +49,11 @@ def offer_preferences(intake: Intake) -> list[tuple[str, str]]:
             ", ".join(str(languages.get(code, code)) for code in intake.languages),
         ),
         (_("Country and time zone"), f"{intake.country.name} · {intake.time_zone}"),
+        *(
+            [(_("Comes from"), str(intake.home_country.name))]
+            if intake.home_country and intake.home_country != intake.country
+            else []
+        ),
         (_("Modality"), modality),
         (_("Days"), ", ".join(str(day) for day in days) or no_preference),
         (_("Times of day"), ", ".join(str(time) for time in times) or no_preference),

@@ -1,32 +1,32 @@
 """The therapist's side of offers: the patients proposed to them, to accept or decline."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.decorators import approved_therapist_required
+from accounts.decorators import UserRequest, approved_therapist_required
 from accounts.models import TherapistProfile
+from core.htmx import is_htmx
 from matching import selectors, services
 from matching.forms import OfferDeclineForm
 from matching.models import Offer
-from matching.offer_texts import offer_card_context, offer_preferences, time_left
-from matching.reasons import reason_texts
-from teletherapy.htmx import is_htmx
+from matching.presenters.offers import offer_card_context, offer_preferences, time_left
+from matching.presenters.reasons import reason_texts
 
 
-def _offer_state(offer: Offer, now) -> str:
-    """The offer's status, with "expired" as soon as its time is up (before the sweep)."""
-    if offer.status == Offer.Status.PENDING and offer.expires_at <= now:
-        return Offer.Status.EXPIRED
-    return offer.status
+def _own_offer(profile: TherapistProfile, pk: int) -> Offer:
+    offer = selectors.offer_get_for_therapist(therapist=profile, pk=pk)
+    if offer is None:
+        raise Http404
+    return offer
 
 
 @approved_therapist_required
 @require_safe
-def offer_list(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
+def offer_list(request: UserRequest, profile: TherapistProfile) -> HttpResponse:
     now = timezone.now()
     offers = selectors.therapist_pending_offers(therapist=profile, now=now)
     rows = [{"offer": offer, "time_left": time_left(offer.expires_at - now)} for offer in offers]
@@ -34,11 +34,11 @@ def offer_list(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest, offer: Offer, form: OfferDeclineForm | None = None, status: int = 200
+    request: UserRequest, offer: Offer, form: OfferDeclineForm | None = None, status: int = 200
 ) -> HttpResponse:
     now = timezone.now()
-    state = _offer_state(offer, now)
-    nickname = offer.request.patient.patient_profile.nickname
+    state = offer.state_at(now)
+    nickname = offer.request.patient.patient_profile.display_name
     context = {"offer": offer, "state": state, "nickname": nickname}
     # What the patient told us is shown only while the therapist is deciding; once the offer
     # is answered, expired or withdrawn, the page says only what became of it.
@@ -58,11 +58,11 @@ def _detail(
 
 @approved_therapist_required
 @require_safe
-def offer_detail(request: HttpRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
-    return _detail(request, selectors.offer_get_for_therapist(therapist=profile, pk=pk))
+def offer_detail(request: UserRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
+    return _detail(request, _own_offer(profile, pk))
 
 
-def _card(request: HttpRequest, offer: Offer, status: int = 200, **extra) -> HttpResponse:
+def _card(request: UserRequest, offer: Offer, status: int = 200, **extra) -> HttpResponse:
     """The offer's dashboard card again, answered, refused or with the form's errors."""
     intake = offer.request.intake
     brief = {
@@ -76,8 +76,8 @@ def _card(request: HttpRequest, offer: Offer, status: int = 200, **extra) -> Htt
 
 @approved_therapist_required
 @require_POST
-def offer_accept(request: HttpRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
-    offer = selectors.offer_get_for_therapist(therapist=profile, pk=pk)
+def offer_accept(request: UserRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
+    offer = _own_offer(profile, pk)
     try:
         match = services.offer_accept(offer_id=offer.pk, therapist=request.user)
     except services.OfferError as error:
@@ -86,7 +86,7 @@ def offer_accept(request: HttpRequest, profile: TherapistProfile, pk: int) -> Ht
         messages.error(request, str(error))
         return redirect("offer_detail", pk=offer.pk)
     accepted = _("You are now working with %(nickname)s. They have been told.") % {
-        "nickname": offer.request.patient.patient_profile.nickname
+        "nickname": offer.request.patient.patient_profile.display_name
     }
     if is_htmx(request):
         return _card(request, offer, answered=accepted, accepted=True)
@@ -96,8 +96,8 @@ def offer_accept(request: HttpRequest, profile: TherapistProfile, pk: int) -> Ht
 
 @approved_therapist_required
 @require_POST
-def offer_decline(request: HttpRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
-    offer = selectors.offer_get_for_therapist(therapist=profile, pk=pk)
+def offer_decline(request: UserRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
+    offer = _own_offer(profile, pk)
     form = OfferDeclineForm(request.POST)
     if not form.is_valid():
         if is_htmx(request):

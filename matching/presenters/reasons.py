@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from accounts.choices import THERAPY_LANGUAGES, Speciality
 from matching.ranking import Reason
@@ -56,7 +57,8 @@ _TIMES = {
 }
 
 
-def _language_name(code: str) -> str:
+def language_name(code: str) -> str:
+    """A language's name as it reads inside a sentence of the active language."""
     name = str(_LANGUAGE_NAMES.get(code, code))  # translated lazily (accounts.choices)
     if (get_language() or "").split("-")[0] in _LOWERCASE_LANGUAGE_NAMES_IN:
         name = name.lower()
@@ -65,13 +67,19 @@ def _language_name(code: str) -> str:
 
 def _text(code: str, value: str) -> str | None:
     if code == "language":
-        return _("speaks %(language)s") % {"language": _language_name(value)}
+        return _("speaks %(language)s") % {"language": language_name(value)}
     if code == "speciality":
         if value in _SPECIALITIES:
             return str(_SPECIALITIES[value])
         if value in Speciality.values:
             return _("specialises in: %(speciality)s") % {"speciality": Speciality(value).label}
         return None
+    if code == "abroad":
+        if value not in countries:
+            return None
+        return _("licensed in the country you come from (%(country)s)") % {
+            "country": countries.name(value)
+        }
     if code == "lgbt":
         return str(_("LGBT+-specialised"))
     table = {"gender": _GENDERS, "faith": _FAITHS, "modality": _MODALITIES, "times": _TIMES}
