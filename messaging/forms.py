@@ -1,3 +1,5 @@
+"""The message form: text, one optional file, and the id that makes a retry send once."""
+
 import uuid
 
 from django import forms
@@ -6,8 +8,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
+from core.uploads import DOCUMENT_TYPES
 from messaging.models import Message
-from teletherapy.uploads import DOCUMENT_TYPES
 
 
 def _attachment_help() -> str:

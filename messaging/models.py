@@ -1,3 +1,5 @@
+"""Conversations (one per match), their messages and attached files, encrypted at rest."""
+
 import uuid
 
 from django.conf import settings
@@ -6,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TherapistProfile
+from core.storage import private_storage
 from matching.models import Match
-from teletherapy.storage import private_storage
 
 
 class Conversation(models.Model):

@@ -1,43 +1,112 @@
+"""Every read of messaging: who may read which conversation, the thread and its files, unread
+counts, and what the notification sweep and the dashboards ask.
+
+Selectors never write and never raise ``Http404``: an object the user may not see is ``None``
+(or ``NotInConversation`` for a paging cursor), and the view decides to answer 404. One write,
+on purpose: ``conversation_get_for_user`` and ``attachment_get_for_user`` log a read by anyone
+but the patient in the patient's access log (``audit.services``) as they grant it, so that no
+page showing a thread or a file can forget to (docs/architecture.md, *Access log*).
+"""
+
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
-from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.utils.text import get_valid_filename
 
 from accounts.models import User
-from accounts.selectors import approved_therapist_profile, therapists_visible_to_patients
+from accounts.selectors import therapists_visible_to_patients
+from audit.models import AccessEntry
+from audit.services import access_record
+from core import crypto
 from matching.models import Match
 from messaging.models import Attachment, Conversation, Message
-from teletherapy import crypto
+
+
+class NotInConversation(Exception):
+    """A message id given as a paging cursor that is not a message of this conversation."""
 
 
 def conversations_for_user(*, user: User) -> QuerySet[Conversation]:
     """Every conversation this user may read.
 
-    A patient: all of their own, open or closed. A therapist (approved): the conversation of each
-    active match, and a patient's earlier conversations only where that patient, when changing
-    therapist, agreed that the next therapist may read them.
+    A patient: all of their own, open or closed. A therapist, while approved (a suspended or
+    not yet approved therapist reads nothing): every conversation they took part in, open or
+    closed (their professional record; a closed one holds nothing written after it closed),
+    and a patient's earlier conversations only where that patient, when changing therapist,
+    agreed that the next therapist may read them (for as long as that match is active). What
+    the patient writes later, with another therapist, is never the former therapist's.
     """
     if not user.is_authenticated:
         return Conversation.objects.none()
     if user.is_patient:
         return Conversation.objects.filter(patient=user)
-    if approved_therapist_profile(user=user) is None:
+    if not user.is_therapist:
         return Conversation.objects.none()
-    active = Match.objects.filter(therapist__user=user, status=Match.Status.ACTIVE)
-    shared_with = active.filter(earlier_history_shared=True).values("patient_id")
-    return Conversation.objects.filter(Q(match__in=active) | Q(patient_id__in=shared_with))
-
-
-def conversation_get_for_user(*, user: User, pk: int) -> Conversation:
-    """One conversation this user may read, or 404."""
-    return get_object_or_404(
-        conversations_for_user(user=user).select_related("therapist", "patient"), pk=pk
+    shared_with = Match.objects.filter(
+        therapist__user=user, status=Match.Status.ACTIVE, earlier_history_shared=True
+    ).values("patient_id")
+    # Approved now, asked in the same query as the conversations (not one round trip before):
+    # a suspension still takes effect at the next request.
+    approved = Exists(therapists_visible_to_patients().filter(user=user))
+    return Conversation.objects.filter(
+        approved, Q(therapist__user=user) | Q(patient_id__in=shared_with)
     )
+
+
+def conversations_shared_through(*, match_id: int) -> list[int]:
+    """The patient's earlier conversations that this match's therapist could read because the
+    patient shared their history when changing to them (none if they did not)."""
+    patient_id = (
+        Match.objects.filter(pk=match_id, earlier_history_shared=True)
+        .values_list("patient_id", flat=True)
+        .first()
+    )
+    if patient_id is None:
+        return []
+    earlier = Conversation.objects.filter(patient_id=patient_id).exclude(match_id=match_id)
+    return list(earlier.values_list("pk", flat=True))
+
+
+def conversation_get_for_user(
+    *, user: User, pk: int, names: bool = True, for_writing: bool = False
+) -> Conversation | None:
+    """One conversation this user may read, or None. ``names=False`` when nothing shown needs
+    the parties' names (sending, a live fetch of new messages): the conversation's row alone,
+    without joining the therapist's profile and the patient's.
+
+    Found, it is a read of the patient's messages, logged for the patient when the reader is
+    anyone else (repeats within minutes merge: a live refresh of an open thread is the same
+    visit). ``for_writing=True`` only for a caller that writes to it and shows nothing of it
+    (sending a message): then nothing is logged."""
+    conversations = conversations_for_user(user=user)
+    if names:
+        conversations = conversations.select_related("therapist", "patient__patient_profile")
+    conversation = conversations.filter(pk=pk).first()
+    if conversation is not None and not for_writing:
+        access_record(
+            reader=user,
+            patient_id=conversation.patient_id,
+            kind=AccessEntry.Kind.THREAD,
+            record_id=conversation.pk,
+        )
+    return conversation
 
 
 def conversation_readable_by(*, user: User, pk: int) -> bool:
@@ -45,10 +114,35 @@ def conversation_readable_by(*, user: User, pk: int) -> bool:
     return conversations_for_user(user=user).filter(pk=pk).exists()
 
 
+def conversation_is_party(*, conversation: Conversation, user: User) -> bool:
+    """The conversation's own patient or therapist (not a later therapist reading it)."""
+    return user.pk in (conversation.patient_id, conversation.therapist_id)
+
+
+def conversation_can_write(*, conversation: Conversation, user: User) -> bool:
+    """Only the conversation's own patient and therapist write, and only while it is open; a
+    former therapist, or a later one reading a patient's earlier conversation, only reads it."""
+    return conversation.is_open and conversation_is_party(conversation=conversation, user=user)
+
+
+def _unread_for(user: User) -> Q:
+    """Messages waiting for ``user``: written to them (in a conversation of theirs, by the
+    other side) and not read yet. A later therapist reading shared history has none there."""
+    return (
+        Q(read_at__isnull=True)
+        & ~Q(sender=user)
+        & (Q(conversation__patient=user) | Q(conversation__therapist_id=user.pk))
+    )
+
+
 def conversation_list_for_user(*, user: User) -> list[Conversation]:
     """The user's conversations, newest activity first, each with ``unread`` and
     ``last_activity`` annotated: one query however many there are."""
-    unread = Count("messages", filter=Q(messages__read_at__isnull=True) & ~Q(messages__sender=user))
+    is_party = Q(patient=user) | Q(therapist_id=user.pk)
+    unread = Count(
+        "messages",
+        filter=Q(messages__read_at__isnull=True) & ~Q(messages__sender=user) & is_party,
+    )
     return list(
         conversations_for_user(user=user)
         .select_related("therapist", "patient__patient_profile")
@@ -67,40 +161,99 @@ class ThreadPage:
         return self.messages[0].pk if self.messages else None
 
 
+def _with_files(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Each message says whether it has files (``has_files``), in the query that finds it, so
+    that their files are fetched only for the messages that have some (most have none)."""
+    return messages.annotate(has_files=Exists(Attachment.objects.filter(message=OuterRef("pk"))))
+
+
+def _files_loaded(messages: list[Message]) -> list[Message]:
+    """Fetch the files of the messages that have some (one query, none when none has); a
+    message not found through ``_with_files`` counts as having some."""
+    prefetch_related_objects([m for m in messages if getattr(m, "has_files", True)], "attachments")
+    return messages
+
+
 def thread_messages(
     *, conversation: Conversation, before: int | None = None, limit: int = 50
 ) -> ThreadPage:
     """The latest ``limit`` messages, or the ``limit`` before message ``before`` ("load earlier
     messages"), oldest first, with their attachments: the same few queries whatever the
-    thread's length. A ``before`` that is not a message of this conversation is a 404."""
-    messages = conversation.messages.prefetch_related("attachments").order_by("-created_at", "-pk")
+    thread's length. A ``before`` that is not a message of this conversation raises
+    ``NotInConversation``."""
+    messages = _with_files(conversation.messages.order_by("-created_at", "-pk"))
     if before is not None:
         cursor = conversation.messages.filter(pk=before).values_list("created_at", flat=True)
         sent_at = cursor.first()
         if sent_at is None:
-            raise Http404("not a message of this conversation")
+            raise NotInConversation(before)
         messages = messages.filter(Q(created_at__lt=sent_at) | Q(created_at=sent_at, pk__lt=before))
-    page = list(messages[: limit + 1])
+    page = _files_loaded(list(messages[: limit + 1]))
     return ThreadPage(messages=list(reversed(page[:limit])), has_earlier=len(page) > limit)
 
 
-def attachment_get_for_user(*, user: User, conversation_pk: int, pk: int) -> Attachment:
-    """A file of a conversation this user may read, or 404."""
-    return get_object_or_404(
-        Attachment.objects.filter(message__conversation__in=conversations_for_user(user=user)),
-        pk=pk,
-        message__conversation_id=conversation_pk,
+def thread_messages_after(
+    *, conversation: Conversation, after: int, limit: int = 50
+) -> list[Message]:
+    """The messages of the conversation written after message ``after`` (by id: what a page
+    that shows up to it has not seen), oldest first, at most ``limit``, with their attachments
+    (one query, two when one of them has files): what an open page fetches when its socket
+    says something new arrived or was seen."""
+    messages = conversation.messages.filter(pk__gt=after).order_by("created_at", "pk")
+    return _files_loaded(list(_with_files(messages)[:limit]))
+
+
+def message_sent(*, conversation: Conversation, client_id) -> Message | None:
+    """The message kept with this client id (the sender's idempotency key), or None; its
+    files, if it has some, fetched with it."""
+    messages = Message.objects.filter(conversation=conversation, client_id=client_id)
+    message = _with_files(messages).first()
+    return _files_loaded([message])[0] if message is not None else None
+
+
+def message_body(message: Message) -> str:
+    """The message's text, decrypted, for a reader the caller has checked."""
+    return crypto.decrypt_text(message.body_encrypted)
+
+
+def attachment_get_for_user(*, user: User, conversation_pk: int, pk: int) -> Attachment | None:
+    """A file of a conversation this user may read, reached through that conversation, or
+    None. Found, it is a read of the patient's file: logged for the patient (by anyone else)."""
+    attachment = (
+        Attachment.objects.filter(
+            message__conversation__in=conversations_for_user(user=user),
+            message__conversation_id=conversation_pk,
+            pk=pk,
+        )
+        .annotate(patient_id=F("message__conversation__patient_id"))
+        .first()
     )
+    if attachment is not None:
+        access_record(
+            reader=user,
+            patient_id=attachment.patient_id,  # type: ignore[attr-defined]
+            kind=AccessEntry.Kind.ATTACHMENT,
+            record_id=attachment.pk,
+        )
+    return attachment
+
+
+def attachment_name(attachment: Attachment) -> str:
+    return crypto.decrypt_text(attachment.name_encrypted)
+
+
+def attachment_content(attachment: Attachment) -> tuple[str, bytes]:
+    """The file's name and bytes, decrypted, for a reader the caller has checked."""
+    with attachment.file.open("rb") as stored:
+        data = crypto.decrypt_bytes(stored.read())
+    return attachment_name(attachment), data
 
 
 def unread_count(*, user: User) -> int:
-    return (
-        Message.objects.filter(
-            conversation__in=conversations_for_user(user=user), read_at__isnull=True
-        )
-        .exclude(sender=user)
-        .count()
-    )
+    """How many messages wait for ``user`` in the conversations they may read."""
+    return Message.objects.filter(
+        _unread_for(user), conversation__in=conversations_for_user(user=user)
+    ).count()
 
 
 def messages_to_notify(*, now: datetime) -> QuerySet[Message]:
@@ -193,6 +346,7 @@ def caseload_conversations(
     )
     rows = list(conversations)
     last = Message.objects.in_bulk([row["last_id"] for row in rows if row["last_id"]])
+    crypto.data_keys_load(message.body_encrypted for message in last.values())
     briefs = {}
     for row in rows:
         message = last.get(row["last_id"])
@@ -245,4 +399,93 @@ def therapist_reply_time(*, therapist_id: int, now: datetime, days: int = 30) ->
             asked_at = None
     if len(waits) < REPLY_TIME_MIN_ANSWERS:
         return None
-    return statistics.median(waits)
+    return timedelta(seconds=statistics.median(w.total_seconds() for w in waits))
+
+
+def match_therapist_reply_time(*, match_id: int, now: datetime) -> timedelta | None:
+    """``therapist_reply_time`` for the therapist of this match (None for no such match)."""
+    therapist_id = Match.objects.filter(pk=match_id).values_list("therapist_id", flat=True).first()
+    if therapist_id is None:
+        return None
+    return therapist_reply_time(therapist_id=therapist_id, now=now)
+
+
+# --- A person's own data, for their export (teletherapy.exports) -------------------------------
+
+
+def _export_conversations(user: User) -> QuerySet[Conversation]:
+    """A patient's own conversations, every one. A therapist's are none: what they wrote to a
+    patient is part of that patient's record, which professional secrecy keeps from leaving
+    the platform in anyone else's export (the patient's export holds it)."""
+    if not user.is_patient:
+        return Conversation.objects.none()
+    return Conversation.objects.filter(patient=user).order_by("opened_at", "pk")
+
+
+def _attachment_path(attachment: Attachment) -> str:
+    # The id first: two files may share a name. get_valid_filename keeps a name that no archive
+    # tool can read as a path ("../x" becomes "..x").
+    name = attachment_name(attachment)
+    return "files/messages/" + get_valid_filename(f"{attachment.pk}-{name}")
+
+
+def person_export(*, user: User) -> dict:
+    """A patient's conversations with each therapist, for their own export (GDPR art. 15 and
+    20): every message with who wrote it, when, when it was read, its text, and its files
+    (listed; the files themselves come from ``person_export_files``). Empty for a therapist
+    (see ``_export_conversations``). JSON-able with ``DjangoJSONEncoder``."""
+    if not user.is_patient:
+        return {}
+    conversations = _export_conversations(user).select_related("therapist")
+    messages = Message.objects.filter(conversation__in=conversations).prefetch_related(
+        "attachments"
+    )
+    by_conversation: dict[int, list[dict]] = {}
+    for message in messages.order_by("created_at", "pk"):
+        by_conversation.setdefault(message.conversation_id, []).append(
+            {
+                "id": message.pk,
+                "from": "you" if message.sender_id == user.pk else "therapist",
+                "sent_at": message.created_at,
+                "read_at": message.read_at,
+                "during_a_live_session": message.live_session,
+                "text": message_body(message),
+                "files": [
+                    {
+                        "name": attachment_name(attachment),
+                        "type": attachment.content_type,
+                        "size": attachment.size,
+                        "file": _attachment_path(attachment),
+                    }
+                    for attachment in message.attachments.all()
+                ],
+            }
+        )
+    return {
+        "conversations": [
+            {
+                "therapist": conversation.therapist.display_name,
+                "opened_at": conversation.opened_at,
+                "closed_at": conversation.closed_at,
+                "messages": by_conversation.get(conversation.pk, []),
+            }
+            for conversation in conversations
+        ]
+    }
+
+
+def person_export_files(*, user: User) -> list[tuple[str, Callable[[], bytes]]]:
+    """The files of ``person_export``, decrypted, as (path in the archive, read its bytes):
+    every file of the patient's conversations, sent by them or to them. Read only when
+    written, one at a time."""
+    attachments = Attachment.objects.filter(
+        message__conversation__in=_export_conversations(user)
+    ).order_by("pk")
+    return [
+        (_attachment_path(attachment), partial(_file_bytes, attachment))
+        for attachment in attachments
+    ]
+
+
+def _file_bytes(attachment: Attachment) -> bytes:
+    return attachment_content(attachment)[1]

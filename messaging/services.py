@@ -1,4 +1,12 @@
+"""Every write of messaging: conversations opened and closed with their match, messages and
+files kept encrypted, read receipts, key rotation, and the "you have a new message" emails.
+
+Each change is announced on commit through ``core.realtime`` with ids only: to the pages that
+have the conversation open (``conversation.<id>`` group) and to both parties' own event sockets.
+"""
+
 import uuid
+from contextlib import nullcontext
 from datetime import datetime
 from functools import partial
 from pathlib import PurePosixPath
@@ -7,16 +15,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import crypto, realtime, uploads
+from core.errors import field_error
+from core.mail import send_templated_mail, site_link
+from core.storage import private_storage
 from matching.models import Match
 from messaging import selectors
 from messaging.models import Attachment, Conversation, Message, attachment_file_name
-from teletherapy import crypto, realtime, uploads
-from teletherapy.mail import send_templated_mail, site_link
-from teletherapy.storage import private_storage
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -27,7 +37,7 @@ def conversation_group(conversation_id: int) -> str:
 def conversation_open(*, match_id: int) -> Conversation:
     """The conversation of a match that has just started (idempotent)."""
     match = Match.objects.select_related("therapist").get(pk=match_id)
-    conversation, _created = Conversation.objects.get_or_create(
+    conversation, created = Conversation.objects.get_or_create(
         match=match,
         defaults={
             "patient_id": match.patient_id,
@@ -35,20 +45,22 @@ def conversation_open(*, match_id: int) -> Conversation:
             "opened_at": match.started_at,
         },
     )
+    if created:
+        _activity(conversation, "opened", to=_parties(conversation))
     return conversation
 
 
 def conversation_close(*, match_id: int, now=None) -> int:
-    """Close the conversation of a match that ended: still readable, no new messages."""
-    return Conversation.objects.filter(match_id=match_id, closed_at__isnull=True).update(
+    """Close the conversation of a match that ended: still readable by both, no new messages."""
+    conversation = Conversation.objects.filter(match_id=match_id, closed_at__isnull=True).first()
+    if conversation is None:
+        return 0
+    closed = Conversation.objects.filter(pk=conversation.pk, closed_at__isnull=True).update(
         closed_at=now or timezone.now()
     )
-
-
-def conversation_can_write(*, conversation: Conversation, user: User) -> bool:
-    """Only the conversation's own patient and therapist write, and only while it is open; a
-    therapist reading a patient's earlier, shared conversation only reads it."""
-    return conversation.is_open and user.pk in (conversation.patient_id, conversation.therapist_id)
+    if closed:
+        _activity(conversation, "closed", to=_parties(conversation))
+    return closed
 
 
 def message_send(
@@ -71,61 +83,77 @@ def message_send(
     ``conversation`` comes from ``selectors.conversation_get_for_user`` for ``sender``. Errors
     are a ValidationError keyed by form field (``body``, ``attachment``); nothing is kept then.
     """
-    if sender.pk not in (conversation.patient_id, conversation.therapist_id):
+    if not selectors.conversation_is_party(conversation=conversation, user=sender):
         raise PermissionDenied("only the two parties write in a conversation")
-    existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
-    if existing is not None:
-        return existing
     if not conversation.is_open:
-        raise _field_error(
+        # A retry of a message kept before the conversation closed still finds it.
+        existing = selectors.message_sent(conversation=conversation, client_id=client_id)
+        if existing is not None:
+            return existing
+        raise field_error(
             "body", _("This conversation is closed: it stays here for you to read."), "closed"
         )
     body = _message_body_clean(body, with_file=upload is not None)
-    content_type = _attachment_check(upload) if upload is not None else None
+    checked = (upload, _attachment_check(upload)) if upload is not None else None
     stored: list[str] = []
+    # A message alone is one INSERT: outside a transaction it needs none of its own (no BEGIN
+    # and COMMIT round trips; a refused repeat breaks nothing); inside the caller's, a
+    # savepoint keeps a refused repeat from breaking it; with a file, both rows or neither.
+    alone = checked is None and not transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with nullcontext() if alone else transaction.atomic():
             message = Message.objects.create(
                 conversation=conversation,
                 sender=sender,
                 client_id=client_id,
-                body_encrypted=crypto.encrypt_text(body),
+                body_encrypted=crypto.encrypt_text_for(conversation.patient_id, body),
                 created_at=now or timezone.now(),
                 live_session=live_session,
                 read_at=seen_at,
             )
-            if upload is not None:
-                _attachment_store(message, upload, content_type, stored=stored)
+            if checked is not None:
+                _attachment_store(message, *checked, stored=stored)
+            # As its selectors say it (``selectors._with_files``): no query for files it has not.
+            message.has_files = checked is not None  # type: ignore[attr-defined]
     except IntegrityError:
-        # The same message sent twice at the same moment: the first one won.
+        # Sent before (a retry, a double submit; the unique constraint answers, no SELECT
+        # first): the first one is the message.
         _files_delete(stored)
-        return Message.objects.get(conversation=conversation, client_id=client_id)
+        first = selectors.message_sent(conversation=conversation, client_id=client_id)
+        if first is None:  # not a repeat: another constraint refused the row
+            raise
+        return first
     except BaseException:
         _files_delete(stored)
         raise
-    # Ids only: the open page fetches the new message through the permission-checked view.
-    _announce(conversation, {"kind": "message.new", "message": message.pk, "by": sender.pk})
-    realtime.send_to_users(_others(conversation, sender), {"kind": "messages.unread"})
+    # Ids only: the open page fetches the new message through the permission-checked view. One
+    # publish: the conversation's open pages, the other side's unread count, both lists.
+    realtime.publish_all(
+        [
+            _announcement(
+                conversation, {"kind": "message.new", "message": message.pk, "by": sender.pk}
+            ),
+            ([realtime.user_group(pk) for pk in _others(conversation, sender)], _UNREAD),
+            _activity_delivery(
+                conversation, "message", to=_parties(conversation), message=message.pk, by=sender.pk
+            ),
+        ]
+    )
     return message
 
 
 def _message_body_clean(body: str, *, with_file: bool) -> str:
     body = body.replace("\r\n", "\n").strip()
     if not body and not with_file:
-        raise _field_error("body", _("Write something first."), "empty")
+        raise field_error("body", _("Write something first."), "empty")
     if len(body) > Message.MAX_LENGTH:
-        raise _field_error(
+        raise field_error(
             "body",
             _("A message can be at most %(limit)s characters; this one has %(length)s.")
             % {"limit": f"{Message.MAX_LENGTH:,}", "length": f"{len(body):,}"},
             "too_long",
         )
     return body
-
-
-def _field_error(field: str, message: str, code: str) -> ValidationError:
-    """An error the form shows beside ``field``; ``.error_dict[field][0].code`` says which."""
-    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def _attachment_check(upload: UploadedFile) -> str:
@@ -143,14 +171,17 @@ def _attachment_store(
     upload.seek(0)
     data = upload.read()
     name = _attachment_name(upload.name or "", content_type)
+    patient_id = message.conversation.patient_id
     attachment = Attachment(
         message=message,
-        name_encrypted=crypto.encrypt_text(name),
+        name_encrypted=crypto.encrypt_text_for(patient_id, name),
         content_type=content_type,
         size=len(data),
     )
-    attachment.file.save("attachment", ContentFile(crypto.encrypt_bytes(data)), save=False)
-    stored.append(attachment.file.name)
+    sealed = crypto.encrypt_bytes_for(patient_id, data)
+    attachment.file.save("attachment", ContentFile(sealed), save=False)
+    if attachment.file.name:
+        stored.append(attachment.file.name)
     attachment.save()
     return attachment
 
@@ -167,35 +198,60 @@ def _files_delete(names: list[str]) -> None:
         private_storage.delete(name)
 
 
-def attachment_name(attachment: Attachment) -> str:
-    return crypto.decrypt_text(attachment.name_encrypted)
+_UNREAD = {"kind": "messages.unread"}
 
 
-def attachment_content(attachment: Attachment) -> tuple[str, bytes]:
-    """The file's name and bytes, decrypted, for a reader the caller has checked."""
-    with attachment.file.open("rb") as stored:
-        data = crypto.decrypt_bytes(stored.read())
-    return attachment_name(attachment), data
+def _announcement(conversation: Conversation, event: dict) -> tuple[list[str], dict]:
+    """An event for the pages that have this conversation open, as ``realtime.publish_all``
+    takes it."""
+    return [conversation_group(conversation.pk)], {**event, "conversation": conversation.pk}
 
 
 def _announce(conversation: Conversation, event: dict) -> None:
-    """Tell the pages that have this conversation open (each socket re-checks its reader)."""
-    event = {**event, "conversation": conversation.pk}
-    realtime.publish([conversation_group(conversation.pk)], event)
+    """Tell the pages that have this conversation open."""
+    realtime.publish(*_announcement(conversation, event))
+
+
+def _parties(conversation: Conversation) -> list[int]:
+    return [conversation.patient_id, conversation.therapist_id]
 
 
 def _others(conversation: Conversation, user: User) -> list[int]:
-    return [pk for pk in (conversation.patient_id, conversation.therapist_id) if pk != user.pk]
+    return [pk for pk in _parties(conversation) if pk != user.pk]
 
 
-def message_body(message: Message) -> str:
-    return crypto.decrypt_text(message.body_encrypted)
+def _activity(conversation: Conversation, what: str, *, to: list[int], **ids: int) -> None:
+    """Tell these users' own pages (the list of conversations, the dashboard) that the
+    conversation's summary changed, whatever page they are on:
+
+        {"kind": "conversation.activity", "conversation": 12, "patient": 34, "therapist": 56,
+         "what": "message" | "read" | "opened" | "closed", ...ids}
+
+    ``patient`` and ``therapist`` are user ids; a new message adds ``message`` and ``by`` (the
+    sender), a read adds ``by`` (the reader). Ids and kinds only, never content.
+    """
+    realtime.publish(*_activity_delivery(conversation, what, to=to, **ids))
+
+
+def _activity_delivery(
+    conversation: Conversation, what: str, *, to: list[int], **ids: int
+) -> tuple[list[str], dict]:
+    """``_activity``'s event and its users' groups, as ``realtime.publish_all`` takes them."""
+    event = {
+        "kind": "conversation.activity",
+        "conversation": conversation.pk,
+        "patient": conversation.patient_id,
+        "therapist": conversation.therapist_id,
+        "what": what,
+        **ids,
+    }
+    return [realtime.user_group(pk) for pk in to], event
 
 
 def messages_mark_read(*, conversation: Conversation, reader: User, now=None) -> int:
     """The reader has seen everything the other side wrote: mark it read, once. Only the two
     parties mark anything read (a therapist reading shared earlier messages does not)."""
-    if reader.pk not in (conversation.patient_id, conversation.therapist_id):
+    if not selectors.conversation_is_party(conversation=conversation, user=reader):
         return 0
     marked = (
         conversation.messages.filter(read_at__isnull=True)
@@ -203,46 +259,57 @@ def messages_mark_read(*, conversation: Conversation, reader: User, now=None) ->
         .update(read_at=now or timezone.now())
     )
     if marked:
-        _announce(conversation, {"kind": "message.read", "by": reader.pk})
-        realtime.send_to_users([reader.pk], {"kind": "messages.unread"})
+        realtime.publish_all(
+            [
+                _announcement(conversation, {"kind": "message.read", "by": reader.pk}),
+                ([realtime.user_group(reader.pk)], _UNREAD),
+                _activity_delivery(conversation, "read", to=[reader.pk], by=reader.pk),
+            ]
+        )
     return marked
 
 
 def messages_reencrypt(*, batch_size: int = 500) -> tuple[int, int]:
-    """Encrypt every message body, file name and file again with the newest key of
-    MESSAGE_ENCRYPTION_KEYS, so an older key can then be removed. Safe to run while people
-    write (each row is rewritten only if unchanged since it was read) and to run again.
-    Returns (messages, attachments) rewritten."""
-    messages = 0
-    last = 0
-    while batch := list(
-        Message.objects.filter(pk__gt=last)
-        .order_by("pk")
-        .values_list("pk", "body_encrypted")[:batch_size]
-    ):
-        for pk, token in batch:
-            rotated = crypto.rotate(token.encode()).decode()
-            messages += Message.objects.filter(pk=pk, body_encrypted=token).update(
-                body_encrypted=rotated
-            )
-        last = batch[-1][0]
+    """Move every message body, file name and file still under the platform keys (written
+    before patients had data keys) to their patient's data key; those already there need
+    nothing when the platform keys rotate (their data keys are re-wrapped instead). So an
+    older platform key can then be removed. Safe to run while people write (each row is
+    rewritten only if unchanged since it was read) and to run again. Returns (messages,
+    attachments) rewritten."""
+    messages = crypto.reencrypt_column_for(
+        Message, "body_encrypted", patient="conversation__patient_id", batch_size=batch_size
+    )
     attachments = 0
-    for attachment in Attachment.objects.order_by("pk").iterator(chunk_size=batch_size):
-        attachments += _attachment_reencrypt(attachment)
+    for attachment in (
+        Attachment.objects.exclude(name_encrypted__startswith=crypto.PREFIX)
+        .annotate(patient_id=F("message__conversation__patient_id"))
+        .order_by("pk")
+        .iterator(chunk_size=batch_size)
+    ):
+        attachments += _attachment_move_to_patient_key(
+            attachment,
+            patient_id=attachment.patient_id,  # type: ignore[attr-defined]
+        )
     return messages, attachments
 
 
-def _attachment_reencrypt(attachment: Attachment) -> int:
-    """Write the rotated file under a new name, point the row at it, then remove the old file:
-    a crash at any step leaves a readable attachment."""
+def _attachment_move_to_patient_key(attachment: Attachment, *, patient_id: int) -> int:
+    """Write the file under its patient's data key with a new name, point the row at it (its
+    name encrypted likewise), then remove the old file: a crash at any step leaves a readable
+    attachment. Returns 1 when moved (messaging/migrations/0004 does the same)."""
     old_name = attachment.file.name
-    with attachment.file.open("rb") as stored:
-        rotated = crypto.rotate(stored.read())
+    if not old_name or crypto.is_data_key_token(attachment.name_encrypted):
+        return 0
+    with private_storage.open(old_name, "rb") as stored:
+        moved = crypto.reencrypt_bytes_for(patient_id, stored.read())
     new_name = private_storage.save(
-        attachment_file_name(attachment, "attachment"), ContentFile(rotated)
+        attachment_file_name(attachment, "attachment"), ContentFile(moved)
     )
-    updated = Attachment.objects.filter(pk=attachment.pk, file=old_name).update(
-        file=new_name, name_encrypted=crypto.rotate(attachment.name_encrypted.encode()).decode()
+    updated = Attachment.objects.filter(
+        pk=attachment.pk, file=old_name, name_encrypted=attachment.name_encrypted
+    ).update(
+        file=new_name,
+        name_encrypted=crypto.reencrypt_text_for(patient_id, attachment.name_encrypted),
     )
     private_storage.delete(old_name if updated else new_name)
     return updated
@@ -300,9 +367,7 @@ def _notification_send(*, conversation: Conversation, recipient_id: int, now: da
     else:
         conversation.therapist_notified_at = now
         conversation.save(update_fields=["therapist_notified_at"])
-    transaction.on_commit(
-        partial(_email_new_message, conversation_id=conversation.pk, recipient_id=recipient_id)
-    )
+    _email_new_message(conversation_id=conversation.pk, recipient_id=recipient_id)
     return True
 
 
@@ -315,3 +380,47 @@ def _email_new_message(*, conversation_id: int, recipient_id: int) -> None:
         language=recipient.language,
         context={"link": site_link("conversation", conversation_id)},
     )
+
+
+# --- A patient who deletes their account (teletherapy.erasure) ------------------------------
+
+
+def patient_conversations_pause(*, patient: User, now: datetime) -> int:
+    """The patient asked to delete their account: their open conversation closes (still
+    readable by their therapist, no new messages: the patient would never read them)."""
+    paused = 0
+    for match_id in Conversation.objects.filter(
+        patient=patient, closed_at__isnull=True
+    ).values_list("match_id", flat=True):
+        paused += conversation_close(match_id=match_id, now=now)
+    return paused
+
+
+def patient_conversations_resume(*, patient: User) -> int:
+    """They changed their mind: the conversation of their match still under way opens again."""
+    conversations = Conversation.objects.filter(
+        patient=patient, closed_at__isnull=False, match__status=Match.Status.ACTIVE
+    )
+    reopened = list(conversations)
+    Conversation.objects.filter(pk__in=[c.pk for c in reopened]).update(closed_at=None)
+    for conversation in reopened:
+        _activity(conversation, "opened", to=_parties(conversation))
+    return len(reopened)
+
+
+@transaction.atomic
+def patient_conversations_erase(*, patient: User) -> int:
+    """Delete every conversation of the patient, every message in it (theirs and their
+    therapists') and every file, which leave storage once this commits (should that fail,
+    they stay encrypted under a data key that is about to be destroyed). Returns how many
+    messages went."""
+    names = list(
+        Attachment.objects.filter(message__conversation__patient=patient)
+        .exclude(file="")
+        .values_list("file", flat=True)
+    )
+    messages = Message.objects.filter(conversation__patient=patient).count()
+    Conversation.objects.filter(patient=patient).delete()
+    for name in names:
+        transaction.on_commit(partial(private_storage.delete, name), robust=True)
+    return messages

@@ -1,3 +1,11 @@
+"""The message pages: the list of conversations, a thread (with "load earlier" and live
+refreshes), sending, file downloads, and the navigation's unread badge. Thin: the selectors
+say who may read what (None is a 404 here), the services write, the presenters put it in
+words; htmx gets a partial of the same page."""
+
+import re
+import uuid
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -5,29 +13,52 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
-from messaging import selectors, services
+from accounts.decorators import UserRequest
+from accounts.models import User
+from accounts.ratelimits import rate_limited, sends_files
+from core.htmx import is_htmx
+from messaging import presenters, selectors, services
 from messaging.forms import MessageForm
-from teletherapy.htmx import is_htmx
+from messaging.models import Conversation
+
+# A message id as "load earlier messages" sends it: ASCII digits only ('²' is a digit to
+# str.isdigit), short enough for a bigint.
+_MESSAGE_ID = re.compile(r"[0-9]{1,18}")
 
 
-def _with_bodies(messages) -> list[dict]:
-    return [
-        {
-            "message": m,
-            "body": services.message_body(m),
-            "files": [(a, services.attachment_name(a)) for a in m.attachments.all()],
-        }
-        for m in messages
-    ]
+def _conversation_or_404(
+    user: User, pk: int, *, names: bool = True, for_writing: bool = False
+) -> Conversation:
+    conversation = selectors.conversation_get_for_user(
+        user=user, pk=pk, names=names, for_writing=for_writing
+    )
+    if conversation is None:
+        raise Http404("no such conversation for this user")
+    return conversation
 
 
 @login_required
 @require_safe
-def conversation_list(request: HttpRequest) -> HttpResponse:
-    conversations = selectors.conversation_list_for_user(user=request.user)
-    if request.user.is_patient and len(conversations) == 1:
+def conversation_list(request: UserRequest) -> HttpResponse:
+    user = request.user
+    conversations = selectors.conversation_list_for_user(user=user)
+    if is_htmx(request):
+        # A live refresh of the list (never a redirect: it would swap a thread into the list).
+        return render(
+            request, "messaging/list.html#conversation-list", _list_context(user, conversations)
+        )
+    if user.is_patient and len(conversations) == 1:
         return redirect("conversation", pk=conversations[0].pk)
-    return render(request, "messaging/list.html", {"conversations": conversations})
+    return render(request, "messaging/list.html", _list_context(user, conversations))
+
+
+def _list_context(user: User, conversations: list[Conversation]) -> dict:
+    return {
+        "rows": [
+            (item, presenters.conversation_name(conversation=item, reader=user))
+            for item in conversations
+        ]
+    }
 
 
 @login_required
@@ -37,60 +68,97 @@ def unread_badge(request: HttpRequest) -> HttpResponse:
     return render(request, "base.html#unread-badge")
 
 
-def _thread_context(request, conversation, form=None, before: int | None = None) -> dict:
-    page = selectors.thread_messages(conversation=conversation, before=before)
+def _thread_context(
+    request: UserRequest,
+    conversation: Conversation,
+    form: MessageForm | None = None,
+    before: int | None = None,
+) -> dict:
+    user = request.user
+    try:
+        page = selectors.thread_messages(conversation=conversation, before=before)
+    except selectors.NotInConversation:
+        raise Http404("not a message of this conversation") from None
     return {
         "conversation": conversation,
-        "thread_items": _with_bodies(page.messages),
+        "thread_items": presenters.thread_items(
+            conversation=conversation, messages=page.messages, reader=user
+        ),
         "page": page,
         "before": before,
         "form": form or MessageForm(),
-        "can_write": services.conversation_can_write(conversation=conversation, user=request.user),
-        "other_name": _other_name(request.user, conversation),
+        "can_write": selectors.conversation_can_write(conversation=conversation, user=user),
+        "other_name": presenters.conversation_name(conversation=conversation, reader=user),
+        "is_party": selectors.conversation_is_party(conversation=conversation, user=user),
     }
-
-
-def _other_name(user, conversation) -> str:
-    if user.pk == conversation.patient_id:
-        return conversation.therapist.display_name
-    return conversation.patient.patient_profile.nickname
 
 
 @login_required
 @require_safe
-def conversation(request: HttpRequest, pk: int) -> HttpResponse:
-    thread = selectors.conversation_get_for_user(user=request.user, pk=pk)
-    before = _before(request)
+def conversation(request: UserRequest, pk: int) -> HttpResponse:
+    user = request.user
+    after = _message_id(request, "after")
+    if after is not None:
+        return _messages_after(request, pk, after)
+    thread = _conversation_or_404(user, pk)
+    before = parse_before(request)
+    context = _thread_context(request, thread, before=before)
     if before is None:
-        services.messages_mark_read(conversation=thread, reader=request.user)
+        services.messages_mark_read(conversation=thread, reader=user)
     template = "messaging/thread.html"
     if is_htmx(request):
         # Earlier messages go above the list; a live refresh is the list alone, never the form
         # being typed.
         template += "#earlier-messages" if before is not None else "#message-list"
-    return render(request, template, _thread_context(request, thread, before=before))
+    return render(request, template, context)
 
 
-def _before(request: HttpRequest) -> int | None:
+def _messages_after(request: UserRequest, pk: int, after: int) -> HttpResponse:
+    """``?after=<id>``: the messages after that one alone (what the page's socket said arrived
+    or was seen), marked read: not the whole list again."""
+    user = request.user
+    thread = _conversation_or_404(user, pk, names=False)
+    messages = selectors.thread_messages_after(conversation=thread, after=after)
+    services.messages_mark_read(conversation=thread, reader=user)
+    items = presenters.thread_items(conversation=thread, messages=messages, reader=user)
+    context = {"conversation": thread, "thread_items": items}
+    return render(request, "messaging/thread.html#new-messages", context)
+
+
+def parse_before(request: HttpRequest) -> int | None:
     """The ``before`` of "load earlier messages": a message id, or a 404 for anything else."""
-    value = request.GET.get("before")
+    return _message_id(request, "before")
+
+
+def _message_id(request: HttpRequest, name: str) -> int | None:
+    """A message id given in the query (``before``, ``after``), or a 404 for anything else."""
+    value = request.GET.get(name)
     if value is None:
         return None
-    if not value.isdigit():
+    if not _MESSAGE_ID.fullmatch(value):
         raise Http404("not a message id")
     return int(value)
 
 
 @login_required
 @require_POST
-def message_send(request: HttpRequest, pk: int) -> HttpResponse:
-    thread = selectors.conversation_get_for_user(user=request.user, pk=pk)
+@rate_limited("message")
+@rate_limited("upload", when=sends_files)
+def message_send(request: UserRequest, pk: int) -> HttpResponse:
+    """Keep the message. htmx gets the message alone (added at the end of the list) and the
+    form's next idempotency key (not the whole form again), or the form with its errors (422,
+    swapped in place of the form); without JavaScript, a redirect to the thread, or the page
+    with the form's errors."""
+    user = request.user
+    # Sending shows nothing of the thread but the sender's own message: not a read.
+    thread = _conversation_or_404(user, pk, names=False, for_writing=True)
     form = MessageForm(request.POST, request.FILES)
+    message = None
     if form.is_valid():
         try:
-            services.message_send(
+            message = services.message_send(
                 conversation=thread,
-                sender=request.user,
+                sender=user,
                 body=form.cleaned_data["body"],
                 client_id=form.cleaned_data["client_id"],
                 upload=form.cleaned_data["attachment"],
@@ -99,24 +167,37 @@ def message_send(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404 from None  # a therapist reading shared earlier messages only reads
         except ValidationError as error:
             form.add_error(None, error)
-    if form.errors:
-        context = _thread_context(request, thread, form=form)
-        template = "messaging/thread.html" + ("#thread" if is_htmx(request) else "")
-        return render(request, template, context, status=422)
-    if is_htmx(request):
-        return render(request, "messaging/thread.html#thread", _thread_context(request, thread))
-    return redirect("conversation", pk=thread.pk)
+    if not is_htmx(request):
+        if form.errors:
+            thread = _conversation_or_404(user, pk)  # the whole page: names too
+            page = _thread_context(request, thread, form=form)
+            return render(request, "messaging/thread.html", page, status=422)
+        return redirect("conversation", pk=thread.pk)
+    context: dict = {"conversation": thread, "can_write": True}  # a party, or it was a 404
+    if form.errors or message is None:
+        # The form again, with what was typed and why it was refused (a closed conversation
+        # included), in place of the form.
+        response = render(
+            request, "messaging/thread.html#message-form", {**context, "form": form}, status=422
+        )
+        response["HX-Retarget"] = "#message-form"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    items = presenters.thread_items(conversation=thread, messages=[message], reader=user)
+    context |= {"thread_items": items, "next_client_id": uuid.uuid4()}
+    return render(request, "messaging/thread.html#message-sent", context)
 
 
 @login_required
 @require_safe
-def attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+def attachment(request: UserRequest, pk: int, attachment_pk: int) -> HttpResponse:
     """A file sent in a conversation, to the conversation's readers only, always as a download
     (never shown inline, never sniffed, never cached)."""
-    item = selectors.attachment_get_for_user(
-        user=request.user, conversation_pk=pk, pk=attachment_pk
-    )
-    name, data = services.attachment_content(item)
+    user = request.user
+    item = selectors.attachment_get_for_user(user=user, conversation_pk=pk, pk=attachment_pk)
+    if item is None:
+        raise Http404("no such file for this user")
+    name, data = selectors.attachment_content(item)
     response = HttpResponse(data, content_type=item.content_type)
     response["Content-Disposition"] = content_disposition_header(True, name)
     response["X-Content-Type-Options"] = "nosniff"

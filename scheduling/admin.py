@@ -5,22 +5,12 @@ states only, and patients by nickname."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin
 from scheduling.models import Appointment, AvailabilitySettings, AvailabilityWindow, TimeOff
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AvailabilitySettings)
-class AvailabilitySettingsAdmin(_ReadOnlyAdmin):
+class AvailabilitySettingsAdmin(ReadOnlyAdmin):
     list_display = [
         "therapist",
         "session_minutes",
@@ -33,14 +23,14 @@ class AvailabilitySettingsAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(AvailabilityWindow)
-class AvailabilityWindowAdmin(_ReadOnlyAdmin):
+class AvailabilityWindowAdmin(ReadOnlyAdmin):
     list_display = ["therapist", "start_time", "end_time"]
     list_select_related = ["therapist"]
     search_fields = ["therapist__display_name", "therapist__user__email"]
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(_ReadOnlyAdmin):
+class TimeOffAdmin(ReadOnlyAdmin):
     list_display = ["therapist", "first_day", "last_day"]
     list_select_related = ["therapist"]
     search_fields = ["therapist__display_name", "therapist__user__email"]
@@ -48,7 +38,7 @@ class TimeOffAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(_ReadOnlyAdmin):
+class AppointmentAdmin(ReadOnlyAdmin):
     list_display = [
         "starts_at",
         "ends_at",
@@ -62,7 +52,7 @@ class AppointmentAdmin(_ReadOnlyAdmin):
     list_select_related = ["therapist", "patient__patient_profile"]
     search_fields = ["uid", "therapist__display_name", "patient__patient_profile__nickname"]
     date_hierarchy = "starts_at"
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "uid",
         "match",
         "therapist",
@@ -78,7 +68,7 @@ class AppointmentAdmin(_ReadOnlyAdmin):
         "cancelled_by",
         "cancel_reason_text",
         "late_cancellation",
-    ]
+    )
 
     @admin.display(description=_("nickname"), ordering="patient__patient_profile__nickname")
     def patient_nickname(self, appointment):

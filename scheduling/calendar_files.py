@@ -22,9 +22,9 @@ from django.utils.translation import pgettext
 from icalendar import Calendar, Event, vCalAddress
 
 from accounts.models import User
+from core.mail import site_link
 from scheduling import selectors
 from scheduling.models import Appointment
-from teletherapy.mail import site_link
 
 # iCalendar METHODs: an invitation or its update, its withdrawal, a plain file to import.
 REQUEST, CANCEL, PUBLISH = "REQUEST", "CANCEL", "PUBLISH"

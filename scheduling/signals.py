@@ -1,8 +1,8 @@
 """Domain events of the scheduling app, sent after the change has committed.
 
 ``appointment_changed(appointment_id, change)``: ``change`` is one of ``BOOKED``,
-``RESCHEDULED``, ``CANCELLED``. Emails, calendar files and reminders react to it; the services
-that change appointments know nothing of them.
+``RESCHEDULED``, ``CANCELLED``, for whatever reacts to appointments beyond scheduling's own
+emails (those are written to the outbox in the change's transaction, with it or not at all).
 """
 
 from django.db import transaction

@@ -213,15 +213,15 @@ def _days(rule: recurrence.Recurrence, zone: ZoneInfo, first: date, last: date) 
     if len(rule.rrules) == 1 and not (rule.exrules or rule.rdates or rule.exdates):
         days = _dateutil_rule(rule.rrules[0], anchor, begin, zone)  # the usual case, faster
     else:
-        days = dateutil_rrule.rruleset()
+        days = rules = dateutil_rrule.rruleset()
         for rrule in rule.rrules:
-            days.rrule(_dateutil_rule(rrule, anchor, begin, zone))
+            rules.rrule(_dateutil_rule(rrule, anchor, begin, zone))
         for exrule in rule.exrules:
-            days.exrule(_dateutil_rule(exrule, anchor, begin, zone))
+            rules.exrule(_dateutil_rule(exrule, anchor, begin, zone))
         for rdate in rule.rdates:
-            days.rdate(_midnight(_local_day(rdate, zone)))
+            rules.rdate(_midnight(_local_day(rdate, zone)))
         for exdate in rule.exdates:
-            days.exdate(_midnight(_local_day(exdate, zone)))
+            rules.exdate(_midnight(_local_day(exdate, zone)))
     for occurrence in days:
         day = occurrence.date()
         if day > last:

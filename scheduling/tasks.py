@@ -7,9 +7,3 @@ from scheduling import services
 def sweep_reminders() -> int:
     """Every minute (CELERY_BEAT_SCHEDULE): the reminders before sessions."""
     return services.reminders_send()
-
-
-@shared_task
-def send_appointment_notices(appointment_id: int, change: str) -> int:
-    """The emails to both sides of a booked, moved or cancelled appointment."""
-    return services.appointment_notices_send(appointment_id=appointment_id, change=change)

@@ -1,8 +1,59 @@
-from scheduling.views import calendar, notes, patient, practice
+"""Every route of the scheduling app."""
+
+from django.urls import path
+
+from scheduling.views import availability, booking, calendar, feeds, notes
 
 urlpatterns = [
-    *patient.urlpatterns,
-    *practice.urlpatterns,
-    *notes.urlpatterns,
-    *calendar.urlpatterns,
+    # The patient's sessions (the therapist's too, for one session's page).
+    path("sessions/", booking.my_sessions, name="my_sessions"),
+    path("sessions/book/", booking.book, name="book_session"),
+    path("sessions/<int:pk>/", booking.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/cancel/", booking.session_cancel, name="session_cancel"),
+    path("sessions/<int:pk>/move/", booking.session_move, name="session_move"),
+    # The therapist's availability.
+    path("practice/availability/", availability.availability, name="practice_availability"),
+    path(
+        "practice/availability/settings/",
+        availability.availability_settings_save,
+        name="practice_availability_settings",
+    ),
+    path(
+        "practice/availability/hours/",
+        availability.availability_window_add,
+        name="practice_window_add",
+    ),
+    path(
+        "practice/availability/hours/<int:pk>/remove/",
+        availability.availability_window_remove,
+        name="practice_window_remove",
+    ),
+    path(
+        "practice/availability/time-off/",
+        availability.time_off_add,
+        name="practice_time_off_add",
+    ),
+    path(
+        "practice/availability/time-off/<int:pk>/remove/",
+        availability.time_off_remove,
+        name="practice_time_off_remove",
+    ),
+    # The therapist's week.
+    path("practice/calendar/", calendar.calendar, name="practice_calendar"),
+    # The therapist's private session notes.
+    path("practice/sessions/<int:pk>/notes/", notes.session_notes, name="session_notes"),
+    path(
+        "practice/sessions/<int:pk>/notes/save/",
+        notes.session_note_save,
+        name="session_note_save",
+    ),
+    path(
+        "practice/sessions/<int:pk>/notes/addenda/",
+        notes.session_note_addendum_add,
+        name="session_note_addendum_add",
+    ),
+    # Calendar files and private feeds.
+    path("calendar/", feeds.calendar_settings, name="calendar_settings"),
+    path("calendar/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),
+    path("sessions/<int:pk>/calendar.ics", feeds.appointment_ics, name="appointment_ics"),
 ]

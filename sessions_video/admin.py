@@ -1,3 +1,5 @@
+"""Session rooms for staff to look at: attendance records, read only."""
+
 from django.contrib import admin
 
 from sessions_video.models import Attendance, Room
@@ -5,8 +7,7 @@ from sessions_video.models import Attendance, Room
 
 class AttendanceInline(admin.TabularInline):
     model = Attendance
-    fields = ["user", "joined_at", "left_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "joined_at", "left_at")
     extra = 0
     can_delete = False
 
@@ -19,8 +20,7 @@ class RoomAdmin(admin.ModelAdmin):
     """Attendance records, read only; the token (a key to the room) is not shown."""
 
     list_display = ["__str__", "created_at", "started_at", "ended_at"]
-    fields = ["appointment", "created_at", "started_at", "ended_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("appointment", "created_at", "started_at", "ended_at")
     inlines = [AttendanceInline]
 
     def has_add_permission(self, request):

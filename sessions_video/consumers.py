@@ -1,17 +1,22 @@
 """The room's socket: WebRTC signalling and live chat between the session's two parties.
 
 The server checks and forwards: who may be here (``selectors.room_get_for_user``, and the
-room's open window), at most one socket per participant and two per room (``services.room_join``,
-through the database, so across every daphne process), and the shape, size and pace of what
-they send. Signalling is relayed to the other participant, never back to the sender, and never
-stored or logged. A chat line is kept first, encrypted, in the pair's conversation as the live
-session's transcript (``services.room_chat_say``), then sent to both sides; never logged.
+room's open window, asked when the socket opens and again when a revocation says the session
+was cancelled or moved), at most one socket per participant and two per room
+(``services.room_join``, through the database, so across every daphne process; a place whose
+process died is taken over once it has gone unconfirmed for ``ROOM_ATTENDANCE_STALE_SECONDS``),
+and the shape, size and pace of what they send. No query per message: the window's end is
+known to the socket, the sweep closes it too (4410). Signalling is relayed to the other
+participant, never back to the sender, and never stored or logged. A chat line is kept first,
+encrypted, in the pair's conversation as the live session's transcript
+(``services.room_chat_say``), then sent to both sides; never logged.
 
 Client → server (JSON): ``offer``/``answer`` ``{"sdp": str}``; ``candidate``
 ``{"candidate": {...} | str | null}``; ``hangup``; ``chat`` ``{"id": uuid, "text": str}`` (1 to
 2000 characters; the id makes a resend after a reconnection one line); ``typing``; ``ping``
-(answered with ``pong``, not relayed). Anything else, or malformed, or over 64 KB, is dropped and
-counted; the socket stays open.
+(answered with ``pong``, not relayed). Anything else, or malformed (not JSON, not an object,
+nested too deep, invalid Unicode), or over 64 KB, is dropped and counted; the socket stays
+open. A binary frame closes it (4415).
 Server → client: the other side's signalling as above; ``{"type": "peer", "state":
 "joined"|"left", "presence": int}`` (a newcomer is told ``joined`` too when the other side is
 already there; ``presence`` tells one connection of theirs from the next, whatever order the
@@ -19,25 +24,28 @@ news of a reload arrives in); ``{"type": "chat", "id", "text", "at", "mine"}`` t
 kept; ``{"type": "chat-refused", "id", "reason": "closed"|"invalid"|"too-fast"}`` to the sender.
 """
 
-import json
+import asyncio
 import logging
-import time
 import uuid
+from datetime import datetime
+from weakref import WeakKeyDictionary
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.utils import timezone
 
+from accounts.consumers import SessionCheckedConsumer, TokenBucket
 from accounts.models import User
-from sessions_video import selectors, services
-from teletherapy.consumers import CLOSE_UNSUPPORTED_DATA, SessionCheckedConsumer
-from teletherapy.realtime import (
+from core.frames import BadFrame
+from core.realtime import (
     CLOSE_NOT_FOUND,
     CLOSE_ROOM_FULL,
     CLOSE_ROOM_NOT_OPEN,
-    CLOSE_TOO_MANY_MESSAGES,
+    CLOSE_UNSUPPORTED_DATA,
 )
+from sessions_video import selectors, services
+from sessions_video.models import Room
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +61,6 @@ CHAT_BURST = 10
 CHAT_PER_SECOND = 1.0
 
 CANDIDATE_FIELDS = {"candidate": str, "sdpMid": str, "sdpMLineIndex": int, "usernameFragment": str}
-
-
-def room_group(room_id: int) -> str:
-    return f"room.{room_id}"
 
 
 def _candidate(value) -> dict | str | None:
@@ -107,115 +111,164 @@ def chat_line(content) -> tuple[uuid.UUID, str] | None:
         return None
 
 
-class TokenBucket:
-    def __init__(self, burst: int, per_second: float):
-        self.burst, self.per_second = burst, per_second
-        self.tokens = float(burst)
-        self.updated = time.monotonic()
+class _Heartbeat:
+    """The room sockets of one event loop (a daphne process), whose places it confirms every
+    ``ROOM_HEARTBEAT_SECONDS`` with one query for all (``services.attendances_confirm``): a
+    place left unconfirmed is taken over, its process must have died. A socket whose place was
+    ended meanwhile is told (``RoomConsumer.taken_over``)."""
 
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.per_second)
-        self.updated = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
+    _by_loop: "WeakKeyDictionary[asyncio.AbstractEventLoop, _Heartbeat]" = WeakKeyDictionary()
+
+    def __init__(self) -> None:
+        self.sockets: dict[int, RoomConsumer] = {}
+        self.task: asyncio.Task | None = None
+        self.closing: set[asyncio.Task] = set()  # kept until done (the loop holds tasks weakly)
+
+    @classmethod
+    def of_this_loop(cls) -> "_Heartbeat":
+        loop = asyncio.get_running_loop()
+        if loop not in cls._by_loop:
+            cls._by_loop[loop] = cls()
+        return cls._by_loop[loop]
+
+    def add(self, consumer: "RoomConsumer") -> None:
+        assert consumer.attendance is not None
+        self.sockets[consumer.attendance] = consumer
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._beat(), name="room-heartbeat")
+
+    def discard(self, attendance_id: int) -> None:
+        self.sockets.pop(attendance_id, None)
+
+    async def _beat(self) -> None:
+        while self.sockets:
+            await asyncio.sleep(settings.ROOM_HEARTBEAT_SECONDS)
+            if not self.sockets:
+                return
+            try:
+                gone = await database_sync_to_async(services.attendances_confirm)(
+                    attendance_ids=list(self.sockets), now=timezone.now()
+                )
+            except Exception:  # the database away: the next beat tries again
+                logger.exception("rooms: the heartbeat failed")
+                continue
+            for attendance_id in gone:
+                consumer = self.sockets.pop(attendance_id, None)
+                if consumer is not None:
+                    task = asyncio.create_task(consumer.taken_over())
+                    self.closing.add(task)
+                    task.add_done_callback(self.closing.discard)
 
 
 class RoomConsumer(SessionCheckedConsumer):
     """``ws/room/<token>/``. Refusals: 4404 not a party to a booked session (as the page's 404),
     4410 the room is not open (yet, or any more), 4409 a socket of this user is already in the
-    room or the room has its two; 4429 after persistent flooding.
+    room or the room has its two (or this one's place was taken over after it went quiet);
+    4429 after persistent flooding; 4415 a binary frame."""
 
-    Signalling comes in bursts (dozens of ICE candidates at once), each relayed message asked
-    about on both sides: the answer to "may this user still be here?" holds for a second."""
+    max_frame_bytes = MAX_MESSAGE_BYTES
 
-    recheck_after_seconds = 5.0
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.token = ""
+        self.room: Room | None = None
+        self.closes_at: datetime | None = None  # the end of the room's window, as last read
+        self.attendance: int | None = None  # this connection's id, while it holds a place
+        self.ghosts: list[int] = []  # places this one took over
+        self.other_presence: int | None = None
+        self.dropped = 0
+        self.chat_bucket = TokenBucket(CHAT_BURST, CHAT_PER_SECOND)
+
+    def pace(self) -> tuple[int, float, int]:
+        return RATE_BURST, RATE_PER_SECOND, THROTTLED_BEFORE_CLOSE
 
     async def connect(self):
         self.token = self.scope["url_route"]["kwargs"]["token"]
-        self.room = None
-        self.attendance = None
-        self.dropped = 0
-        self.throttled = 0
-        self.bucket = TokenBucket(RATE_BURST, RATE_PER_SECOND)
-        self.chat_bucket = TokenBucket(CHAT_BURST, CHAT_PER_SECOND)
         await super().connect()
-        if self.attendance is None or not self.joined:
-            return
-        presence = await database_sync_to_async(selectors.room_other_party_presence)(
-            room_id=self.room.pk, user_id=self.user_id
-        )
-        if presence is not None:
-            await self._send({"type": "peer", "state": "joined", "presence": presence})
-        await self._to_room(
-            {"type": "room.peer", "state": "joined", "presence": self.attendance.pk}
-        )
 
     def groups_to_join(self) -> list[str]:
-        return [room_group(self.room.pk)]
+        return [services.room_group(self.token)]
 
     def refusal(self, user: User) -> int | None:
-        """Checked at connection and again for every message and event: the room must still be
-        the user's and still open; at connection, the user must also get a place in it."""
-        try:
-            room = selectors.room_get_for_user(user=user, token=self.token)
-        except Http404:
+        """Checked when the socket opens and after a revocation (reads only): the room must
+        still be the user's and open. The room as read is kept: ``admit`` takes a place in it,
+        and the socket knows when its window ends."""
+        room = selectors.room_get_for_user(user=user, token=self.token)
+        if room is None:
             return CLOSE_NOT_FOUND
-        now = timezone.now()
-        if not selectors.room_is_open(room, now):
+        if not room.appointment.room_is_open(timezone.now()):
             return CLOSE_ROOM_NOT_OPEN
-        if self.attendance is None:
-            self.attendance = services.room_join(room=room, user=user, now=now)
-            if self.attendance is None:
-                return CLOSE_ROOM_FULL
-            self.room = room
+        self.room, self.closes_at = room, room.appointment.room_closes_at
         return None
 
-    async def disconnect(self, code):
-        if self.attendance is not None:
-            presence = self.attendance.pk
-            await database_sync_to_async(services.room_leave)(
-                room=self.room, user=self.scope["user"], now=timezone.now()
-            )
-            self.attendance = None
+    def admit(self, user: User) -> int | None:
+        assert self.room is not None  # ``refusal`` said yes
+        now = timezone.now()
+        place = services.room_join(
+            room=self.room,
+            user=user,
+            now=now,
+            stale_before=services.attendance_stale_before(now=now),
+        )
+        if place is None:
+            return CLOSE_ROOM_FULL
+        self.attendance, self.ghosts = place.attendance.pk, place.taken_over
+        self.other_presence = selectors.room_other_party_presence(
+            room_id=self.room.pk, user_id=user.pk
+        )
+        return None
+
+    async def admitted(self) -> None:
+        for presence in self.ghosts:  # the other side may still show them
             await self._to_room({"type": "room.peer", "state": "left", "presence": presence})
-        await super().disconnect(code)
+        if self.other_presence is not None:
+            await self._send({"type": "peer", "state": "joined", "presence": self.other_presence})
+        await self._to_room({"type": "room.peer", "state": "joined", "presence": self.attendance})
+        _Heartbeat.of_this_loop().add(self)
 
-    async def receive(self, text_data=None, bytes_data=None):
-        if text_data is None:
-            await self.close(code=CLOSE_UNSUPPORTED_DATA)
+    def refusal_now(self) -> int | None:
+        if self.closes_at is not None and timezone.now() >= self.closes_at:
+            return CLOSE_ROOM_NOT_OPEN
+        return None
+
+    async def release(self) -> None:
+        presence, self.attendance = self.attendance, None
+        if presence is None:
             return
-        if not self.bucket.take():
-            self.throttled += 1
-            self._dropped("too fast")
-            if self.throttled > THROTTLED_BEFORE_CLOSE:
-                await self.close(code=CLOSE_TOO_MANY_MESSAGES)
-            return
-        if len(text_data) > MAX_MESSAGE_BYTES or len(text_data.encode()) > MAX_MESSAGE_BYTES:
-            self._dropped("oversized")
-            return
-        try:
-            content = json.loads(text_data)
-        except ValueError:
-            self._dropped("not JSON")
-            return
-        if isinstance(content, dict) and content.get("type") == "ping":
-            if await self._still_allowed():
-                await self._send({"type": "pong", "id": content.get("id")})
-            return
-        if isinstance(content, dict) and content.get("type") == "chat":
+        _Heartbeat.of_this_loop().discard(presence)
+        await database_sync_to_async(services.room_leave)(
+            room=self.room, user=self.scope["user"], now=timezone.now(), attendance_id=presence
+        )
+        await self._to_room({"type": "room.peer", "state": "left", "presence": presence})
+
+    async def taken_over(self) -> None:
+        """Its place was ended while it was open (taken over after it went quiet, or closed by
+        the sweep): it is not in the room any more."""
+        presence, self.attendance = self.attendance, None
+        if presence is not None:
+            _Heartbeat.of_this_loop().discard(presence)
+        await self.end(CLOSE_ROOM_FULL)
+
+    # -- frames ---------------------------------------------------------------------------------
+
+    async def bad_frame(self, bad: BadFrame) -> None:
+        if bad.close_code == CLOSE_UNSUPPORTED_DATA:
+            await self.end(bad.close_code)
+        else:
+            self._dropped(bad.reason)
+
+    async def receive_frame(self, content: dict) -> None:
+        kind = content.get("type")
+        if kind == "ping":
+            await self._send({"type": "pong", "id": content.get("id")})
+        elif kind == "chat":
             await self._chat(content)
-            return
-        message = relayable(content)
-        if message is None:
-            self._dropped("unknown or malformed")
-            return
-        if await self._still_allowed():
+        elif (message := relayable(content)) is not None:
             await self._to_room({"type": "room.relay", "message": message})
+        else:
+            self._dropped("unknown or malformed")
 
-    async def _chat(self, content) -> None:
+    async def _chat(self, content: dict) -> None:
         line = chat_line(content)
         if line is None:
             self._dropped("malformed chat")
@@ -224,10 +277,8 @@ class RoomConsumer(SessionCheckedConsumer):
         if not self.chat_bucket.take():
             await self._send({"type": "chat-refused", "id": str(client_id), "reason": "too-fast"})
             return
-        if not await self._still_allowed():
-            return
         try:
-            line = await database_sync_to_async(services.room_chat_say)(
+            kept = await database_sync_to_async(services.room_chat_say)(
                 room=self.room,
                 user=self.scope["user"],
                 text=text,
@@ -239,30 +290,41 @@ class RoomConsumer(SessionCheckedConsumer):
             reason = "closed" if "closed" in codes else "invalid"
             await self._send({"type": "chat-refused", "id": str(client_id), "reason": reason})
             return
-        await self._to_room({"type": "room.chat", **line})
+        await self._to_room({"type": "room.chat", **kept})
+
+    # -- events of the room's group -------------------------------------------------------------
 
     async def room_relay(self, event):
-        if event["sender"] != self.channel_name and await self._still_allowed():
+        if self.attendance is None or event["sender"] == self.channel_name:
+            return
+        if await self.still_allowed():
             await self._send(event["message"])
 
     async def room_peer(self, event):
-        if event["sender"] != self.channel_name and await self._still_allowed():
+        if self.attendance is None or event["sender"] == self.channel_name:
+            return
+        if event["state"] == "left" and event["presence"] == self.attendance:
+            await self.taken_over()  # by another socket, after this one went quiet
+            return
+        if await self.still_allowed():
             await self._send(
                 {"type": "peer", "state": event["state"], "presence": event["presence"]}
             )
 
     async def room_chat(self, event):
-        if await self._still_allowed():
+        if self.attendance is None:
+            return
+        if await self.still_allowed():
             mine = event["sender"] == self.channel_name
             line = {key: event[key] for key in ("id", "text", "at")}
             await self._send({"type": "chat", **line, "mine": mine})
 
     async def _send(self, message: dict) -> None:
-        await self.send(text_data=json.dumps(message))
+        await self.send_message(message)
 
     async def _to_room(self, event: dict) -> None:
         await self.channel_layer.group_send(
-            room_group(self.room.pk), {**event, "sender": self.channel_name}
+            services.room_group(self.token), {**event, "sender": self.channel_name}
         )
 
     def _dropped(self, reason: str) -> None:
@@ -273,5 +335,5 @@ class RoomConsumer(SessionCheckedConsumer):
         )
 
     @property
-    def room_id(self):
+    def room_id(self) -> int | None:
         return self.room.pk if self.room is not None else None

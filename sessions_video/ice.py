@@ -1,4 +1,4 @@
-"""The ICE servers a live session's RTCPeerConnection is given.
+"""The ICE servers a live session's RTCPeerConnection is given, and its transport policy.
 
 STUN as configured; TURN with short-lived credentials in coturn's ``use-auth-secret`` scheme
 (the "TURN REST API"): the username is ``<expiry>:<user id>`` and the password is
@@ -55,3 +55,13 @@ def ice_servers_for(user, *, now: datetime | None = None) -> list[dict]:
             }
         )
     return servers
+
+
+def rtc_configuration_for(user, *, now: datetime | None = None) -> dict:
+    """The ``RTCConfiguration`` this user's call page opens its peer connections with:
+    ``iceTransportPolicy`` "relay" (``ICE_TRANSPORT_POLICY``) gathers TURN candidates only, so
+    the media go through the relay and neither party ever sees the other's address."""
+    return {
+        "iceServers": ice_servers_for(user, now=now),
+        "iceTransportPolicy": settings.ICE_TRANSPORT_POLICY,
+    }

@@ -1,3 +1,5 @@
+"""Session rooms: one per appointment, made on first use, and who connected to it when."""
+
 import secrets
 
 from django.conf import settings
@@ -58,6 +60,10 @@ class Attendance(models.Model):
     The open rows are the room's presence, shared by every daphne process: the database allows
     one open row per user and room (``attendance_one_open_per_user``); ``services.room_join``
     holds the room's row lock while it counts them, so a room never has more than two.
+
+    ``last_seen_at``: when the socket's process last confirmed the connection (a heartbeat every
+    ``ROOM_HEARTBEAT_SECONDS``). An open row not confirmed for ``ROOM_ATTENDANCE_STALE_SECONDS``
+    belongs to a process that died without closing it: the next one to join takes it over.
     """
 
     room = models.ForeignKey(
@@ -71,6 +77,7 @@ class Attendance(models.Model):
     )
     joined_at = models.DateTimeField(_("joined at"))
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("attendance")

@@ -1,48 +1,34 @@
-from datetime import datetime, timedelta
+"""Reads of the session rooms: a user's room, who is in it, what was said in its live chat, and
+the rooms whose window is over. The window itself is the appointment's rule
+(``Appointment.room_opens_at``, ``room_closes_at``, ``room_is_open``)."""
 
-from django.conf import settings
-from django.shortcuts import get_object_or_404
+from datetime import datetime, timedelta
 
 from accounts.models import User
 from messaging.models import Message
-from messaging.services import message_body
+from messaging.selectors import message_body
 from scheduling.models import Appointment
 from scheduling.selectors import appointments_for_user
 from sessions_video.models import Attendance, Room
 
 
-def room_get_for_user(*, user: User, token: str) -> Room:
+def room_get_for_user(*, user: User, token: str) -> Room | None:
     """The room of a booked appointment of this user (its patient, or its approved therapist),
-    or 404: the same answer for a stranger, a cancelled session and a token that never was."""
+    or None: the same answer for a stranger, a cancelled session and a token that never was."""
     booked = appointments_for_user(user=user).filter(status=Appointment.Status.BOOKED)
-    return get_object_or_404(
+    return (
         Room.objects.select_related(
             "appointment__therapist__user", "appointment__patient__patient_profile"
-        ).filter(appointment__in=booked),
-        token=token,
+        )
+        .filter(appointment__in=booked, token=token)
+        .first()
     )
 
 
-def appointment_room_opens_at(appointment: Appointment) -> datetime:
-    return appointment.starts_at - timedelta(minutes=settings.SESSION_ROOM_OPENS_MINUTES_BEFORE)
-
-
-def appointment_room_closes_at(appointment: Appointment) -> datetime:
-    return appointment.ends_at + timedelta(minutes=settings.SESSION_ROOM_CLOSES_MINUTES_AFTER)
-
-
-def room_opens_at(room: Room) -> datetime:
-    return appointment_room_opens_at(room.appointment)
-
-
-def room_closes_at(room: Room) -> datetime:
-    return appointment_room_closes_at(room.appointment)
-
-
-def room_is_open(room: Room, now: datetime) -> bool:
-    """From SESSION_ROOM_OPENS_MINUTES_BEFORE before the start until
-    SESSION_ROOM_CLOSES_MINUTES_AFTER after the end (excluded)."""
-    return room_opens_at(room) <= now < room_closes_at(room)
+def room_token_of(*, appointment_id: int) -> str | None:
+    """The token of an appointment's room, or None when nobody has opened it yet."""
+    tokens = Room.objects.filter(appointment_id=appointment_id).values_list("token", flat=True)
+    return tokens.first()
 
 
 def room_other_party_presence(*, room_id: int, user_id: int) -> int | None:
@@ -59,11 +45,12 @@ def room_other_party_presence(*, room_id: int, user_id: int) -> int | None:
 def room_chat_lines(*, room: Room, user: User) -> list[dict]:
     """What was said in this room's live chat so far, oldest first, for ``user`` (one of the
     two parties): ``id`` (the sender's client id), ``text``, ``at``, ``mine``."""
+    appointment = room.appointment
     messages = Message.objects.filter(
-        conversation__match_id=room.appointment.match_id,
+        conversation__match_id=appointment.match_id,
         live_session=True,
-        created_at__gte=room_opens_at(room),
-        created_at__lt=room_closes_at(room),
+        created_at__gte=appointment.room_opens_at,
+        created_at__lt=appointment.room_closes_at,
     ).order_by("created_at", "pk")
     return [
         {
@@ -79,7 +66,7 @@ def room_chat_lines(*, room: Room, user: User) -> list[dict]:
 def appointments_to_close(*, now: datetime) -> list[int]:
     """Booked appointments whose room window is over (within the last week) and whose room has
     not been closed by the sweep yet."""
-    window_over = now - timedelta(minutes=settings.SESSION_ROOM_CLOSES_MINUTES_AFTER)
+    window_over = now - Appointment.room_closes_after()
     return list(
         Appointment.objects.filter(
             status=Appointment.Status.BOOKED,
@@ -91,11 +78,18 @@ def appointments_to_close(*, now: datetime) -> list[int]:
     )
 
 
-def appointment_room_state(appointment: Appointment, now: datetime) -> str:
-    """Where the session's room stands for a "Join the session" button: ``open`` (its parties
-    may enter now), ``later`` (booked, not open yet) or ``""`` (cancelled, or closed)."""
-    if not appointment.is_booked:
-        return ""
-    if now < appointment_room_opens_at(appointment):
-        return "later"
-    return "open" if now < appointment_room_closes_at(appointment) else ""
+def person_export(*, user: User) -> dict:
+    """When ``user`` was in the rooms of their sessions (each connection: joined, left), for
+    their own export (GDPR art. 15 and 20); nothing about the other party. JSON-able with
+    ``DjangoJSONEncoder``."""
+    attendances = Attendance.objects.filter(user=user).select_related("room")
+    return {
+        "session_rooms": [
+            {
+                "appointment": attendance.room.appointment_id,
+                "joined_at": attendance.joined_at,
+                "left_at": attendance.left_at,
+            }
+            for attendance in attendances.order_by("joined_at", "pk")
+        ]
+    }

@@ -1,17 +1,50 @@
-import uuid
-from datetime import datetime
+"""Every write of the session rooms: a place taken (over, from a connection whose process
+died), confirmed and given back, a live chat line kept in the pair's conversation, and the
+sweep that closes rooms whose window is over (and their sockets)."""
 
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.models import User
-from messaging.services import conversation_open, message_body, message_send
+from core import realtime
+from core.realtime import CLOSE_ROOM_NOT_OPEN
+from messaging.selectors import message_body
+from messaging.services import conversation_open, message_send
 from scheduling.models import Appointment
 from sessions_video import selectors
 from sessions_video.models import Attendance, Room
 
 # One socket per participant, so two per room.
 ROOM_CAPACITY = 2
+
+
+def room_group(token: str) -> str:
+    """The channel-layer group of a room's sockets: its signalling, chat and revocations. Named
+    by a digest of the room's token, which the socket knows before any query (group names
+    travel through Redis: never the token itself)."""
+    return "room." + hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
+@dataclass(frozen=True)
+class RoomPlace:
+    """A place taken in a room: the new connection, and the connections ended to make room
+    for it because their process had stopped confirming them (their ids, to say they left)."""
+
+    attendance: Attendance
+    taken_over: list[int]
+
+
+def attendance_stale_before(*, now: datetime) -> datetime:
+    """An open connection last confirmed before this belongs to a process that died."""
+    return now - timedelta(seconds=settings.ROOM_ATTENDANCE_STALE_SECONDS)
 
 
 def room_for(*, appointment: Appointment) -> Room:
@@ -21,14 +54,29 @@ def room_for(*, appointment: Appointment) -> Room:
 
 
 @transaction.atomic
-def room_join(*, room: Room, user: User, now: datetime) -> Attendance | None:
+def room_join(
+    *, room: Room, user: User, now: datetime, stale_before: datetime | None = None
+) -> RoomPlace | None:
     """Record that ``user`` connected to the room, or None when they may not take a place now:
     they are already connected elsewhere, or the room already has its two connections.
+
+    With ``stale_before`` (a live socket passes ``attendance_stale_before``), open connections
+    last confirmed before it count as left (when they were last seen): their process died
+    without closing them, and would otherwise keep their user out until the window ends.
 
     The caller has checked that ``user`` is one of the two parties and that the room is open.
     The room's row lock makes concurrent joins (from any daphne process) count one by one.
     """
     locked = Room.objects.select_for_update().get(pk=room.pk)
+    taken_over: list[int] = []
+    if stale_before is not None:
+        stale = Attendance.objects.filter(room=locked, left_at__isnull=True).filter(
+            Q(last_seen_at__lt=stale_before)
+            | Q(last_seen_at__isnull=True, joined_at__lt=stale_before)
+        )
+        taken_over = list(stale.values_list("pk", flat=True))
+        # When last seen (never before joining, whatever the clocks of two processes say).
+        stale.update(left_at=Greatest("joined_at", Coalesce("last_seen_at", "joined_at")))
     attending = list(
         Attendance.objects.filter(room=locked, left_at__isnull=True).values_list(
             "user_id", flat=True
@@ -38,7 +86,9 @@ def room_join(*, room: Room, user: User, now: datetime) -> Attendance | None:
         return None
     try:
         with transaction.atomic():
-            attendance = Attendance.objects.create(room=locked, user=user, joined_at=now)
+            attendance = Attendance.objects.create(
+                room=locked, user=user, joined_at=now, last_seen_at=now
+            )
     except IntegrityError:  # the unique constraint's word, should the lock ever be bypassed
         return None
     changed = []
@@ -53,20 +103,37 @@ def room_join(*, room: Room, user: User, now: datetime) -> Attendance | None:
     if changed:
         locked.save(update_fields=changed)
     room.started_at, room.ended_at = locked.started_at, locked.ended_at
-    return attendance
+    return RoomPlace(attendance=attendance, taken_over=taken_over)
 
 
 @transaction.atomic
-def room_leave(*, room: Room, user: User, now: datetime) -> None:
-    """Record that ``user``'s connection closed; when the room empties after the session started,
-    that is when it ended."""
+def room_leave(*, room: Room, user: User, now: datetime, attendance_id: int | None = None) -> None:
+    """Record that ``user``'s connection closed (``attendance_id``: that one only, should a later
+    one of theirs have taken its place); when the room empties after the session started, that
+    is when it ended."""
     locked = Room.objects.select_for_update().get(pk=room.pk)
-    Attendance.objects.filter(room=locked, user=user, left_at__isnull=True).update(left_at=now)
+    leaving = Attendance.objects.filter(room=locked, user=user, left_at__isnull=True)
+    if attendance_id is not None:
+        leaving = leaving.filter(pk=attendance_id)
+    leaving.update(left_at=now)
     empty = not Attendance.objects.filter(room=locked, left_at__isnull=True).exists()
     if empty and locked.started_at is not None:
         locked.ended_at = now
         locked.save(update_fields=["ended_at"])
     room.ended_at = locked.ended_at
+
+
+def attendances_confirm(*, attendance_ids: list[int], now: datetime) -> list[int]:
+    """The heartbeat of a process's room sockets: their connections are still there. Returns
+    those of ``attendance_ids`` that were ended meanwhile (taken over after going quiet, or
+    closed by the sweep): their sockets are not in the room any more."""
+    still_open = set(
+        Attendance.objects.filter(pk__in=attendance_ids, left_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    Attendance.objects.filter(pk__in=still_open, left_at__isnull=True).update(last_seen_at=now)
+    return [pk for pk in attendance_ids if pk not in still_open]
 
 
 def room_chat_say(
@@ -97,9 +164,9 @@ def room_chat_say(
 
 def rooms_close(*, now: datetime | None = None) -> int:
     """Close the rooms whose window is over: end connections left open (a crashed process), set
-    when the session ended, and record who never came. Run every minute by Celery beat; each
-    room is closed once, under its row lock (rooms another sweep holds are left to it).
-    Returns how many rooms were closed."""
+    when the session ended, record who never came, and close the room's sockets (4410). Run
+    every minute by Celery beat; each room is closed once, under its row lock (rooms another
+    sweep holds are left to it). Returns how many rooms were closed."""
     now = now or timezone.now()
     closed = 0
     for appointment_id in selectors.appointments_to_close(now=now):
@@ -113,7 +180,7 @@ def rooms_close(*, now: datetime | None = None) -> int:
             )
             if room is None:
                 continue
-            closes_at = selectors.room_closes_at(room)
+            closes_at = appointment.room_closes_at
             room.attendances.filter(left_at__isnull=True).update(left_at=closes_at)
             came = set(room.attendances.values_list("user_id", flat=True))
             room.patient_no_show = appointment.patient_id not in came
@@ -124,5 +191,14 @@ def rooms_close(*, now: datetime | None = None) -> int:
             room.save(
                 update_fields=["patient_no_show", "therapist_no_show", "ended_at", "closed_at"]
             )
+            realtime.revoke([room_group(room.token)], code=CLOSE_ROOM_NOT_OPEN)
             closed += 1
     return closed
+
+
+def patient_attendances_erase(*, patient: User) -> int:
+    """A patient's account is erased (``teletherapy.erasure``): when they came into which room
+    goes; the rooms of the sessions kept with retained notes stay (when the session started and
+    ended, who did not come), the others go with their sessions. Returns how many went."""
+    deleted, _by_model = Attendance.objects.filter(user=patient).delete()
+    return deleted

@@ -1,24 +1,26 @@
 """The session room page, and the way in from a session (the room's address is its token)."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from accounts.decorators import UserRequest
+from core.middleware import CALL_PERMISSIONS_POLICY
+from scheduling.models import RoomState
 from scheduling.selectors import appointment_get_for_user
 from sessions_video import selectors, services
-from sessions_video.ice import ice_servers_for
+from sessions_video.ice import rtc_configuration_for
 
 
 @login_required
 @require_safe
-def room_enter(request: HttpRequest, pk: int) -> HttpResponse:
+def room_enter(request: UserRequest, pk: int) -> HttpResponse:
     """From a booked session of this user to its room (made on first use); 404 otherwise."""
     appointment = appointment_get_for_user(user=request.user, pk=pk)
-    if not appointment.is_booked:
+    if appointment is None or not appointment.is_booked:
         raise Http404
     room = services.room_for(appointment=appointment)
     return redirect("session_room", token=room.token)
@@ -27,33 +29,37 @@ def room_enter(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache  # the address is a key to the room
 @login_required
 @require_safe
-def session_room(request: HttpRequest, token: str) -> HttpResponse:
+def session_room(request: UserRequest, token: str) -> HttpResponse:
     """The room while it is open; before, when it opens; after, that the session has ended.
     Its two parties only (404 for anyone else, and for a cancelled session)."""
     room = selectors.room_get_for_user(user=request.user, token=token)
+    if room is None:
+        raise Http404
     appointment = room.appointment
-    now = timezone.now()
+    state = appointment.room_state_at(timezone.now())
+    is_open = state == RoomState.OPEN
     is_patient = request.user.pk == appointment.patient_id
     other_party = (
         appointment.therapist.display_name
         if is_patient
-        else appointment.patient.patient_profile.nickname
+        else appointment.patient.patient_profile.display_name
     )
-    is_open = selectors.room_is_open(room, now)
     context = {
         "room": room,
         "appointment": appointment,
         "is_open": is_open,
-        "not_yet": now < selectors.room_opens_at(room),
-        "opens_at": selectors.room_opens_at(room),
-        "opens_minutes_before": settings.SESSION_ROOM_OPENS_MINUTES_BEFORE,
+        "not_yet": state == RoomState.LATER,
+        "opens_at": appointment.room_opens_at,
+        "opens_minutes_before": int(appointment.room_opens_before().total_seconds() // 60),
         "other_party": other_party,
         "socket_path": f"/ws/room/{room.token}/",
         # For call.js, through json_script (a data block, which CSP does not execute).
-        "ice_servers": ice_servers_for(request.user) if is_open else [],
+        "rtc_configuration": rtc_configuration_for(request.user) if is_open else {},
         "chat_lines": selectors.room_chat_lines(room=room, user=request.user) if is_open else [],
         "role": "patient" if is_patient else "therapist",
     }
     response = render(request, "sessions_video/room.html", context)
     response["Referrer-Policy"] = "no-referrer"
+    # The one kind of page that may ask for the camera and the microphone.
+    response["Permissions-Policy"] = CALL_PERMISSIONS_POLICY
     return response

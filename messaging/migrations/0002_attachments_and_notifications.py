@@ -4,8 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+import core.storage
 import messaging.models
-import teletherapy.storage
 
 
 class Migration(migrations.Migration):
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                     "file",
                     models.FileField(
                         max_length=200,
-                        storage=teletherapy.storage.PrivateStorage(),
+                        storage=core.storage.PrivateStorage(),
                         upload_to=messaging.models.attachment_file_name,
                         verbose_name="file (encrypted)",
                     ),

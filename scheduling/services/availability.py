@@ -24,13 +24,13 @@ from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TherapistProfile
-from scheduling import selectors_practice
 from scheduling.models import (
     AvailabilitySettings,
     AvailabilityWindow,
     TimeOff,
     validate_on_slot_grid,
 )
+from scheduling.selectors import availability as selectors
 
 NOTICE_HOURS_MAX = 7 * 24
 HORIZON_WEEKS_MIN = 1
@@ -127,7 +127,7 @@ def availability_window_add(
 
     _lock_therapist(therapist)
     for other in AvailabilityWindow.objects.filter(therapist=therapist):
-        shared = set(days) & selectors_practice.window_weekdays(other.rule)
+        shared = set(days) & selectors.window_weekdays(other.rule)
         if shared and start < other.end_time and other.start_time < end:
             raise ValidationError(
                 {NON_FIELD_ERRORS: _overlap_error(min(shared), other.start_time, other.end_time)}
@@ -146,7 +146,7 @@ def _overlap_error(day: int, start: time, end: time) -> ValidationError:
         _("This overlaps your hours on %(day)s, %(start)s–%(end)s. Change or remove those first."),
         code="overlap",
         params={
-            "day": selectors_practice.weekday_name(day),
+            "day": selectors.weekday_name(day),
             "start": time_format(start, "H:i"),
             "end": time_format(end, "H:i"),
         },
@@ -173,7 +173,7 @@ def time_off_add(
     """Add whole days off, ``first_day`` to ``last_day`` inclusive, as days of the therapist's
     zone. Refused: a last day before the first, a first day already past (today is fine), and
     days already in another stretch of time off. Sessions already booked then stay booked."""
-    today = selectors_practice.therapist_today(therapist=therapist, now=now or timezone.now())
+    today = selectors.therapist_today(therapist=therapist, now=now or timezone.now())
     errors = {}
     if last_day < first_day:
         errors["last_day"] = ValidationError(

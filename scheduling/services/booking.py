@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -29,9 +29,12 @@ from django.utils.translation import ngettext_lazy
 from accounts.choices import Modality
 from accounts.models import TherapistProfile, User
 from accounts.selectors import approved_therapist_profile
+from core import crypto
+from core.errors import field_error
 from matching.models import Match
 from scheduling import selectors, signals, slots
 from scheduling.models import SLOT_GRID_MINUTES, Appointment, AvailabilitySettings
+from scheduling.services.notices import appointment_notices_send
 
 # PostgreSQL's SQLSTATEs.
 EXCLUSION_VIOLATION = "23P01"
@@ -45,9 +48,11 @@ class SlotTaken(ValidationError):
         super().__init__(_("This time was just taken."), code="taken")
 
 
-def _field_error(field: str, message, code: str, params: dict | None = None) -> ValidationError:
-    """An error the form shows beside ``field``; ``.error_dict[field][0].code`` says which."""
-    return ValidationError({field: ValidationError(message, code=code, params=params)})
+def _changed(appointment_id: int, change: str) -> None:
+    """Both sides' emails (with the calendar file) written to the outbox in this transaction,
+    so they go out with the change or not at all; then the domain event, after commit."""
+    appointment_notices_send(appointment_id=appointment_id, change=change)
+    signals.announce(appointment_id, change)
 
 
 # --- Booking -----------------------------------------------------------------------------------
@@ -74,7 +79,7 @@ def appointment_book(
         raise PermissionDenied("not the patient's current therapist")
     profile = _approved_therapist_locked(therapist_id=match.therapist_id)
     if modality not in Modality.values or modality not in profile.modalities:
-        raise _field_error(
+        raise field_error(
             "modality", _("This therapist does not offer sessions this way."), "modality"
         )
     availability = selectors.availability_settings_for(therapist=profile)
@@ -91,7 +96,7 @@ def appointment_book(
         created_at=now,
     )
     _save_unless_taken(appointment, buffer_minutes=availability.buffer_minutes)
-    signals.announce(appointment.pk, signals.BOOKED)
+    _changed(appointment.pk, signals.BOOKED)
     return appointment
 
 
@@ -138,9 +143,9 @@ def _ensure_slot_is_offered(
         raise ValueError("starts_at must be aware")
     local = starts_at.astimezone(ZoneInfo(therapist.user.time_zone))
     if local.second or local.microsecond or local.minute % SLOT_GRID_MINUTES:
-        raise _field_error("starts_at", _("Sessions start at the times shown."), "misaligned")
+        raise field_error("starts_at", _("Sessions start at the times shown."), "misaligned")
     if starts_at < now + timedelta(hours=availability.notice_hours):
-        raise _field_error(
+        raise field_error(
             "starts_at",
             ngettext_lazy(
                 "Sessions are booked at least %(hours)s hour ahead.",
@@ -151,7 +156,7 @@ def _ensure_slot_is_offered(
             {"hours": availability.notice_hours},
         )
     if starts_at > now + timedelta(weeks=availability.horizon_weeks):
-        raise _field_error(
+        raise field_error(
             "starts_at",
             ngettext_lazy(
                 "Sessions are booked at most %(weeks)s week ahead.",
@@ -171,9 +176,7 @@ def _ensure_in_availability(*, therapist: TherapistProfile, starts_at: datetime,
         calendar, now=now, start=starts_at, end=starts_at + timedelta(microseconds=1)
     )
     if starts_at not in offered:
-        raise _field_error(
-            "starts_at", _("Your therapist does not offer this time."), "not_offered"
-        )
+        raise field_error("starts_at", _("Your therapist does not offer this time."), "not_offered")
 
 
 def _save_unless_taken(appointment: Appointment, *, buffer_minutes: int) -> None:
@@ -241,13 +244,14 @@ def appointment_cancel(
         raise ValidationError(_("This session has already started."), code="started")
     reason = reason.strip()
     if not by_patient and not reason:
-        raise _field_error(
-            "reason", _("Tell your patient why you cancel this session."), "required"
-        )
+        raise field_error("reason", _("Tell your patient why you cancel this session."), "required")
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = now
     appointment.cancelled_by = by
-    appointment.cancel_reason = reason
+    appointment.cancel_reason = ""
+    appointment.cancel_reason_encrypted = (
+        crypto.encrypt_text_for(appointment.patient_id, reason) if reason else ""
+    )
     appointment.late_cancellation = by_patient and (
         appointment.starts_at - now < selectors.cancel_cutoff()
     )
@@ -258,19 +262,25 @@ def appointment_cancel(
             "cancelled_at",
             "cancelled_by",
             "cancel_reason",
+            "cancel_reason_encrypted",
             "late_cancellation",
             "sequence",
         ]
     )
-    signals.announce(appointment.pk, signals.CANCELLED)
+    _changed(appointment.pk, signals.CANCELLED)
     return appointment
 
 
 def appointments_cancel_for_ended_match(*, match_id: int, now: datetime | None = None) -> int:
-    """Cancel the match's appointments that have not started; nobody cancelled them and none is
-    late. Idempotent; returns how many it cancelled."""
-    return _cancel_future(
-        Appointment.objects.filter(match_id=match_id), Appointment.MATCH_ENDED, now=now
+    """Cancel the match's sessions to come, with notice to both sides; nobody cancelled them
+    and none is late. A session in progress (its room already open, and not ended) is never
+    cancelled: the two may be in it (``selectors.appointments_to_cancel_for_ended_match``).
+    Idempotent; returns how many it cancelled."""
+    now = now or timezone.now()
+    return _cancel(
+        selectors.appointments_to_cancel_for_ended_match(match_id=match_id, now=now),
+        Appointment.MATCH_ENDED,
+        now=now,
     )
 
 
@@ -279,21 +289,35 @@ def appointments_cancel_for_unavailable_therapist(
 ) -> int:
     """Cancel the sessions to come of a therapist who may no longer hold them (suspended, or
     otherwise no longer approved). Idempotent; returns how many it cancelled."""
-    return _cancel_future(
-        Appointment.objects.filter(therapist_id=therapist_id),
+    now = now or timezone.now()
+    return _cancel(
+        Appointment.objects.filter(
+            therapist_id=therapist_id, status=Appointment.Status.BOOKED, starts_at__gt=now
+        ),
         Appointment.THERAPIST_UNAVAILABLE,
         now=now,
     )
 
 
-@transaction.atomic
-def _cancel_future(appointments, reason: str, *, now: datetime | None) -> int:
+def appointments_cancel_for_leaving_patient(*, patient_id: int, now: datetime | None = None) -> int:
+    """Cancel the sessions to come of a patient who asked to delete their account, with notice
+    to their therapist (the patient is emailed nothing more). A session under way is left to
+    end. Idempotent; returns how many it cancelled."""
     now = now or timezone.now()
-    future = appointments.filter(status=Appointment.Status.BOOKED, starts_at__gt=now)
-    ids = list(future.select_for_update(no_key=True).values_list("pk", flat=True))
-    for pk in ids:
-        signals.announce(pk, signals.CANCELLED)
-    return Appointment.objects.filter(pk__in=ids, status=Appointment.Status.BOOKED).update(
+    return _cancel(
+        Appointment.objects.filter(
+            patient_id=patient_id, status=Appointment.Status.BOOKED, starts_at__gt=now
+        ),
+        Appointment.PATIENT_LEFT,
+        now=now,
+    )
+
+
+@transaction.atomic
+def _cancel(appointments: QuerySet[Appointment], reason: str, *, now: datetime) -> int:
+    """Cancel these booked appointments, for no person: under their row locks, each announced."""
+    ids = list(appointments.select_for_update(no_key=True).values_list("pk", flat=True))
+    cancelled = Appointment.objects.filter(pk__in=ids, status=Appointment.Status.BOOKED).update(
         status=Appointment.Status.CANCELLED,
         cancelled_at=now,
         cancelled_by=None,
@@ -301,6 +325,9 @@ def _cancel_future(appointments, reason: str, *, now: datetime | None) -> int:
         late_cancellation=False,
         sequence=F("sequence") + 1,
     )
+    for pk in ids:
+        _changed(pk, signals.CANCELLED)
+    return cancelled
 
 
 def _appointment_locked(appointment: Appointment) -> Appointment:
@@ -370,5 +397,5 @@ def appointment_reschedule(
     appointment.ends_at = starts_at + timedelta(minutes=availability.session_minutes)
     appointment.sequence += 1
     _save_unless_taken(appointment, buffer_minutes=availability.buffer_minutes)
-    signals.announce(appointment.pk, signals.RESCHEDULED)
+    _changed(appointment.pk, signals.RESCHEDULED)
     return appointment

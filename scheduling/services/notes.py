@@ -1,7 +1,7 @@
 """A therapist's private session notes: write and edit the note while it is editable, add dated
 addenda once it is locked, re-encrypt everything with the newest key.
 
-When what may be written is decided by ``selectors_notes.notes_state``: from the opening of the
+What may be written when is decided by ``selectors.notes.notes_state``: from the opening of the
 session's room until SESSION_NOTES_EDITABLE_HOURS after its planned end (or its cancellation)
 the note is editable; after that it is locked and only addenda, each dated, are added.
 
@@ -26,9 +26,9 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TherapistProfile
+from core import crypto
 from scheduling.models import Appointment, SessionNote, SessionNoteAddendum
-from scheduling.selectors_notes import NotesState, notes_state
-from teletherapy import crypto
+from scheduling.selectors.notes import NotesState, notes_state
 
 BODY_MAX_CHARS = 20_000
 
@@ -111,6 +111,7 @@ def session_note_save(
     appointment = _locked_appointment(therapist=therapist, appointment=appointment)
     note = SessionNote.objects.select_for_update().filter(appointment=appointment).first()
     state = notes_state(appointment=appointment, has_note=note is not None, now=now)
+    _refuse_retained(state)
     if state == NotesState.CANCELLED:
         raise ValidationError(_("This session was cancelled: it has no notes."), code="cancelled")
     if state == NotesState.NOT_OPEN:
@@ -125,13 +126,13 @@ def session_note_save(
         return SessionNote.objects.create(
             appointment=appointment,
             therapist=therapist,
-            body_encrypted=crypto.encrypt_text(body),
+            body_encrypted=_seal(appointment, body),
             created_at=now,
             updated_at=now,
         )
     if note.version != version:
         raise NoteChanged(note)
-    note.body_encrypted = crypto.encrypt_text(body)
+    note.body_encrypted = _seal(appointment, body)
     note.version += 1
     note.updated_at = now
     note.save(update_fields=["body_encrypted", "version", "updated_at"])
@@ -153,6 +154,7 @@ def session_note_addendum_add(
     appointment = _locked_appointment(therapist=therapist, appointment=appointment)
     note = SessionNote.objects.filter(appointment=appointment).first()
     state = notes_state(appointment=appointment, has_note=note is not None, now=now)
+    _refuse_retained(state)
     if state == NotesState.CANCELLED:
         raise ValidationError(_("This session was cancelled: it has no notes."), code="cancelled")
     if state != NotesState.LOCKED:
@@ -167,37 +169,45 @@ def session_note_addendum_add(
         note = SessionNote.objects.create(
             appointment=appointment,
             therapist=therapist,
-            body_encrypted=crypto.encrypt_text(""),
+            body_encrypted=_seal(appointment, ""),
             created_at=now,
             updated_at=now,
         )
     return SessionNoteAddendum.objects.create(
-        note=note, body_encrypted=crypto.encrypt_text(body), created_at=now
+        note=note, body_encrypted=_seal(appointment, body), created_at=now
     )
+
+
+def _refuse_retained(state: NotesState) -> None:
+    if state == NotesState.RETAINED:
+        raise ValidationError(
+            _("This patient deleted their account: your notes are kept as they are, read-only."),
+            code="retained",
+        )
+
+
+def _seal(appointment: Appointment, body: str) -> str:
+    """Notes are about the patient: under the patient's data key."""
+    return crypto.encrypt_text_for(appointment.patient_id, body)
 
 
 def session_notes_reencrypt(*, batch_size: int = 500) -> tuple[int, int]:
-    """Encrypt every session note and addendum again with the newest key of
-    MESSAGE_ENCRYPTION_KEYS, so an older key can then be removed. Safe while therapists write
-    (a row is rewritten only if unchanged since it was read) and to run again.
-    Returns (notes, addenda) rewritten."""
+    """Move every session note and addendum still under the platform keys (written before
+    patients had data keys) to their patient's data key; those already there need nothing
+    when the platform keys rotate (their data keys are re-wrapped). So an older platform key
+    can then be removed. Safe while therapists write (a row is rewritten only if unchanged
+    since it was read) and to run again. Returns (notes, addenda) rewritten."""
     return (
-        _reencrypt(SessionNote, batch_size=batch_size),
-        _reencrypt(SessionNoteAddendum, batch_size=batch_size),
+        crypto.reencrypt_column_for(
+            SessionNote,
+            "body_encrypted",
+            patient="appointment__patient_id",
+            batch_size=batch_size,
+        ),
+        crypto.reencrypt_column_for(
+            SessionNoteAddendum,
+            "body_encrypted",
+            patient="note__appointment__patient_id",
+            batch_size=batch_size,
+        ),
     )
-
-
-def _reencrypt(model: type[SessionNote] | type[SessionNoteAddendum], *, batch_size: int) -> int:
-    rewritten, last = 0, 0
-    while batch := list(
-        model.objects.filter(pk__gt=last)
-        .order_by("pk")
-        .values_list("pk", "body_encrypted")[:batch_size]
-    ):
-        for pk, token in batch:
-            rotated = crypto.rotate(token.encode()).decode()
-            rewritten += model.objects.filter(pk=pk, body_encrypted=token).update(
-                body_encrypted=rotated
-            )
-        last = batch[-1][0]
-    return rewritten

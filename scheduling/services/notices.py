@@ -9,13 +9,11 @@ behind the log-in).
 
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.models import User
 from accounts.selectors import approved_therapist_profile
+from core.mail import Attachment, send_templated_mail
 from scheduling import calendar_files, signals
 from scheduling.models import Appointment
 
@@ -65,43 +63,42 @@ def appointment_notices_send(*, appointment_id: int, change: str) -> int:
 
 
 def _email(*, appointment: Appointment, recipient: User, change: str, method: str) -> None:
-    context = {
-        "starts_at": appointment.starts_at,
-        "time_zone": recipient.time_zone,
-        "link": calendar_files.sessions_link(recipient),
-        "cancelled_by": _cancelled_by(appointment, recipient),
-    }
     with (
         translation.override(recipient.language),
         timezone.override(ZoneInfo(recipient.time_zone)),
     ):
-        subject, body = email_render(TEMPLATES[change], context)
         ics = calendar_files.appointment_ics(appointment, method=method, viewer=recipient)
-    message = EmailMessage(subject=subject, body=body, to=[recipient.email])
-    message.attach("session.ics", ics, f"text/calendar; method={method}; charset=utf-8")
-    message.send()
+    send_templated_mail(
+        template=TEMPLATES[change],
+        to=[recipient.email],
+        language=recipient.language,
+        time_zone=recipient.time_zone,
+        context={
+            "starts_at": appointment.starts_at,
+            "time_zone": recipient.time_zone,
+            "link": calendar_files.sessions_link(recipient),
+            "cancelled_by": _cancelled_by(appointment, recipient),
+        },
+        attachments=(
+            Attachment("session.ics", ics, f"text/calendar; method={method}; charset=utf-8"),
+        ),
+    )
 
 
 def _cancelled_by(appointment: Appointment, recipient: User) -> str:
     """Who cancelled, as the recipient should read it: "you", "therapist", "patient", or, when
-    nobody did, "match_ended" (the two no longer work together) or "therapist_unavailable"."""
+    nobody did, "match_ended" (the two no longer work together), "therapist_unavailable" or
+    "patient_left" (the patient asked to delete their account)."""
     if appointment.is_booked:
         return ""
     if appointment.cancelled_by_id is None:
         if appointment.cancel_reason == Appointment.THERAPIST_UNAVAILABLE:
             return "therapist_unavailable"
+        if appointment.cancel_reason == Appointment.PATIENT_LEFT:
+            return "patient_left"
         return "match_ended"
     if appointment.cancelled_by_id == recipient.pk:
         return "you"
     if appointment.cancelled_by_id == appointment.therapist_id:
         return "therapist"
     return "patient"
-
-
-def email_render(template: str, context: dict) -> tuple[str, str]:
-    """Subject and body of an email template whose first line is the subject, in the active
-    language, as ``teletherapy.mail.send_templated_mail`` renders them (which cannot attach
-    files)."""
-    context = {"site_name": settings.SITE_NAME, **context}
-    subject, _sep, body = render_to_string(template, context).strip().partition("\n")
-    return settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject.strip(), body.strip() + "\n"

@@ -9,42 +9,32 @@ booked 30 minutes ahead gets the 1-hour reminder at once and no 24-hour reminder
 5 hours ahead gets the 24-hour reminder at once (which then says "today at 15:00"), then the
 1-hour one. A sweep that comes late (workers down for a while) still sends what is useful.
 
-**Exactly once.** A reminder is claimed by inserting its ``Reminder`` row, unique per
-(appointment, offset, start time), before anything is sent; the appointment's row is locked
-while doing so, and one that another sweep (or a booking service moving or cancelling it)
-holds is left for the next minute. Of two sweeps at once, one inserts and the other skips; two
-in a row find the row. A moved session has a new start time and so new reminders; a cancelled
-one gets none.
-
-**A worker killed mid-run: at least once, on purpose.** The claim commits first and the emails
-go out after it; ``sent_at`` is written once they are out. A claim still without ``sent_at``
-``REDELIVER_AFTER`` later (the worker died, the mail server refused) is claimed again by one
-sweep, with a conditional update, and sent again while still within its window. Plain
-"claim, then send" would be at most once: a crash between the two would lose the reminder,
-and a lost reminder can mean a missed session, while a duplicate costs one more email. A
-duplicate needs the worker to die after the mail server took the email and before ``sent_at``
-was written (a narrow window); outside such a crash each reminder is sent exactly once.
+**Exactly once per recipient.** A reminder is claimed by inserting its ``Reminder`` row,
+unique per (appointment, offset, start time); the appointment's row is locked while doing so,
+and one that another sweep (or a booking service moving or cancelling it) holds is left for the
+next minute. Of two sweeps at once, one inserts and the other skips; two in a row find the row.
+In the same transaction as the claim, each recipient's email is written to the outbox (keyed
+by the reminder and the address) and the reminder is marked sent: a worker killed before the
+commit leaves nothing (the next sweep claims it again), one killed after leaves the emails in
+the outbox, which sends each once, with retries (``core.outbox``). A moved session has a new
+start time and so new reminders; a cancelled one gets none.
 """
 
 import math
 from datetime import datetime, timedelta
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import User
+from core import realtime
+from core.mail import send_templated_mail
 from scheduling import calendar_files
 from scheduling.models import Appointment, Reminder
 from scheduling.services.notices import appointment_recipients
-from teletherapy import realtime
-from teletherapy.mail import send_templated_mail
-
-# A claim whose emails are not out this long after it is sent again.
-REDELIVER_AFTER = timedelta(minutes=5)
 
 # Below this, the subject counts minutes or hours ("starts in 1 hour"); above, it gives the
 # day and time ("tomorrow at 14:00").
@@ -59,9 +49,8 @@ def reminder_windows() -> list[tuple[int, int]]:
 
 
 def reminders_send(*, now: datetime | None = None) -> int:
-    """Claim every reminder due at ``now`` and send each after its claim commits (see the
-    module for the rules); returns how many were claimed, including ones claimed again because
-    their emails never went out."""
+    """Claim every reminder due at ``now`` and write its emails to the outbox (see the module
+    for the rules); returns how many were claimed."""
     now = now or timezone.now()
     claimed = 0
     for offset, shorter in reminder_windows():
@@ -82,19 +71,6 @@ def reminders_send(*, now: datetime | None = None) -> int:
             claimed += _claim(
                 appointment_id=appointment_id, starts_at=starts_at, offset=offset, now=now
             )
-        undelivered = (
-            Reminder.objects.filter(
-                offset_minutes=offset,
-                sent_at__isnull=True,
-                claimed_at__lte=now - REDELIVER_AFTER,
-                appointment__status=Appointment.Status.BOOKED,
-                appointment__starts_at=F("starts_at"),
-            )
-            .filter(**window)
-            .values_list("pk", flat=True)
-        )
-        for reminder_id in list(undelivered):
-            claimed += _claim_again(reminder_id=reminder_id, now=now)
     return claimed
 
 
@@ -118,56 +94,36 @@ def _claim(*, appointment_id: int, starts_at: datetime, offset: int, now: dateti
                 )
         except IntegrityError:
             return False  # another sweep claimed it and committed first
-        transaction.on_commit(
-            partial(reminder_deliver, reminder_id=reminder.pk, now=now), robust=True
-        )
+        _remind(reminder=reminder, now=now)
     return True
 
 
-def _claim_again(*, reminder_id: int, now: datetime) -> bool:
-    with transaction.atomic():
-        taken = Reminder.objects.filter(
-            pk=reminder_id, sent_at__isnull=True, claimed_at__lte=now - REDELIVER_AFTER
-        ).update(claimed_at=now)
-        if taken:
-            transaction.on_commit(
-                partial(reminder_deliver, reminder_id=reminder_id, now=now), robust=True
-            )
-    return bool(taken)
-
-
-def reminder_deliver(*, reminder_id: int, now: datetime) -> int:
-    """Send a claimed reminder to both sides and record it sent; returns how many emails went
-    out. Nothing for a reminder already sent, nor once its session was cancelled or moved."""
-    reminder = (
-        Reminder.objects.select_related("appointment__patient", "appointment__therapist__user")
-        .filter(pk=reminder_id, sent_at__isnull=True)
-        .first()
+def _remind(*, reminder: Reminder, now: datetime) -> int:
+    """Write the reminder's emails to the outbox and its in-app event, and mark it sent, in
+    the claim's transaction; returns how many people it reminds."""
+    appointment = Appointment.objects.select_related("patient", "therapist__user").get(
+        pk=reminder.appointment_id
     )
-    if reminder is None:
-        return 0
-    appointment = reminder.appointment
-    if not appointment.is_booked or appointment.starts_at != reminder.starts_at:
-        return 0
     recipients = appointment_recipients(appointment)
     for recipient in recipients:
-        _email(appointment=appointment, recipient=recipient, now=now)
+        _email(appointment=appointment, recipient=recipient, reminder=reminder, now=now)
     if recipients:
         realtime.send_to_users(
             [recipient.pk for recipient in recipients],
             {"kind": "session.reminder", "appointment": appointment.pk},
         )
-    Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(sent_at=now)
+    Reminder.objects.filter(pk=reminder.pk).update(sent_at=now)
     return len(recipients)
 
 
-def _email(*, appointment: Appointment, recipient: User, now: datetime) -> None:
+def _email(*, appointment: Appointment, recipient: User, reminder: Reminder, now: datetime) -> None:
     zone = ZoneInfo(recipient.time_zone)
     with timezone.override(zone):
         send_templated_mail(
             template="emails/appointment_reminder.txt",
             to=[recipient.email],
             language=recipient.language,
+            key=f"reminder:{reminder.pk}",
             context={
                 "starts_at": appointment.starts_at,
                 "time_zone": recipient.time_zone,

@@ -1,3 +1,4 @@
-"""Scheduling pages, one module per audience: ``patient`` (book, my sessions), ``practice``
-(the therapist's availability and calendar), ``notes`` (the therapist's private session notes),
-``calendar`` (calendar files and private feeds)."""
+"""Scheduling pages, one module per subdomain as in ``services``: ``booking`` (book, my
+sessions, a session's page), ``availability`` (the therapist's hours, time off and session
+settings), ``calendar`` (the therapist's week), ``feeds`` (calendar files and private feeds) and
+``notes`` (the therapist's private session notes). ``scheduling/urls.py`` lists the routes."""

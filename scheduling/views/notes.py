@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
@@ -25,11 +25,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import approved_therapist_required
 from accounts.models import TherapistProfile
-from scheduling import selectors_notes
-from scheduling.forms_notes import AddendumForm, SessionNoteForm
+from core.htmx import is_htmx
+from scheduling.forms.notes import AddendumForm, SessionNoteForm
 from scheduling.models import Appointment
+from scheduling.selectors import notes as selectors
 from scheduling.services import notes as services
-from teletherapy.htmx import is_htmx
 
 TEMPLATE = "scheduling/practice/notes.html"
 PART = "notes"  # the section holding the partial "notes-body" and the status line "notes-status"
@@ -47,7 +47,7 @@ def _context(
 ) -> dict:
     """``refusal``: why the last post was refused; ``kept``: its text when no form shows it;
     ``show_saved``: show the saved note above the editor (it changed under the editor)."""
-    notes = selectors_notes.session_notes_for(
+    notes = selectors.session_notes_for(
         therapist=profile, appointment=appointment, now=timezone.now()
     )
     return {
@@ -74,8 +74,7 @@ def _answer(
 ) -> HttpResponse:
     context = _context(profile, appointment, **extra)
     if is_htmx(request):
-        context |= {"partial": f"{TEMPLATE}#{PART}-body", "status_id": f"{PART}-status"}
-        return render(request, "scheduling/practice/_part.html", context, status=422)
+        return render(request, f"{TEMPLATE}#{PART}-answer", context, status=422)
     return render(request, TEMPLATE, context, status=status)
 
 
@@ -83,14 +82,17 @@ def _done(
     request: HttpRequest, profile: TherapistProfile, appointment: Appointment, message: str
 ) -> HttpResponse:
     if is_htmx(request):
-        context = _context(profile, appointment) | {
-            "partial": f"{TEMPLATE}#{PART}-body",
-            "status_id": f"{PART}-status",
-            "status_message": message,
-        }
-        return render(request, "scheduling/practice/_part.html", context)
+        context = _context(profile, appointment) | {"status_message": message}
+        return render(request, f"{TEMPLATE}#{PART}-answer", context)
     messages.success(request, message)
     return redirect(reverse("session_notes", kwargs={"pk": appointment.pk}) + "#" + PART)
+
+
+def _appointment(profile: TherapistProfile, pk: int) -> Appointment:
+    appointment = selectors.appointment_get_for_notes(therapist=profile, pk=pk)
+    if appointment is None:
+        raise Http404
+    return appointment
 
 
 def _saved_at(profile: TherapistProfile) -> str:
@@ -101,7 +103,7 @@ def _saved_at(profile: TherapistProfile) -> str:
 @never_cache
 @require_safe
 def session_notes(request: HttpRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
-    appointment = selectors_notes.appointment_get_for_notes(therapist=profile, pk=pk)
+    appointment = _appointment(profile, pk)
     return render(request, TEMPLATE, _context(profile, appointment))
 
 
@@ -109,7 +111,7 @@ def session_notes(request: HttpRequest, profile: TherapistProfile, pk: int) -> H
 @never_cache
 @require_POST
 def session_note_save(request: HttpRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
-    appointment = selectors_notes.appointment_get_for_notes(therapist=profile, pk=pk)
+    appointment = _appointment(profile, pk)
     form = SessionNoteForm(request.POST)
     if not form.is_valid():  # only the hidden version can be wrong: a form from elsewhere
         refusal = _("This form is out of date: reload the page. Your text is kept below.")
@@ -157,13 +159,13 @@ def session_note_save(request: HttpRequest, profile: TherapistProfile, pk: int) 
         # The editor stays as it is (its text, the caret, the focus): only its version, when it
         # was saved and the status line change.
         context = {
-            "notes": selectors_notes.session_notes_for(
+            "notes": selectors.session_notes_for(
                 therapist=profile, appointment=appointment, now=timezone.now()
             ),
             "time_zone": profile.user.time_zone,
             "status_message": message,
         }
-        response = render(request, "scheduling/practice/_note_saved.html", context)
+        response = render(request, f"{TEMPLATE}#note-saved", context)
         response["HX-Reswap"] = "none"
         return response
     return _done(request, profile, appointment, message)
@@ -175,7 +177,7 @@ def session_note_save(request: HttpRequest, profile: TherapistProfile, pk: int) 
 def session_note_addendum_add(
     request: HttpRequest, profile: TherapistProfile, pk: int
 ) -> HttpResponse:
-    appointment = selectors_notes.appointment_get_for_notes(therapist=profile, pk=pk)
+    appointment = _appointment(profile, pk)
     form = AddendumForm(request.POST)
     form.is_valid()  # one optional text field: always valid; the service judges it
     body = form.cleaned_data["body"]
@@ -189,14 +191,3 @@ def session_note_addendum_add(
             request, profile, appointment, status=422, refusal=error.messages[0], kept=body
         )
     return _done(request, profile, appointment, _("Addendum added."))
-
-
-urlpatterns = [
-    path("practice/sessions/<int:pk>/notes/", session_notes, name="session_notes"),
-    path("practice/sessions/<int:pk>/notes/save/", session_note_save, name="session_note_save"),
-    path(
-        "practice/sessions/<int:pk>/notes/addenda/",
-        session_note_addendum_add,
-        name="session_note_addendum_add",
-    ),
-]

@@ -1,113 +1,22 @@
-"""What the therapist's availability editor and week calendar read (``views.practice``).
-
-Everything here is in the therapist's own zone (``therapist.user.time_zone``): windows are wall
-times, time off is local days, and a calendar week runs from Monday 00:00 to the next Monday
-00:00 on the therapist's clock.
-"""
+"""What the therapist's week calendar reads (``views.calendar``): a week, Monday to Sunday on
+the therapist's clock, with their sessions (cancelled ones too), their weekly hours and time
+off, day by day."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import recurrence
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 
 from accounts.models import TherapistProfile
-from matching.choices import Weekday
 from scheduling import slots
 from scheduling.models import Appointment, AvailabilityWindow, SessionNote, TimeOff
-
-ALL_WEEKDAYS = frozenset(range(7))
-
-
-def therapist_zone(*, therapist: TherapistProfile) -> ZoneInfo:
-    return ZoneInfo(therapist.user.time_zone)
-
-
-def therapist_today(*, therapist: TherapistProfile, now: datetime) -> date:
-    """The date on the therapist's clock at ``now``."""
-    return now.astimezone(therapist_zone(therapist=therapist)).date()
-
-
-def weekday_name(day: int) -> str:
-    """ "Monday" for 0, in the active language."""
-    return str(Weekday(day).label)
-
-
-def window_weekdays(rule: recurrence.Recurrence) -> frozenset[int]:
-    """The weekdays (0 = Monday) on which a window's rule can select a day.
-
-    Exact for the rules the editor writes (one weekly rule with its days). Of other rules only
-    the weekdays are read: a weekly rule without days falls on its dtstart's weekday, a daily
-    one on any day.
-    """
-    days: set[int] = set()
-    for rule_ in rule.rrules:
-        if rule_.byday:
-            days.update(recurrence.to_weekday(day).number for day in rule_.byday)
-        elif rule_.freq == recurrence.WEEKLY and rule.dtstart is not None:
-            days.add(rule.dtstart.weekday())
-        else:
-            return ALL_WEEKDAYS
-    return frozenset(days)
-
-
-def _plain(rule: recurrence.Recurrence) -> bool:
-    """Whether the rule selects every week the same weekdays, for ever (what the editor
-    writes): then ``window_weekdays`` says exactly which days it selects."""
-    return (
-        rule.dtstart is None
-        and rule.dtend is None
-        and not (rule.exrules or rule.rdates or rule.exdates)
-        and all(
-            r.freq in (recurrence.WEEKLY, recurrence.DAILY)
-            and r.interval == 1
-            and not r.count
-            and r.until is None
-            for r in rule.rrules
-        )
-    )
-
-
-# --- The availability editor -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WindowItem:
-    """One weekly window as the editor lists it: "Monday, Tuesday · 09:00–12:00"."""
-
-    pk: int
-    weekdays: tuple[int, ...]
-    start: time
-    end: time
-
-    @property
-    def day_names(self) -> list[str]:
-        return [weekday_name(day) for day in self.weekdays]
-
-
-def availability_windows_for(*, therapist: TherapistProfile) -> list[WindowItem]:
-    """The therapist's weekly windows, by first weekday then start time."""
-    items = [
-        WindowItem(
-            pk=window.pk,
-            weekdays=tuple(sorted(window_weekdays(window.rule))),
-            start=window.start_time,
-            end=window.end_time,
-        )
-        for window in AvailabilityWindow.objects.filter(therapist=therapist)
-    ]
-    return sorted(items, key=lambda item: (item.weekdays[:1], item.start, item.end, item.pk))
-
-
-def time_off_upcoming(*, therapist: TherapistProfile, today: date) -> QuerySet[TimeOff]:
-    """The therapist's time off that has not ended before ``today``, soonest first."""
-    return TimeOff.objects.filter(therapist=therapist, last_day__gte=today).order_by(
-        "first_day", "pk"
-    )
-
-
-# --- The week calendar -------------------------------------------------------------------------
+from scheduling.selectors.availability import (
+    therapist_zone,
+    window_rule_is_plain,
+    window_weekdays,
+)
+from scheduling.weeks import monday_of, week_bounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +67,6 @@ class CalendarWeek:
         return any(day.windows for day in self.days)
 
 
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def practice_week(*, therapist: TherapistProfile, day: date, now: datetime) -> CalendarWeek:
     """The week (Monday to Sunday, on the therapist's clock) holding ``day``: the therapist's
     sessions that start in it (cancelled ones too), their windows and time off, day by day.
@@ -172,8 +77,7 @@ def practice_week(*, therapist: TherapistProfile, day: date, now: datetime) -> C
     zone = therapist_zone(therapist=therapist)
     monday = monday_of(day)
     days = [monday + timedelta(days=offset) for offset in range(7)]
-    week_start = datetime.combine(monday, time.min, tzinfo=zone)
-    week_end = datetime.combine(monday + timedelta(weeks=1), time.min, tzinfo=zone)
+    week_start, week_end = week_bounds(monday, zone)
 
     sessions: dict[date, list[CalendarSession]] = {d: [] for d in days}
     appointments = (
@@ -230,7 +134,7 @@ def _window_days(window: AvailabilityWindow, zone: str, days: list[date]) -> lis
     which expands rules the way booking does: the days on which the window offers a session of
     the shortest length.
     """
-    if _plain(window.rule):
+    if window_rule_is_plain(window.rule):
         weekdays = window_weekdays(window.rule)
         return [d for d in days if d.weekday() in weekdays]
     calendar = slots.Calendar(

@@ -1,5 +1,5 @@
-"""The therapist's side of scheduling: their availability (session settings, weekly hours,
-time off) and their week calendar. Approved therapists only; anyone else gets 404.
+"""The therapist's availability page: session settings, weekly hours, time off. Approved
+therapists only; anyone else gets 404.
 
 The availability page has three forms, each posting to its own URL. With htmx, the answer is
 the form's part of the page (422 with the errors beside the fields) plus a status line swapped
@@ -7,14 +7,11 @@ out of band; without JavaScript, a redirect back with a message, or the whole pa
 errors (422).
 """
 
-import re
-from datetime import date
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -22,18 +19,21 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.choices import Modality
 from accounts.decorators import approved_therapist_required
 from accounts.models import TherapistProfile
-from scheduling import selectors, selectors_practice, services
-from scheduling.forms_practice import AvailabilitySettingsForm, AvailabilityWindowForm, TimeOffForm
+from core.htmx import is_htmx
+from scheduling import services
+from scheduling.forms.availability import (
+    AvailabilitySettingsForm,
+    AvailabilityWindowForm,
+    TimeOffForm,
+)
 from scheduling.models import AvailabilityWindow, TimeOff
-from teletherapy.htmx import is_htmx
+from scheduling.selectors import availability as selectors
 
 TEMPLATE = "scheduling/practice/availability.html"
 # The parts of the availability page, by their section's id: section "windows" holds the
-# partial "windows-body" (what a post swaps) and the status line "windows-status".
+# partial "windows-body" (what a post swaps) and the status line "windows-status"; the partial
+# "windows-answer" is both, for htmx.
 SETTINGS, WINDOWS, TIME_OFF = "settings", "windows", "time-off"
-WEEK = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Weeks the calendar shows: far enough for anyone, near enough that a week either side exists.
-FIRST_DAY, LAST_DAY = date(1900, 1, 8), date(9999, 12, 17)
 
 
 # --- The availability page ---------------------------------------------------------------------
@@ -46,7 +46,7 @@ def _settings_form(profile: TherapistProfile) -> AvailabilitySettingsForm:
 
 
 def _context(profile: TherapistProfile, **forms) -> dict:
-    today = selectors_practice.therapist_today(therapist=profile, now=timezone.now())
+    today = selectors.therapist_today(therapist=profile, now=timezone.now())
     return {
         "profile": profile,
         "time_zone": profile.user.time_zone,
@@ -56,8 +56,8 @@ def _context(profile: TherapistProfile, **forms) -> dict:
         "settings_form": forms.get("settings_form") or _settings_form(profile),
         "window_form": forms.get("window_form") or AvailabilityWindowForm(),
         "time_off_form": forms.get("time_off_form") or TimeOffForm(),
-        "windows": selectors_practice.availability_windows_for(therapist=profile),
-        "time_off": selectors_practice.time_off_upcoming(therapist=profile, today=today),
+        "windows": selectors.availability_windows_for(therapist=profile),
+        "time_off": selectors.time_off_upcoming(therapist=profile, today=today),
     }
 
 
@@ -82,8 +82,8 @@ def _done(request: HttpRequest, profile: TherapistProfile, part: str, message: s
 
 
 def _part(request: HttpRequest, part: str, context: dict, *, status: int = 200) -> HttpResponse:
-    context |= {"partial": f"{TEMPLATE}#{part}-body", "status_id": f"{part}-status"}
-    return render(request, "scheduling/practice/_part.html", context, status=status)
+    """The page's answer partial for ``part``: the part and its status line."""
+    return render(request, f"{TEMPLATE}#{part}-answer", context, status=status)
 
 
 @approved_therapist_required
@@ -148,66 +148,3 @@ def time_off_remove(request: HttpRequest, profile: TherapistProfile, pk: int) ->
     except TimeOff.DoesNotExist:
         raise Http404 from None
     return _done(request, profile, TIME_OFF, _("Time off removed."))
-
-
-# --- The week calendar -------------------------------------------------------------------------
-
-
-def _week_day(request: HttpRequest, today: date) -> date:
-    """The day of ``?week=YYYY-MM-DD`` (any day of the wanted week), or today; 404 for
-    anything else."""
-    value = request.GET.get("week")
-    if value is None:
-        return today
-    if not WEEK.fullmatch(value):
-        raise Http404("not a date")
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Http404("not a date") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise Http404("too far")
-    return day
-
-
-@approved_therapist_required
-@require_safe
-def calendar(request: HttpRequest, profile: TherapistProfile) -> HttpResponse:
-    now = timezone.now()
-    today = selectors_practice.therapist_today(therapist=profile, now=now)
-    week = selectors_practice.practice_week(
-        therapist=profile, day=_week_day(request, today), now=now
-    )
-    context = {
-        "week": week,
-        "is_this_week": week.monday == selectors_practice.monday_of(today),
-        "this_monday": selectors_practice.monday_of(today),
-    }
-    return render(request, "scheduling/practice/calendar.html", context)
-
-
-urlpatterns = [
-    path("practice/availability/", availability, name="practice_availability"),
-    path(
-        "practice/availability/settings/",
-        availability_settings_save,
-        name="practice_availability_settings",
-    ),
-    path(
-        "practice/availability/hours/",
-        availability_window_add,
-        name="practice_window_add",
-    ),
-    path(
-        "practice/availability/hours/<int:pk>/remove/",
-        availability_window_remove,
-        name="practice_window_remove",
-    ),
-    path("practice/availability/time-off/", time_off_add, name="practice_time_off_add"),
-    path(
-        "practice/availability/time-off/<int:pk>/remove/",
-        time_off_remove,
-        name="practice_time_off_remove",
-    ),
-    path("practice/calendar/", calendar, name="practice_calendar"),
-]

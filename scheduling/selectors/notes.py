@@ -1,9 +1,11 @@
 """What the therapist's private session notes page reads (``views.notes``).
 
 Only the appointment's own therapist reads its notes, through ``appointment_get_for_notes``:
-404 for anyone else, the same answer as for an appointment that never was. A therapist keeps
-the notes of the sessions they held after the patient moved to another therapist (their
-professional record); the new therapist never sees them, as the appointment was not theirs.
+None for anyone else (the view answers 404, the same as for an appointment that never was). A
+therapist keeps the notes of the sessions they held after the patient moved to another
+therapist (their professional record); the new therapist never sees them, as the appointment
+was not theirs. Granting it writes the read to the patient's access log (``audit.services``):
+the one write of these selectors, on purpose (docs/architecture.md, *Access log*).
 """
 
 from dataclasses import dataclass
@@ -11,11 +13,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404
 
 from accounts.models import TherapistProfile
-from scheduling.models import Appointment, SessionNote
-from teletherapy import crypto
+from audit.models import AccessEntry
+from audit.services import access_record
+from core import crypto
+from scheduling.models import Appointment, RetainedNoteSet, SessionNote
 
 
 class NotesState(StrEnum):
@@ -23,11 +26,12 @@ class NotesState(StrEnum):
     EDITABLE = "editable"
     LOCKED = "locked"  # addenda only
     CANCELLED = "cancelled"  # cancelled before any note was written: nothing to write
+    RETAINED = "retained"  # the patient deleted their account: kept as they are, read-only
 
 
 def notes_open_at(appointment: Appointment) -> datetime:
     """When notes can first be written: when the session's room opens."""
-    return appointment.starts_at - timedelta(minutes=settings.SESSION_ROOM_OPENS_MINUTES_BEFORE)
+    return appointment.room_opens_at
 
 
 def notes_lock_at(appointment: Appointment) -> datetime:
@@ -42,6 +46,8 @@ def notes_lock_at(appointment: Appointment) -> datetime:
 def notes_state(*, appointment: Appointment, has_note: bool, now: datetime) -> NotesState:
     """What the therapist can do with the notes of ``appointment`` at ``now``. The lock takes
     effect at ``notes_lock_at`` exactly."""
+    if appointment.patient.patient_profile.erased_at is not None:
+        return NotesState.RETAINED
     if not appointment.is_booked and not has_note:
         return NotesState.CANCELLED
     if now >= notes_lock_at(appointment):
@@ -51,13 +57,23 @@ def notes_state(*, appointment: Appointment, has_note: bool, now: datetime) -> N
     return NotesState.EDITABLE
 
 
-def appointment_get_for_notes(*, therapist: TherapistProfile, pk: int) -> Appointment:
-    """One appointment of this (approved) therapist, with the patient's nickname, or 404."""
-    return get_object_or_404(
-        Appointment.objects.select_related("patient__patient_profile", "therapist__user"),
-        pk=pk,
-        therapist=therapist,
+def appointment_get_for_notes(*, therapist: TherapistProfile, pk: int) -> Appointment | None:
+    """One appointment of this (approved) therapist, with the patient's nickname, or None.
+    Found, the notes page shows its notes: a read logged for the patient (repeats within
+    minutes merge, so saving as one writes adds nothing)."""
+    appointment = (
+        Appointment.objects.select_related("patient__patient_profile", "therapist__user")
+        .filter(pk=pk, therapist=therapist)
+        .first()
     )
+    if appointment is not None:
+        access_record(
+            reader=appointment.therapist.user,
+            patient_id=appointment.patient_id,
+            kind=AccessEntry.Kind.SESSION_NOTE,
+            record_id=appointment.pk,
+        )
+    return appointment
 
 
 def session_note_for(
@@ -98,6 +114,10 @@ class SessionNotes:
     def is_locked(self) -> bool:
         return self.state == NotesState.LOCKED
 
+    @property
+    def is_retained(self) -> bool:
+        return self.state == NotesState.RETAINED
+
 
 def session_notes_for(
     *, therapist: TherapistProfile, appointment: Appointment, now: datetime
@@ -105,7 +125,7 @@ def session_notes_for(
     """The notes of ``appointment`` (fetched with ``appointment_get_for_notes``) as its
     therapist sees them at ``now``: two queries."""
     note = session_note_for(therapist=therapist, appointment=appointment)
-    addenda = ()
+    addenda: tuple[Addendum, ...] = ()
     if note is not None:
         addenda = tuple(
             Addendum(body=crypto.decrypt_text(token), created_at=created_at)
@@ -123,3 +143,8 @@ def session_notes_for(
         updated_at=note.updated_at if note else None,
         addenda=addenda,
     )
+
+
+def retained_note_sets_exist(*, patient_id: int) -> bool:
+    """Whether notes about this erased patient are still kept (by any therapist)."""
+    return RetainedNoteSet.objects.filter(patient_id=patient_id).exists()
