@@ -1,3 +1,6 @@
+"""System checks run at every start: development-only secrets are announced, and an encryption
+key that cannot work stops the start before any data is touched."""
+
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -52,3 +55,17 @@ def ice_server_urls(app_configs, **kwargs):
         for url in getattr(settings, name)
         if not url.startswith(prefixes)
     ]
+
+
+@register()
+def ice_transport_policy(app_configs, **kwargs):
+    # Relay only with no relay to go through: every call would fail to connect.
+    if settings.ICE_TRANSPORT_POLICY == "relay" and not settings.ICE_TURN_URLS:
+        return [
+            Error(
+                "ICE_TRANSPORT_POLICY is relay but ICE_TURN_URLS is empty: no call could connect.",
+                hint="Set ICE_TURN_URLS (and TURN_SHARED_SECRET), or ICE_TRANSPORT_POLICY=all.",
+                id="teletherapy.E004",
+            )
+        ]
+    return []

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from accounts.models import TherapistProfile, User
 from matching import selectors as matching
 from matching.models import Match
-from matching.offer_texts import offer_card_context
-from matching.reasons import reason_texts
+from matching.presenters.offers import offer_card_context
+from matching.presenters.reasons import reason_texts
 from messaging import selectors as messaging
 from scheduling import selectors as scheduling
 from scheduling.models import Appointment
+from scheduling.selectors.booking import COMING_DAYS
 
 LICENSE_WARNING_DAYS = 30
 
@@ -32,7 +33,8 @@ class TherapistDashboard:
     offers: list[dict]  # the offer cards' contexts
     caseload: list[CaseloadRow]
     today: list[Appointment]
-    this_week: list[Appointment]
+    next_days: list[Appointment]  # the COMING_DAYS days after today, whatever the weekday
+    coming_days: int
     reply_time: timedelta | None
     banners: list[str] = field(default_factory=list)  # kinds: see ``_banners``
     license_days_left: int | None = None
@@ -66,7 +68,8 @@ def therapist_dashboard(*, therapist: User, now: datetime) -> TherapistDashboard
             for match in caseload
         ],
         today=week["today"],
-        this_week=week["this_week"],
+        next_days=week["next_days"],
+        coming_days=COMING_DAYS,
         reply_time=messaging.therapist_reply_time(therapist_id=therapist.pk, now=now),
         banners=_banners(profile, len(caseload), license_days_left),
         license_days_left=license_days_left,

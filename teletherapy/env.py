@@ -58,14 +58,15 @@ def env_list(name: str, default: str = "") -> list[str]:
 def mailer_config(url: str) -> dict:
     """Django's default mailer (MAILERS["default"]) from one URL.
 
-    ``console:``, ``locmem:``, ``file:///path/to/folder``,
+    ``console:`` (printed, readable), ``locmem:``, ``file:///path/to/folder``,
     ``smtp://user:password@host:587`` (STARTTLS), ``smtps://user:password@host:465`` (TLS).
     """
     parts = urlsplit(url)
     scheme = parts.scheme
     backends = "django.core.mail.backends"
     if scheme == "console":
-        return {"BACKEND": f"{backends}.console.EmailBackend"}
+        # Decoded, so that a link in a development email can be copied whole.
+        return {"BACKEND": "teletherapy.console_mail.EmailBackend"}
     if scheme == "locmem":
         return {"BACKEND": f"{backends}.locmem.EmailBackend"}
     if scheme == "file":

@@ -7,6 +7,7 @@ must provide every secret; a development default left in place stops the start-u
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -57,6 +58,13 @@ TURN_SHARED_SECRET = (
 TURN_CREDENTIAL_TTL_SECONDS = env_int("TURN_CREDENTIAL_TTL_SECONDS", 3600)
 if TURN_CREDENTIAL_TTL_SECONDS <= 0:
     raise ImproperlyConfigured("TURN_CREDENTIAL_TTL_SECONDS must be a positive number of seconds")
+# "relay": calls go only through the TURN relay, so neither party ever learns the other's IP
+# address (a privacy choice, at the cost of a relay hop); "all": direct when possible.
+ICE_TRANSPORT_POLICY = env_str("ICE_TRANSPORT_POLICY", "all")
+if ICE_TRANSPORT_POLICY not in {"all", "relay"}:
+    raise ImproperlyConfigured(
+        f"ICE_TRANSPORT_POLICY must be all or relay, not {ICE_TRANSPORT_POLICY!r}"
+    )
 
 if not DEBUG:
     _missing = list(DEV_DEFAULTS_USED)
@@ -81,25 +89,45 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_countries",
     "recurrence",
+    "core",
     "teletherapy",
     "accounts",
+    "audit",
     "matching",
     "messaging",
     "scheduling",
     "sessions_video",
+    "teletherapy.exports",
+    "teletherapy.erasure",
 ]
 
 MIDDLEWARE = [
+    # One line per request, secrets out of the path (outermost: it sees every answer).
+    "core.middleware.AccessLogMiddleware",
+    # The client's address from X-Forwarded-For only behind TRUSTED_PROXIES.
+    "core.middleware.ClientAddressMiddleware",
+    # Cache-Control: no-store and a Permissions-Policy on every answer that sets none.
+    "core.middleware.PrivacyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL in a path, query or form field is a 400, not a database error.
+    "core.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Which login session a read comes from, for the access log (audit.context).
+    "audit.middleware.ReadingSessionMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session idle too long is logged out (its sockets close), then new versions of the legal
+    # documents are accepted before anything else, then two-factor set-up.
+    "accounts.middleware.IdleLogoutMiddleware",
+    # A patient whose account is to be deleted reaches only the page to keep it or let it go.
+    "teletherapy.erasure.middleware.ErasurePendingMiddleware",
+    "accounts.middleware.LegalConsentMiddleware",
     "accounts.middleware.MFARequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -120,8 +148,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
-                "teletherapy.context_processors.site",
+                "core.context_processors.site",
+                "core.context_processors.realtime",
                 "messaging.context_processors.unread",
+                "accounts.context_processors.idle",
             ],
         },
     },
@@ -165,8 +195,10 @@ if REDIS_URL:
             "KEY_PREFIX": REDIS_KEY_PREFIX,
         }
     }
-    _channel_layer = {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+    _channel_layer: dict[str, Any] = {
+        # channels-redis's, whose group entries are renewed by the process holding them, so
+        # that a stopped server's expire (core.channel_layer).
+        "BACKEND": "core.channel_layer.RedisChannelLayer",
         "CONFIG": {
             # redis-py 8 times out reads after 5 s by default, which kills a consumer whose
             # channel has been quiet that long: channels-redis waits on its own timeouts.
@@ -183,7 +215,9 @@ if REDIS_URL:
         },
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_KEY_PREFIX}:celery:"}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "global_keyprefix": f"{REDIS_KEY_PREFIX}:celery:"
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     _channel_layer = {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {}}
@@ -196,12 +230,30 @@ else:
         "control_folder": str(CELERY_BROKER_FOLDER / "control"),
         "store_processed": False,
     }
+# Login sessions: read from Redis, kept in the database (core.sessions: Django's cached_db, made
+# safe to end). Without Redis, in the database alone: a process's own cache is not the others'.
+SESSION_ENGINE = "core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+
 # channels-redis drops messages silently past `capacity`; both are set on purpose.
 _channel_layer["CONFIG"] |= {
     "capacity": env_int("CHANNEL_LAYER_CAPACITY", 1000),
     "expiry": env_int("CHANNEL_LAYER_EXPIRY", 60),
 }
+if REDIS_URL:
+    # A socket's group entry left by a process that stopped is dropped after this; live ones
+    # are renewed every third of it.
+    _channel_layer["CONFIG"]["group_expiry"] = env_int("CHANNEL_LAYER_GROUP_EXPIRY", 900)
 CHANNEL_LAYERS = {"default": _channel_layer}
+
+# Live sockets (accounts.consumers): authorised when they open, closed by revocations sent to
+# their groups; as a backstop, asked again at the first frame or event this long after.
+SOCKET_RECHECK_SECONDS = env_int("SOCKET_RECHECK_SECONDS", 60)
+# Pace of the events and conversation sockets (a page pings every 25 s): a bucket of BURST
+# frames refilled at PER_SECOND; frames beyond it are dropped, and past THROTTLED_BEFORE_CLOSE
+# dropped frames the socket is closed (4429). A session room has its own pace.
+SOCKET_RATE_BURST = env_int("SOCKET_RATE_BURST", 30)
+SOCKET_RATE_PER_SECOND = env_int("SOCKET_RATE_PER_SECOND", 5)
+SOCKET_THROTTLED_BEFORE_CLOSE = env_int("SOCKET_THROTTLED_BEFORE_CLOSE", 100)
 
 # --- Background work --------------------------------------------------------------------------
 
@@ -210,8 +262,29 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's own scheduler, recording that beat is alive each time it sends the heartbeat task.
+CELERY_BEAT_SCHEDULER = "core.heartbeat:HeartbeatScheduler"
+# /healthz/ says 503 when beat or every worker has not shown a heartbeat for this long.
+HEALTH_STALE_AFTER_SECONDS = env_int("HEALTH_STALE_AFTER_SECONDS", 120)
+# Each health check has this long to answer (a dead database must not make /healthz/ hang);
+# an answer is kept this long, so that a flood of checks costs one round.
+HEALTH_TIMEOUT_SECONDS = float(env_int("HEALTH_TIMEOUT_MILLISECONDS", 1000)) / 1000
+HEALTH_CACHE_SECONDS = env_int("HEALTH_CACHE_SECONDS", 5)
+# A token for monitoring to read /healthz/details/ (which service is down) without logging in
+# (as "Authorization: Bearer <token>"); staff logged in read it too. Empty: staff only.
+HEALTH_TOKEN = env_str("HEALTH_TOKEN")
 # Deadlines are found by sweeping the database, never by long countdowns (see DESIGN.md).
 CELERY_BEAT_SCHEDULE = {
+    # Beat and a worker show they are alive (core.heartbeat; /healthz/ reads it).
+    "core.heartbeat": {
+        "task": "core.tasks.heartbeat",
+        "schedule": float(env_int("HEARTBEAT_SECONDS", 30)),
+    },
+    # Emails of the outbox that a worker missed, and retries of failed ones.
+    "core.sweep_outbox": {
+        "task": "core.tasks.sweep_outbox",
+        "schedule": 60.0,
+    },
     "accounts.sweep_unverified_accounts": {
         "task": "accounts.tasks.sweep_unverified_accounts",
         "schedule": 3600.0,
@@ -219,6 +292,12 @@ CELERY_BEAT_SCHEDULE = {
     "accounts.sweep_expired_licenses": {
         "task": "accounts.tasks.sweep_expired_licenses",
         "schedule": 3600.0,
+    },
+    # Sessions left idle too long where no page asks the server anything: logged out, their
+    # sockets closed.
+    "accounts.sweep_idle_sessions": {
+        "task": "accounts.tasks.sweep_idle_sessions",
+        "schedule": 60.0,
     },
     # Offer expiry, re-offers and the 24-hour escalation: minutes count against the promise.
     "matching.sweep": {
@@ -274,18 +353,71 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # a mail scanner following the link confir
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# Failed logins (accounts.devices; docs/features.md, "Privacy and security"): per network
+# address, strict and for everyone ("login_failed", also counting two-factor codes); per
+# account, a stranger's failures from many addresses fill the account's bucket, which stops
+# devices that never logged in to it, while each device its owner logged in from before has a
+# bucket of its own (a targeted lock-out of the owner is impossible).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": env_str("LOGIN_LIMIT_PER_ADDRESS", "10/m/ip"),
+    "login_failed_account": env_str("LOGIN_LIMIT_PER_ACCOUNT", "20/15m/key"),
+    "mfa_failed_account": env_str("LOGIN_CODE_LIMIT_PER_ACCOUNT", "5/5m/key"),
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+# The cookie that makes a device known to an account (set at each successful login).
+KNOWN_DEVICE_DAYS = env_int("KNOWN_DEVICE_DAYS", 180)
+KNOWN_DEVICE_COOKIE_PREFIX = "device_"
 # Unverified sign-ups are deleted after this many days (data minimisation).
 ACCOUNT_UNVERIFIED_RETENTION_DAYS = env_int("ACCOUNT_UNVERIFIED_RETENTION_DAYS", 7)
+
+
+def _minutes(name: str, default: float) -> float:
+    raw = env_str(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 24 * 60:
+        raise ImproperlyConfigured(f"{name} must be a number of minutes (up to 1440), not {raw!r}")
+    return value
+
+
+# Idle log-out (accounts.middleware.IdleLogoutMiddleware): a session without activity for this
+# many minutes is logged out, per role; on a device the person said is shared, never more than
+# "shared_device". Decimals are allowed (0.5 is 30 seconds). The page warns this many seconds
+# before, with a button to stay.
+IDLE_LOGOUT_MINUTES = {
+    "patient": _minutes("IDLE_LOGOUT_MINUTES_PATIENT", 30),
+    "therapist": _minutes("IDLE_LOGOUT_MINUTES_THERAPIST", 15),
+    "staff": _minutes("IDLE_LOGOUT_MINUTES_STAFF", 15),
+    "shared_device": _minutes("IDLE_LOGOUT_MINUTES_SHARED_DEVICE", 10),
+}
+IDLE_LOGOUT_WARNING_SECONDS = env_int("IDLE_LOGOUT_WARNING_SECONDS", 60)
+# Always on; the unit tests turn it off (they move the clock hours ahead within one login) and
+# on again where they test it.
+IDLE_LOGOUT_ENABLED = True
+# Where people write about their data (shown below each legal document).
+PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL", "privacy@localhost")
+
+# Rate limits of actions (accounts.ratelimits), in the cache (Redis in production): "N/period/
+# scope" separated by commas, period s, m, h or d (with a number: 10m), scope user or ip (a
+# visitor not logged in counts only by address). Past one, the action is answered 429.
+RATE_LIMITS = {
+    "message": env_str("RATE_LIMIT_MESSAGES", "20/m/user,100/m/ip"),
+    "upload": env_str("RATE_LIMIT_UPLOADS", "10/m/user,30/m/ip"),
+    "booking": env_str("RATE_LIMIT_BOOKINGS", "10/m/user,30/m/ip"),
+    "intake": env_str("RATE_LIMIT_INTAKE", "30/m/user,120/m/ip"),
+}
 
 # Matching: a patient has a therapist within this many hours of their intake, or staff step in.
 MATCHING_PROMISE_HOURS = env_int("MATCHING_PROMISE_HOURS", 24)
 MATCHING_OFFER_HOURS = env_int("MATCHING_OFFER_HOURS", 4)
+# The jurisdiction rule: a therapist sees patients living where they are licensed and, when
+# this allows it and the therapist opts in, citizens or former residents of a licence country
+# living abroad (docs/features.md).
+MATCHING_SERVE_CITIZENS_ABROAD = env_bool("MATCHING_SERVE_CITIZENS_ABROAD", True)
 
 # Messaging: a message still unread this many minutes after it was sent is announced by email
 # (never its content); each side of a conversation gets at most one such email per period.
@@ -308,6 +440,14 @@ SCHEDULING_REMINDER_OFFSETS_MINUTES = sorted({int(item) for item in _reminder_of
 # Session rooms: open this many minutes before a session starts, until this many after it ends.
 SESSION_ROOM_OPENS_MINUTES_BEFORE = env_int("SESSION_ROOM_OPENS_MINUTES_BEFORE", 10)
 SESSION_ROOM_CLOSES_MINUTES_AFTER = env_int("SESSION_ROOM_CLOSES_MINUTES_AFTER", 30)
+# A room's socket confirms its place every ROOM_HEARTBEAT_SECONDS; a place not confirmed for
+# ROOM_ATTENDANCE_STALE_SECONDS (its daphne process died) is taken over by the next to join.
+ROOM_HEARTBEAT_SECONDS = env_int("ROOM_HEARTBEAT_SECONDS", 15)
+ROOM_ATTENDANCE_STALE_SECONDS = env_int("ROOM_ATTENDANCE_STALE_SECONDS", 45)
+if not 0 < 2 * ROOM_HEARTBEAT_SECONDS < ROOM_ATTENDANCE_STALE_SECONDS:
+    raise ImproperlyConfigured(
+        "ROOM_ATTENDANCE_STALE_SECONDS must exceed two ROOM_HEARTBEAT_SECONDS (a beat may be late)"
+    )
 
 # Therapist vetting: staff cannot approve an application below these.
 VETTING_MIN_DEGREE_LEVEL = env_str("VETTING_MIN_DEGREE_LEVEL", "master")
@@ -315,6 +455,11 @@ VETTING_MIN_EXPERIENCE_YEARS = env_int("VETTING_MIN_EXPERIENCE_YEARS", 3)
 VETTING_MIN_CLINICAL_HOURS = env_int("VETTING_MIN_CLINICAL_HOURS", 2000)
 
 MFA_ADAPTER = "accounts.adapter.MFAAdapter"
+# Two-factor codes counted per account as passwords are (accounts.devices).
+MFA_FORMS = {
+    "authenticate": "accounts.forms.TwoFactorCodeForm",
+    "reauthenticate": "accounts.forms.TwoFactorReauthenticateForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 MFA_TOTP_TOLERANCE = 1  # one 30-second step either side, as RFC 6238 recommends
@@ -326,6 +471,8 @@ LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_NAME = "language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -355,11 +502,44 @@ WHITENOISE_USE_FINDERS = DEBUG
 # Uploaded files (credentials, photos, attachments) are never served as static media: views
 # check who asks, then stream them. Keep this directory out of any web server's document root.
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+# Where those files are kept (core.storage; docs/operations.md, "Private files"): "filesystem"
+# (PRIVATE_MEDIA_ROOT, one host) or "s3" (a private bucket of an S3-compatible object store,
+# shared by every host). The apps encrypt what they store either way.
+PRIVATE_STORAGE = env_str("PRIVATE_STORAGE").strip().lower() or "filesystem"
+_private_storage: dict[str, Any] = {"BACKEND": "core.storage.PrivateFileSystemStorage"}
+if PRIVATE_STORAGE == "s3":
+    if not env_str("S3_BUCKET"):
+        raise ImproperlyConfigured("PRIVATE_STORAGE=s3 needs S3_BUCKET (the private bucket)")
+    _private_storage = {
+        "BACKEND": "core.storage.s3.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("S3_BUCKET"),
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,  # None: AWS S3 itself
+            "region_name": env_str("S3_REGION") or None,
+            "addressing_style": env_str("S3_ADDRESSING_STYLE", "path"),
+            # MinIO's own first-start credentials, for a local MinIO only: production refuses
+            # them (DEBUG=false and a development default, below).
+            "access_key": env_secret("S3_ACCESS_KEY_ID", dev_default="minioadmin"),
+            "secret_key": env_secret("S3_SECRET_ACCESS_KEY", dev_default="minioadmin"),
+        },
+    }
+    _s3_defaults = {"S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"} & set(DEV_DEFAULTS_USED)
+    if not DEBUG and _s3_defaults:
+        raise ImproperlyConfigured(
+            "Production (DEBUG=false) needs these environment variables: "
+            + ", ".join(sorted(_s3_defaults))
+        )
+elif PRIVATE_STORAGE != "filesystem":
+    raise ImproperlyConfigured(f"PRIVATE_STORAGE must be filesystem or s3, not {PRIVATE_STORAGE!r}")
+STORAGES["private"] = _private_storage
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 
 # --- Email ------------------------------------------------------------------------------------
 
 MAILERS = {"default": mailer_config(env_str("EMAIL_URL", "console:"))}
+# Every email goes through the outbox (core.outbox): tried again 1, 2, 4 … minutes apart (at
+# most an hour) until sent, then given up after this many attempts (staff see it in the admin).
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Links in emails sent outside a request (sweeps, staff decisions) start with this.
@@ -388,22 +568,75 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+# Flash messages live in the session, never in a cookie of their own ("Successfully signed in as
+# robin@example.org" would put an address in a cookie).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Addresses (or networks) of the reverse proxies in front of the app: only from them is
+# X-Forwarded-For believed, and then only the entry they wrote (core.middleware). Empty: the
+# peer's address is the client's.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+# The largest request body accepted, refused before it is read (core.asgi): an upload plus
+# room for the rest of its form.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", UPLOAD_MAX_BYTES + 1024 * 1024)
 
 # --- Logging: never clinical content, only events and ids -------------------------------------
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+# A 403 or 404 is one line in the log, never a traceback (teletherapy.log_filters); the keys
+# and tokens of links never reach a log line (core.observability.RedactPathsFilter).
+LOGGING["filters"] = {
+    "client_errors_one_line": {"()": "teletherapy.log_filters.ClientErrorsOneLine"},
+    "redact_paths": {"()": "core.observability.RedactPathsFilter"},
+}
+LOGGING["handlers"]["console"]["filters"] = ["redact_paths"]
+LOGGING["loggers"] = {
+    "django.request": {"filters": ["client_errors_one_line"]},
+    # Not Django's own mail to ADMINS: it carries the whole request, bodies included.
+    "django": {"handlers": [], "level": "INFO", "propagate": True},
+}
+# JSON lines in production (one object per line, for a log collector), plain text to read in
+# a terminal in development: LOG_FORMAT=json|plain.
+LOGGING["formatters"]["json"] = {"()": "core.observability.JsonFormatter"}
+if env_str("LOG_FORMAT", "plain" if DEBUG else "json") == "json":
+    LOGGING["handlers"]["console"]["formatter"] = "json"
+# Server errors: a content-free email to ADMINS (comma-separated addresses), at most one per
+# route and kind of error every 10 minutes, through the outbox.
+ADMINS = env_list("ADMINS")
+if ADMINS:
+    LOGGING["handlers"]["admins"] = {"()": "core.observability.AdminsNotifyHandler"}
+    LOGGING["loggers"]["django.request"]["handlers"] = ["console", "admins"]
+    LOGGING["loggers"]["django.request"]["propagate"] = False
+# Error reports to a Sentry-compatible service (Sentry, GlitchTip), opt-in: nothing personal is
+# sent (core.observability.scrub_event).
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from core.observability import error_reports_init
+
+    error_reports_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
+        release=env_str("SENTRY_RELEASE"),
+    )
+
+# --- Access log (audit) --------------------------------------------------------------------------
+
+# The same reader reading the same record from the same session again within this many minutes
+# of the last entry adds no entry (a reload, a live refresh: one visit).
+AUDIT_REPEAT_MINUTES = env_int("AUDIT_REPEAT_MINUTES", 15)
+if AUDIT_REPEAT_MINUTES < 0:
+    raise ImproperlyConfigured("AUDIT_REPEAT_MINUTES must be 0 (log every read) or more")
 
 # --- Private session notes (scheduling) --------------------------------------------------------
 
@@ -421,4 +654,65 @@ if CHECKIN_INTERVAL_DAYS < 1:
 CELERY_BEAT_SCHEDULE["matching.sweep_checkin_invitations"] = {
     "task": "matching.tasks.sweep_checkin_invitations",
     "schedule": 60.0,
+}
+
+# --- A person's copy of their data (teletherapy.exports) ---------------------------------------
+
+# A copy is kept this many days after it is ready (encrypted, for its owner only), then deleted.
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
+if EXPORT_KEEP_DAYS < 1:
+    raise ImproperlyConfigured("EXPORT_KEEP_DAYS must be a positive number of days")
+# A build nothing moved for this long (its worker died, the broker lost it) is started again,
+# at most EXPORT_MAX_ATTEMPTS times in all; then it has failed and the person may ask again.
+EXPORT_STALE_MINUTES = env_int("EXPORT_STALE_MINUTES", 10)
+EXPORT_MAX_ATTEMPTS = env_int("EXPORT_MAX_ATTEMPTS", 3)
+CELERY_BEAT_SCHEDULE["exports.sweep"] = {
+    "task": "teletherapy.exports.tasks.sweep_exports",
+    "schedule": 60.0,
+}
+
+# --- Data keys, the key vault and erasure (core.crypto, core.keyvault, teletherapy.erasure) ----
+
+# The key vault every patient's data key is wrapped under (core.keyvault): files under this
+# folder, NOT in the database and not in manage.py backup. Every web, socket and worker process
+# reads the same folder (a shared volume); back it up apart, like MESSAGE_ENCRYPTION_KEYS, and
+# keep no copy older than ERASURE_VAULT_COPIES_DAYS (docs/operations.md, "Back up and restore").
+KEY_VAULT_ROOT = Path(env_str("KEY_VAULT_ROOT", str(VAR_DIR / "keys")))
+STORAGES["keys"] = {"BACKEND": "core.keyvault.KeyVaultFileSystemStorage"}
+# A process reads the vault again this long after it last did (a newer one only removes the
+# slots of erased people), and keeps a patient's unwrapped data key this long after using it.
+KEY_VAULT_RECHECK_SECONDS = env_int("KEY_VAULT_RECHECK_SECONDS", 30)
+DATA_KEY_CACHE_SECONDS = env_int("DATA_KEY_CACHE_SECONDS", 300)
+# Delete my account: the days a patient has to change their mind before their data is erased.
+ERASURE_GRACE_DAYS = env_int("ERASURE_GRACE_DAYS", 14)
+if ERASURE_GRACE_DAYS < 1:
+    raise ImproperlyConfigured("ERASURE_GRACE_DAYS must be a positive number of days")
+# The operator's promise about copies of the key vault (docs/operations.md): an erasure reaches
+# every database backup at once, and the vault's own copies within this many days.
+ERASURE_VAULT_COPIES_DAYS = env_int("ERASURE_VAULT_COPIES_DAYS", 30)
+# How long a therapist's session notes about an erased patient are kept (pseudonymised, under a
+# key of their own), in years after the last session they wrote about, by the country whose law
+# binds the therapist (their licence's; else the patient's); "XX:years" pairs, comma-separated.
+RETENTION_YEARS_DEFAULT = env_int("RETENTION_YEARS_DEFAULT", 10)
+_retention = env_list("RETENTION_YEARS_BY_COUNTRY", "FR:20,BE:30,CH:20,GB:8")
+if not all(
+    len(code) == 2 and code.isalpha() and years.isascii() and years.isdigit()
+    for code, _sep, years in (item.partition(":") for item in _retention)
+):
+    raise ImproperlyConfigured("RETENTION_YEARS_BY_COUNTRY must be pairs such as FR:20,BE:30")
+RETENTION_YEARS_BY_COUNTRY = {
+    code.upper(): int(years) for code, _sep, years in (i.partition(":") for i in _retention)
+}
+CELERY_BEAT_SCHEDULE["erasure.sweep"] = {
+    "task": "teletherapy.erasure.tasks.sweep_erasures",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["erasure.sweep_retention"] = {
+    "task": "teletherapy.erasure.tasks.sweep_retention",
+    "schedule": 24 * 3600.0,
+}
+# Login sessions past their expiry (a visitor's unfinished intake among them) are deleted.
+CELERY_BEAT_SCHEDULE["core.sweep_sessions"] = {
+    "task": "core.tasks.sweep_sessions",
+    "schedule": 3600.0,
 }

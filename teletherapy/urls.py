@@ -1,23 +1,33 @@
+"""Every route of the platform: the roof's own pages (landing, emergency numbers, dashboards,
+privacy, health) and each app's urls.py."""
+
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from teletherapy import views
+from teletherapy import privacy, views
 
 # Staff log in through allauth, with their second factor, never through the admin's own form.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = admin.site.site_title = "Administration"
 
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("emergency/", views.emergency, name="emergency"),
     path("home/", views.home, name="home"),
+    path("home/caseload/", views.dashboard_caseload, name="dashboard_caseload"),
     path("healthz/", views.healthz, name="healthz"),
+    path("healthz/details/", views.healthz_details, name="healthz_details"),
+    path("ping/", views.ping, name="ping"),
     path("favicon.ico", views.favicon),
+    path("privacy/", privacy.privacy, name="privacy"),
+    path("", include("audit.urls")),
     path("", include("accounts.urls")),
     path("", include("matching.urls")),
     path("", include("messaging.urls")),
     path("", include("scheduling.urls")),
     path("", include("sessions_video.urls")),
+    path("", include("teletherapy.exports.urls")),
+    path("", include("teletherapy.erasure.urls")),
     path("admin/", admin.site.urls),
 ]

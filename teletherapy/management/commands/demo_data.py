@@ -1,3 +1,6 @@
+"""``manage.py demo_data``: create or refresh the demo accounts (development only) and print
+their logins."""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
