@@ -15,7 +15,10 @@ export function startCall(root, room) {
   const texts = root.dataset;
   const polite = role === "patient";
   const wantsVideo = modality === "video";
-  const iceServers = JSON.parse(document.getElementById("call-ice-servers").textContent);
+  // ICE servers (TURN credentials of this user) and transport policy, from settings.
+  const rtcConfiguration = JSON.parse(
+    document.getElementById("call-rtc-configuration").textContent,
+  );
   const remote = document.getElementById("call-remote");
   const local = document.getElementById("call-local");
   const statusLine = document.getElementById("call-status");
@@ -28,7 +31,6 @@ export function startCall(root, room) {
   let stream = null;
   let socketOpen = false;
   let pc = null;
-  let generation = 0;
   let finished = false;
   let muted = false;
   let cameraOff = false;
@@ -41,14 +43,6 @@ export function startCall(root, room) {
   let watchdog = null;
   let tracksAdded = false;
   let lastInbound = null;
-
-  const debug = { constraints };
-  Object.defineProperties(debug, {
-    pc: { get: () => pc },
-    stream: { get: () => stream },
-    generation: { get: () => generation },
-  });
-  window.__call = debug;
 
   function setCallState(state) {
     document.body.dataset.callState = state;
@@ -80,10 +74,9 @@ export function startCall(root, room) {
 
   function openPeerConnection() {
     closePeerConnection();
-    generation += 1;
     makingOffer = ignoreOffer = settingRemoteAnswer = false;
     lastInbound = null;
-    const connection = new RTCPeerConnection({ iceServers });
+    const connection = new RTCPeerConnection(rtcConfiguration);
     pc = connection;
     const current = () => pc === connection;
 
@@ -225,9 +218,16 @@ export function startCall(root, room) {
     statusLine.textContent = "";
   }
 
+  // A toggle's words say its state ("Mute" / "Muted"), as aria-pressed does for screen readers.
+  function showPressed(button, pressed) {
+    button.setAttribute("aria-pressed", String(pressed));
+    button.textContent = pressed ? button.dataset.textPressed : button.dataset.textUnpressed;
+    button.classList.toggle("active", pressed);
+  }
+
   buttons.mute?.addEventListener("click", () => {
     muted = !muted;
-    buttons.mute.setAttribute("aria-pressed", String(muted));
+    showPressed(buttons.mute, muted);
     const track = stream?.getAudioTracks()[0];
     if (!track) return;
     track.enabled = !muted;
@@ -237,7 +237,7 @@ export function startCall(root, room) {
 
   buttons["camera-off"]?.addEventListener("click", () => {
     cameraOff = !cameraOff;
-    buttons["camera-off"].setAttribute("aria-pressed", String(cameraOff));
+    showPressed(buttons["camera-off"], cameraOff);
     for (const track of stream?.getVideoTracks() || []) track.enabled = !cameraOff;
   });
 

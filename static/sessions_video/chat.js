@@ -1,7 +1,9 @@
 // The room's live chat. A line is shown as sent once the server has kept it (in the pair's
 // conversation, as the session's transcript) and sent it back; until then it is "sending" and
 // is sent again when the socket reconnects (its id makes that one line). Enter sends,
-// Shift+Enter starts a new line. Texts come from the page (data-text-*).
+// Shift+Enter starts a new line (enter-sends.js). Texts come from the page (data-text-*).
+import "../teletherapy/enter-sends.js";
+
 const TYPING_EVERY_MS = 3000; // at most one "typing" signal per this long
 const TYPING_SHOWN_MS = 5000; // how long the other side's "typing" shows after their last one
 const REFUSALS = { "too-fast": "textRefusedTooFast", closed: "textRefusedClosed" };
@@ -93,12 +95,6 @@ export function startChat(root, room) {
     say(crypto.randomUUID(), text);
     field.value = "";
     lastTypingSent = 0;
-  });
-
-  field.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
-    event.preventDefault();
-    form.requestSubmit();
   });
 
   field.addEventListener("input", () => {

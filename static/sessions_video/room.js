@@ -1,22 +1,26 @@
 // The session room: one socket (the server allows one per participant) shared by the call
 // (call.js, video or phone) and the live chat (chat.js). Texts come from the page (data-text-*).
-import { openSocket } from "../teletherapy/events.js";
+import { CLOSE, openSocket } from "../teletherapy/events.js";
 import { startCall } from "./call.js";
 import { startChat } from "./chat.js";
 
 const STAYS_OPEN_MS = 1000; // a socket refused is closed at once; one this old was accepted
-// Not a party, room closed, flooding: retrying would not help. 4409 (this user is already in
-// the room) is retried every second: after a reload, the previous page's socket may not have
-// left yet; in a second tab, the first one may close.
-const REFUSED = new Set([4401, 4403, 4404, 4410, 4429]);
-const PROBLEMS = {
-  4401: "textNotYours",
-  4403: "textNotYours",
-  4404: "textNotYours",
-  4409: "textAlreadyHere",
-  4410: "textClosed",
-  4429: "textTooMany",
-};
+// Not a party, or the room closed: retrying would not help. "Already in the room" is retried
+// every second: after a reload, the previous page's socket may not have left yet; in a second
+// tab, the first one may close. A log-out reloads the page (to the login page, then back
+// here), flooding backs off a minute, a frame the server could not read is tried again once
+// (events.js).
+const REFUSED = new Set([CLOSE.forbidden, CLOSE.notFound, CLOSE.roomNotOpen]);
+const PROBLEMS = new Map([
+  [CLOSE.forbidden, "textNotYours"],
+  [CLOSE.notFound, "textNotYours"],
+  [CLOSE.roomFull, "textAlreadyHere"],
+  [CLOSE.roomNotOpen, "textClosed"],
+  [CLOSE.tooManyMessages, "textTooMany"],
+  [CLOSE.invalidFrame, "textBroken"],
+  [CLOSE.messageTooBig, "textBroken"],
+  [CLOSE.unsupportedData, "textBroken"],
+]);
 
 function room(root) {
   const texts = root.dataset;
@@ -38,11 +42,11 @@ function room(root) {
       if (socket || left) return;
       socket = openSocket(texts.socketPath, {
         refused: REFUSED,
-        soon: new Set([4409]),
+        soon: new Set([CLOSE.roomFull]),
         onMessage: (message) => parts.forEach((part) => part.onMessage(message)),
         onState(state, code) {
           if (state === "open") clearing = setTimeout(() => problem(""), STAYS_OPEN_MS);
-          else if (PROBLEMS[code]) problem(texts[PROBLEMS[code]]);
+          else if (PROBLEMS.has(code)) problem(texts[PROBLEMS.get(code)]);
           parts.forEach((part) => part.onSocket(state));
         },
       });
