@@ -1,22 +1,36 @@
 """The shared base of every test: real services, named users, logged-in clients."""
 
 import os
+import shutil
+from datetime import UTC, datetime
 
 import pytest
 import redis
 from django.conf import settings
+from django.core import mail
 from django.core.cache import cache
-from django.test import Client
 from django.utils import timezone, translation
 
+from core import crypto
+from core.models import OutboxEmail
+from core.outbox import outbox_deliver
 from teletherapy.celery import app as celery_app
 from tests.chromium import CHROMIUM
 from tests.factories import PatientFactory, StaffFactory, TherapistFactory
+from tests.helpers import client_for
 from tests.settings_overrides import apply_test_settings
 
 
 def pytest_configure(config):
     apply_test_settings(settings)
+    # Tests move the clock hours ahead between two requests of one login: idle log-out only
+    # where a test turns it on (tests/accounts/test_idle_logout.py; the browser tests' servers
+    # keep it on).
+    settings.IDLE_LOGOUT_ENABLED = False
+    # Property tests send hundreds of messages, bookings and intake steps in one test: the
+    # actions' rate limits are far away unless a test sets them
+    # (tests/accounts/test_rate_limits.py).
+    settings.RATE_LIMITS = dict.fromkeys(settings.RATE_LIMITS, "100000/m/user,100000/m/ip")
     celery_app.conf.task_always_eager = True  # the worker runs inline
 
 
@@ -39,6 +53,8 @@ def pytest_collection_modifyitems(session, config, items):
     missing = _missing_services()
     if any(item.get_closest_marker("e2e") for item in items) and not os.access(CHROMIUM, os.X_OK):
         missing.append(f"Chromium at {CHROMIUM}: apt-get install -y chromium")
+    if any("turn_server" in item.fixturenames for item in items) and not shutil.which("turnserver"):
+        missing.append("coturn's turnserver (the relay-only call): apt-get install -y coturn")
     if missing:
         pytest.exit("The tests need real services:\n  " + "\n  ".join(missing), returncode=3)
     items.sort(key=lambda item: bool(item.get_closest_marker("e2e")))
@@ -62,10 +78,75 @@ def _default_language_and_zone():
     timezone.deactivate()
 
 
+class _DeliveredOnRead(list):
+    """``mail.outbox`` for tests that run inside a transaction, where nothing commits: what the
+    outbox holds is delivered when the test reads the sent emails, as a commit would have."""
+
+    delivering = False
+
+    def _deliver(self):
+        if self.delivering:
+            return
+        self.delivering = True
+        try:
+            for pk in OutboxEmail.objects.filter(state="pending").values_list("pk", flat=True):
+                outbox_deliver(email_id=pk, now=_EVERY_EMAIL_DUE)
+        finally:
+            self.delivering = False
+
+    def __iter__(self):
+        self._deliver()
+        return super().__iter__()
+
+    def __len__(self):
+        self._deliver()
+        return super().__len__()
+
+    def __getitem__(self, index):
+        self._deliver()
+        return super().__getitem__(index)
+
+    def __eq__(self, other):
+        self._deliver()
+        return super().__eq__(other)
+
+    def __bool__(self):
+        return len(self) > 0
+
+    def clear(self):
+        self._deliver()  # what was sent until now is what the test drops
+        super().clear()
+
+
+_EVERY_EMAIL_DUE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _emails_leave_the_outbox(request, monkeypatch):
+    # The outbox's own tests look at its rows themselves.
+    if request.node.get_closest_marker("outbox_rows") or "django_db" not in request.keywords:
+        yield
+        return
+    monkeypatch.setattr(mail, "outbox", _DeliveredOnRead(), raising=False)
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     # Uploaded files of one test never meet another's, nor the developer's own.
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
+def _key_vault(request, settings, tmp_path, monkeypatch):
+    # Patients' data keys of one test never meet another's: a key vault of its own, also for
+    # the commands it runs in a process of their own (browser tests share their servers').
+    if not request.node.get_closest_marker("e2e"):
+        settings.KEY_VAULT_ROOT = tmp_path / "keys"
+        monkeypatch.setenv("KEY_VAULT_ROOT", str(settings.KEY_VAULT_ROOT))
+    crypto.data_keys_forget()
+    yield
+    crypto.data_keys_forget()
 
 
 # --- The named users every test can ask "and the outsider?" with -----------------------------
@@ -104,12 +185,6 @@ def unvetted_therapist(db):
 @pytest.fixture
 def staff(db):
     return StaffFactory(email="staff@example.test")
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -1,14 +1,30 @@
+"""Small helpers shared by the tests: logged-in clients, codes, links in emails, processes."""
+
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from cryptography.fernet import Fernet
+from django.conf import settings
 from django.core import mail
 from django.db import connection
+from django.test import Client
 
 from tests.factories import TOTP_SECRET
+
+
+def client_for(user) -> Client:
+    """A test client logged in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def totp_code(secret: str = TOTP_SECRET, at: float | None = None) -> str:
@@ -79,3 +95,45 @@ def run_together(works: list) -> list:
         thread.join(timeout=60)
     assert errors == []
     return results
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 10, interval: float = 0.1):
+    """Call ``predicate`` until it returns something true (returned) or ``timeout`` seconds
+    have passed (the test fails). For what no event announces: a row written by another
+    process, a browser's statistics; anything a page shows is ``expect``'s job."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"still not true after {timeout} s: {predicate}"
+        time.sleep(interval)
+
+
+# --- Settings as a deployment sees them ---------------------------------------------------------
+
+# A production-like environment (DEBUG off, every secret given), for ``manage``.
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 30 + "-production-like-secret-for-this-test-only-" + "y" * 20,
+    "MESSAGE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "ALLOWED_HOSTS": "therapy.example.org",
+    "EMAIL_URL": "smtp://mailer:secret@smtp.example.org:587",
+    "DATABASE_URL": "postgres://app:secret@db.example.org:5432/app",
+    "REDIS_URL": "redis://cache.example.org:6379/0",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``manage.py *args`` in a process of its own whose environment is the test run's, less
+    what ``PRODUCTION`` sets, plus ``env``: settings read afresh."""
+    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

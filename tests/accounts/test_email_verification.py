@@ -1,3 +1,6 @@
+"""Verifying an email address: the link asks before confirming, then lets the patient log in;
+a used, expired or forged link confirms nothing and says what to do."""
+
 from datetime import timedelta
 
 import pytest
@@ -6,7 +9,6 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
-from tests.accounts.test_signup import patient_signup
 from tests.factories import PASSWORD
 from tests.helpers import link_in
 
@@ -15,18 +17,18 @@ pytestmark = pytest.mark.django_db
 EMAIL = "new.person@example.test"
 
 
-def signed_up_link(client) -> str:
+def signed_up_link(client, patient_signup) -> str:
     patient_signup(client)
     [message] = mail.outbox
-    return link_in(message.body, "/accounts/confirm-email/")
+    return link_in(str(message.body), "/accounts/confirm-email/")
 
 
 def log_in(client):
     return client.post(reverse("account_login"), {"login": EMAIL, "password": PASSWORD})
 
 
-def test_the_link_asks_before_confirming(client):
-    link = signed_up_link(client)
+def test_the_link_asks_before_confirming(client, patient_signup):
+    link = signed_up_link(client, patient_signup)
 
     page = client.get(link)
 
@@ -35,8 +37,8 @@ def test_the_link_asks_before_confirming(client):
     assert not EmailAddress.objects.get(email=EMAIL).verified  # a GET (mail scanner) is not enough
 
 
-def test_confirming_lets_the_patient_log_in(client):
-    link = signed_up_link(client)
+def test_confirming_lets_the_patient_log_in(client, patient_signup):
+    link = signed_up_link(client, patient_signup)
     client.logout()
 
     client.post(link)
@@ -48,8 +50,8 @@ def test_confirming_lets_the_patient_log_in(client):
     assert client.get(reverse("home")).status_code == 200
 
 
-def test_a_used_link_says_so_kindly(client):
-    link = signed_up_link(client)
+def test_a_used_link_says_so_kindly(client, patient_signup):
+    link = signed_up_link(client, patient_signup)
     client.post(link)
     client.logout()
 
@@ -63,9 +65,9 @@ def test_a_used_link_says_so_kindly(client):
     assert "_auth_user_id" not in client.session
 
 
-def test_an_expired_link_is_refused_with_a_way_forward(client):
+def test_an_expired_link_is_refused_with_a_way_forward(client, patient_signup):
     with time_machine.travel("2026-11-23 10:00Z", tick=False) as clock:
-        link = signed_up_link(client)
+        link = signed_up_link(client, patient_signup)
         client.logout()
         clock.shift(timedelta(days=4))
 
@@ -78,8 +80,8 @@ def test_an_expired_link_is_refused_with_a_way_forward(client):
     assert not EmailAddress.objects.get(email=EMAIL).verified
 
 
-def test_a_forged_link_confirms_nothing(client):
-    signed_up_link(client)
+def test_a_forged_link_confirms_nothing(client, patient_signup):
+    signed_up_link(client, patient_signup)
 
     response = client.post(reverse("account_confirm_email", args=["forged-key"]))
 

@@ -1,3 +1,7 @@
+"""Logging in and out: by email in any case, wrong passwords refused without saying which part,
+rate limits per account and per network address, one wording ("Log in") in the user's own
+language."""
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -44,15 +48,18 @@ def test_a_wrong_password_is_refused_without_saying_which_part_is_wrong(client, 
     assert "_auth_user_id" not in client.session
 
 
-def test_five_wrong_passwords_for_one_address_pause_it(client, patient):
-    for _ in range(5):
-        assert log_in(client, patient.email, "not-the-password").status_code == 422
+def test_twenty_wrong_passwords_for_one_account_pause_it_on_devices_it_never_used(client, patient):
+    # From several network addresses, so that the per-address limit is not the one reached;
+    # the owner's known devices are not paused (tests/accounts/test_login_lockout.py).
+    for n in range(20):
+        wrong = log_in(client, patient.email, "not-the-password", ip=f"203.0.113.{n + 100}")
+        assert wrong.status_code == 422
 
-    sixth = log_in(client, patient.email, "not-the-password")
-    even_right = log_in(client, patient.email)
+    next_one = log_in(client, patient.email, "not-the-password", ip="203.0.113.200")
+    even_right = log_in(client, patient.email, ip="203.0.113.201")
 
-    assert sixth.status_code == 429
-    assert b"Too many failed login attempts. Try again later." in sixth.content
+    assert next_one.status_code == 429
+    assert b"Too many failed login attempts. Try again later." in next_one.content
     assert even_right.status_code == 429
     assert "_auth_user_id" not in client.session
 
@@ -101,3 +108,45 @@ def test_a_deactivated_account_cannot_log_in(client):
     log_in(client, suspended.email)
 
     assert "_auth_user_id" not in client.session
+
+
+# --- One wording, in the user's language ---------------------------------------------------
+
+
+def test_the_login_page_says_log_in_as_the_navigation_does(client):
+    page = client.get(reverse("account_login")).content.decode()
+
+    assert "<title>Log in" in page
+    assert ">Log in</button>" in page
+    assert "This is a shared device" in page
+    for allauths in ("Sign In", "Remember Me", "Sign in"):
+        assert allauths not in page
+
+
+def test_the_login_page_in_french(client):
+    page = client.get(reverse("account_login"), headers={"accept-language": "fr"}).content
+    page = page.decode()
+
+    assert ">Se connecter</button>" in page
+    assert "Cet appareil est partagé" in page
+    assert "Log in" not in page
+
+
+def test_a_french_speaker_is_welcomed_in_french_from_an_english_login_page(client):
+    lea = PatientFactory(language="fr", patient_profile__nickname="Léa")
+
+    response = log_in(client, lea.email)
+    home = client.get(response.url).content.decode()
+
+    assert f"Vous êtes connecté·e en tant que {lea.email}." in home
+    assert "Successfully signed in" not in home
+    assert "You are logged in" not in home
+
+
+def test_logging_out_is_said_in_the_same_words(client, patient):
+    log_in(client, patient.email)
+
+    page = client.post(reverse("account_logout"), follow=True).content.decode()
+
+    assert "You are logged out." in page
+    assert "signed out" not in page

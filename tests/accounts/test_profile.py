@@ -1,9 +1,13 @@
+"""The profile: a patient's nickname, country, language and time zone; a therapist's
+preferences; saved in place with htmx; bad input refused; each person edits only their own;
+switching language, logged in or not."""
+
 import pytest
 import time_machine
 from django.urls import reverse
 
 from accounts.models import User
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

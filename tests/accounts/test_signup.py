@@ -1,3 +1,7 @@
+"""Signing up: a choice of two paths, a patient (nickname, time zone, language) or a therapist
+(a draft application), an email to verify; bad input refused with nothing created; an address
+already used is never revealed."""
+
 from datetime import timedelta
 
 import pytest
@@ -8,20 +12,10 @@ from django.urls import reverse
 
 from accounts.models import PatientProfile, TherapistProfile, User
 from tests.factories import PASSWORD, PatientFactory
+from tests.factories.accounts import signup_consents
 from tests.helpers import link_in
 
 pytestmark = pytest.mark.django_db
-
-
-def patient_signup(client, headers=None, **overrides):
-    data = {
-        "nickname": "Sacha",
-        "email": "new.person@example.test",
-        "password1": PASSWORD,
-        "password2": PASSWORD,
-        "time_zone": "America/Montreal",
-    } | overrides
-    return client.post(reverse("signup_patient"), data, headers=headers)
 
 
 def test_signup_choice_offers_both_paths(client):
@@ -31,7 +25,7 @@ def test_signup_choice_offers_both_paths(client):
     assert reverse("signup_therapist").encode() in response.content
 
 
-def test_patient_signup_creates_an_unverified_patient_and_sends_a_link(client):
+def test_patient_signup_creates_an_unverified_patient_and_sends_a_link(client, patient_signup):
     response = patient_signup(client, headers={"accept-language": "fr"})
 
     assert response.status_code == 302
@@ -47,7 +41,7 @@ def test_patient_signup_creates_an_unverified_patient_and_sends_a_link(client):
     assert link_in(message.body, "/accounts/confirm-email/")
 
 
-def test_verification_email_says_nothing_about_therapy(client):
+def test_verification_email_says_nothing_about_therapy(client, patient_signup):
     patient_signup(client)
 
     [message] = mail.outbox
@@ -56,7 +50,7 @@ def test_verification_email_says_nothing_about_therapy(client):
         assert word not in text
 
 
-def test_a_new_account_cannot_log_in_before_verifying(client):
+def test_a_new_account_cannot_log_in_before_verifying(client, patient_signup):
     with time_machine.travel("2026-11-23 10:00Z", tick=False) as clock:
         patient_signup(client)
         client.logout()
@@ -81,7 +75,8 @@ def test_a_new_account_cannot_log_in_before_verifying(client):
 def test_therapist_signup_creates_a_draft_therapist(client):
     response = client.post(
         reverse("signup_therapist"),
-        {"email": "dr@example.test", "password1": PASSWORD, "password2": PASSWORD},
+        {"email": "dr@example.test", "password1": PASSWORD, "password2": PASSWORD}
+        | signup_consents(User.Role.THERAPIST),
     )
 
     assert response.status_code == 302
@@ -91,7 +86,7 @@ def test_therapist_signup_creates_a_draft_therapist(client):
     assert not PatientProfile.objects.filter(user=user).exists()
 
 
-def test_an_unknown_time_zone_falls_back_to_utc(client):
+def test_an_unknown_time_zone_falls_back_to_utc(client, patient_signup):
     patient_signup(client, time_zone="Mars/Olympus_Mons")
 
     assert User.objects.get(email="new.person@example.test").time_zone == "UTC"
@@ -106,7 +101,7 @@ def test_an_unknown_time_zone_falls_back_to_utc(client):
         ("nickname", "   ", b"This field is required."),
     ],
 )
-def test_bad_input_is_refused_and_nothing_is_created(client, field, value, message):
+def test_bad_input_is_refused_and_nothing_is_created(client, patient_signup, field, value, message):
     overrides = {field: value}
     if field == "password1":
         overrides["password2"] = value
@@ -120,7 +115,7 @@ def test_bad_input_is_refused_and_nothing_is_created(client, field, value, messa
     assert mail.outbox == []
 
 
-def test_an_existing_email_is_not_revealed_and_its_owner_is_told(client):
+def test_an_existing_email_is_not_revealed_and_its_owner_is_told(client, patient_signup):
     owner = PatientFactory(email="taken@example.test")
 
     response = patient_signup(client, email="taken@example.test")
@@ -135,7 +130,7 @@ def test_an_existing_email_is_not_revealed_and_its_owner_is_told(client):
     assert "already exists" in message.body
 
 
-def test_an_existing_email_in_other_case_is_the_same_account(client):
+def test_an_existing_email_in_other_case_is_the_same_account(client, patient_signup):
     PatientFactory(email="taken@example.test")
 
     patient_signup(client, email="Taken@Example.TEST")
@@ -143,7 +138,7 @@ def test_an_existing_email_in_other_case_is_the_same_account(client):
     assert User.objects.count() == 1
 
 
-def test_signup_is_all_or_nothing(client, monkeypatch):
+def test_signup_is_all_or_nothing(client, patient_signup, monkeypatch):
     def broken_create(**kwargs):
         raise RuntimeError("disk full")
 

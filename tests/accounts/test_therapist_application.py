@@ -9,9 +9,8 @@ from django.urls import reverse
 from PIL import Image
 
 from accounts.models import TherapistDocument, TherapistProfile, VettingDecision
-from tests.conftest import client_for
 from tests.factories import TherapistFactory
-from tests.helpers import outbox_to
+from tests.helpers import client_for, outbox_to
 
 Status = TherapistProfile.VettingStatus
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -293,8 +292,8 @@ def test_another_therapist_cannot_remove_a_document(applicant, other_therapist):
 
 @pytest.mark.parametrize("step", ["about", "documents"])
 def test_patients_and_visitors_have_no_application(patient_client, client, step):
-    assert patient_client.get(_step(step)).status_code == 403
-    assert patient_client.get(reverse("therapist_application")).status_code == 403
+    assert patient_client.get(_step(step)).status_code == 404
+    assert patient_client.get(reverse("therapist_application")).status_code == 404
     assert client.get(_step(step)).status_code == 302
 
 

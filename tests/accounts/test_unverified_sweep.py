@@ -1,3 +1,5 @@
+"""Sign-ups never verified are deleted after the retention period, staff never, each once."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest

@@ -13,11 +13,11 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import services
-from accounts.admin import DECISIONS
+from accounts.admin.vetting import DECISIONS
 from accounts.models import TherapistProfile, VettingDecision
-from tests.conftest import client_for
 from tests.factories import StaffFactory, TherapistProfileFactory
-from tests.helpers import outbox_to
+from tests.factories.accounts import VettingDecisionFactory
+from tests.helpers import client_for, outbox_to
 
 Status = TherapistProfile.VettingStatus
 REASON = "Degree and license checked against the ARS register on the phone with Mme Petit."
@@ -141,10 +141,8 @@ def test_the_filters_offer_what_applications_have(staff_client, applicant, other
 def test_the_application_page_shows_credentials_documents_and_history(
     staff_client, staff, applicant
 ):
-    VettingDecision.objects.create(
-        therapist=applicant, actor=None, from_status="approved", to_status="suspended", reason="x"
-    )
-    VettingDecision.objects.create(
+    VettingDecisionFactory(therapist=applicant, reason="x")
+    VettingDecisionFactory(
         therapist=applicant,
         actor=staff,
         from_status="suspended",
@@ -498,3 +496,12 @@ def test_a_decision_needs_the_csrf_token(staff, applicant):
 
     assert response.status_code == 403
     assert _status(applicant) == Status.SUBMITTED
+
+
+def test_the_admin_sections_have_distinct_names(staff_client):
+    """allauth's "Accounts" (email addresses) and ours were both "ACCOUNTS"."""
+    page = staff_client.get(reverse("admin:index")).content.decode()
+
+    sections = re.findall(r'<caption>\s*<a [^>]*class="section"[^>]*>([^<]+)</a>', page)
+    assert "Users and therapists" in sections
+    assert len({name.casefold() for name in sections}) == len(sections)

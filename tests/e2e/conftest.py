@@ -8,6 +8,10 @@ tests read the links.
 
 import os
 import re
+import secrets
+import shutil
+import socket
+import struct
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -21,8 +25,8 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from tests.chromium import CHROMIUM, CHROMIUM_FLAGS
-from tests.factories import PASSWORD
-from tests.helpers import Output, totp_code
+from tests.e2e.browser import watch, watch_opened_pages
+from tests.helpers import Output, wait_until
 
 # Assertions wait for what a busy machine (two CPUs shared by the server, the database, Redis
 # and Chromium) may take; they still pass as soon as the page shows it.
@@ -47,14 +51,19 @@ def private_media_dir(tmp_path_factory) -> Path:
 
 
 @contextmanager
-def daphne_server(outbox_dir: Path, private_media_dir: Path):
-    """The app served by daphne in a process of its own, on the test database: its address."""
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"} | {
-        "E2E_DATABASE_NAME": str(connection.settings_dict["NAME"]),
-        "E2E_OUTBOX": str(outbox_dir),
-        "PRIVATE_MEDIA_ROOT": str(private_media_dir),
-        "PYTHONUNBUFFERED": "1",
-    }
+def daphne_server(outbox_dir: Path, private_media_dir: Path, **extra_env: str):
+    """The app served by daphne in a process of its own, on the test database: its address.
+    ``extra_env``: more of the server's environment (``E2E_CELERY_EAGER="false"``)."""
+    env = (
+        {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        | {
+            "E2E_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+            "E2E_OUTBOX": str(outbox_dir),
+            "PRIVATE_MEDIA_ROOT": str(private_media_dir),
+            "PYTHONUNBUFFERED": "1",
+        }
+        | extra_env
+    )
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.e2e.serve"],
         cwd=settings.BASE_DIR,
@@ -66,8 +75,9 @@ def daphne_server(outbox_dir: Path, private_media_dir: Path):
     output = Output(server.stdout)
     try:
         ready = output.wait_for(r"Listening on TCP address 127\.0\.0\.1:\d+")
-        port = re.search(r":(\d+)\s*$", ready).group(1)
-        yield f"http://127.0.0.1:{port}"
+        port = re.search(r":(\d+)\s*$", ready)
+        assert port is not None, ready
+        yield f"http://127.0.0.1:{port.group(1)}"
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -83,6 +93,128 @@ def live_server_url(django_db_setup, outbox_dir, private_media_dir):
 def second_server_url(django_db_setup, outbox_dir, private_media_dir):
     """Another daphne process on the same database and Redis: what production runs."""
     with daphne_server(outbox_dir, private_media_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def workerless_server_url(django_db_setup, outbox_dir, private_media_dir):
+    """A server whose tasks wait in the broker instead of running inline: the test plays the
+    worker itself, to watch a long task's progress from the page (an export)."""
+    with daphne_server(outbox_dir, private_media_dir, E2E_CELERY_EAGER="false") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def short_idle_server_url(django_db_setup, outbox_dir, private_media_dir):
+    """A server whose patients are logged out after 15 seconds without activity, warned 10
+    seconds before (the idle log-out's browser test: a clock of its own would not reach the
+    browser's timers)."""
+    idle = {"IDLE_LOGOUT_MINUTES_PATIENT": "0.25", "IDLE_LOGOUT_WARNING_SECONDS": "10"}
+    with daphne_server(outbox_dir, private_media_dir, **idle) as url:
+        yield url
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 for both UDP and TCP (coturn listens on both)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+        return port
+
+
+def stun_answers(port: int) -> bool:
+    """Whether a STUN server on 127.0.0.1:``port`` answers a Binding request (RFC 5389)."""
+    transaction = os.urandom(12)
+    request = struct.pack("!HHI", 0x0001, 0, 0x2112A442) + transaction
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.settimeout(0.5)
+        try:
+            udp.sendto(request, ("127.0.0.1", port))
+            answer = udp.recv(2048)
+        except OSError:
+            return False
+    return answer[:2] == b"\x01\x01" and answer[8:20] == transaction
+
+
+class TurnServer:
+    """coturn's ``turnserver`` on loopback, for the relay-only call: its address, the secret the
+    app signs credentials with, and what it logged."""
+
+    def __init__(self, port: int, secret: str, log_file: Path):
+        self.url = f"turn:127.0.0.1:{port}?transport=udp"
+        self.secret = secret
+        self.log_file = log_file
+
+    def log(self) -> str:
+        return self.log_file.read_text() if self.log_file.exists() else ""
+
+
+@pytest.fixture(scope="session")
+def turn_server(tmp_path_factory):
+    """A TURN server accepting only the app's time-limited credentials (``use-auth-secret``, as
+    in docker-compose.yml), relaying on 127.0.0.1; loopback peers allowed, as both parties'
+    relay addresses are loopback ones here. No configuration file; its log, pid file and user
+    database in a folder of the test session's, never the system's. A missing coturn fails the
+    run at collection (tests/conftest.py)."""
+    command = shutil.which("turnserver")
+    if command is None:
+        pytest.fail("coturn's turnserver is missing: apt-get install -y coturn")
+    folder = tmp_path_factory.mktemp("coturn")
+    port = free_port()
+    secret = secrets.token_urlsafe(24)
+    # Its own log file: written line by line, where its stdout to a pipe is not.
+    log_file = folder / "turnserver.log"
+    with open(folder / "turnserver.out", "w") as out:
+        server = subprocess.Popen(
+            [
+                command,
+                "-n",
+                "--listening-ip=127.0.0.1",
+                "--relay-ip=127.0.0.1",
+                f"--listening-port={port}",
+                "--use-auth-secret",
+                f"--static-auth-secret={secret}",
+                "--realm=havre.test",
+                "--no-tls",
+                "--no-dtls",
+                "--allow-loopback-peers",
+                "--no-cli",
+                f"--log-file={log_file}",
+                "--simple-log",
+                "--verbose",  # each allocation and permission, for the test to read
+                f"--pidfile={folder / 'turnserver.pid'}",
+                f"--userdb={folder / 'turndb'}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    turn = TurnServer(port, secret, log_file)
+    try:
+        wait_until(lambda: stun_answers(port) or server.poll() is not None, timeout=30)
+        assert server.poll() is None, f"turnserver stopped:\n{turn.log()}"
+        yield turn
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def relay_only_server_url(django_db_setup, outbox_dir, private_media_dir, turn_server):
+    """A server whose calls may only go through ``turn_server`` (``ICE_TRANSPORT_POLICY=relay``),
+    with TURN credentials it signs itself, as in production."""
+    relay_only = {
+        "ICE_STUN_URLS": "",
+        "ICE_TURN_URLS": turn_server.url,
+        "TURN_SHARED_SECRET": turn_server.secret,
+        "ICE_TRANSPORT_POLICY": "relay",
+    }
+    with daphne_server(outbox_dir, private_media_dir, **relay_only) as url:
         yield url
 
 
@@ -131,29 +263,12 @@ def browser_context_args(browser_context_args, live_server_url):
     }
 
 
-def log_in(page, email: str, code: bool = False) -> None:
-    """Log in through the login page; ``code``: then give the two-factor code (therapists and
-    staff). A code works once: log a therapist in once per test."""
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    if code:
-        page.get_by_label("Code").fill(totp_code())
-        page.get_by_role("button", name="Sign In").click()
-
-
-def watch(page) -> list[str]:
-    """Collect what would show in the console as an error: CSP violations, script errors."""
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
-
-
 @pytest.fixture
-def page(page):
+def page(page, browser, monkeypatch):
+    """Pytest-playwright's page, failing the test on any console error (a CSP violation, a
+    script error) of this page or of any page the test opens besides it."""
     problems = watch(page)
+    watch_opened_pages(browser, page, problems, monkeypatch)
     yield page
     assert problems == [], "the browser reported errors"
 

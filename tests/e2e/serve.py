@@ -31,14 +31,17 @@ def main() -> None:
 
     from teletherapy.celery import app as celery_app
 
-    celery_app.conf.task_always_eager = True  # as in the tests: the worker runs inline
+    # As in the tests, the worker runs inline; E2E_CELERY_EAGER=false: tasks wait in the broker
+    # for a worker the test plays itself (to watch a long task's progress).
+    celery_app.conf.task_always_eager = os.environ.get("E2E_CELERY_EAGER", "true") != "false"
 
     from channels.routing import get_default_application
     from daphne.server import Server
 
     Server(
         application=get_default_application(),
-        endpoints=["tcp:port=0:interface=127.0.0.1"],
+        # E2E_PORT: a test that stops the server and starts it again at the same address.
+        endpoints=[f"tcp:port={int(os.environ.get('E2E_PORT', '0'))}:interface=127.0.0.1"],
     ).run()
 
 

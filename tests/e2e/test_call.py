@@ -4,7 +4,6 @@ chat reaches the other side, shows who is writing, and is kept in the pair's con
 
 Chromium's fake camera and microphone stand in for real devices (see CHROMIUM_FLAGS)."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -14,12 +13,12 @@ from playwright.sync_api import expect
 
 from messaging.models import Conversation
 from sessions_video.models import Attendance
-from tests.e2e.conftest import log_in, watch
-from tests.sessions_video.rooms import a_room
+from tests.e2e.browser import log_in, watch
+from tests.e2e.calls import CONNECT_TIMEOUT, PC, RECORD_THE_CALL, STREAM, grows, settled, stat
+from tests.factories.sessions_video import a_room
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-CONNECT_TIMEOUT = 20_000
 
 
 @pytest.fixture
@@ -39,9 +38,11 @@ def enter_room(browser, page, live_server_url):
         )
         log_in(page, patient.email)
         address = reverse("session_room", kwargs={"token": room.token})
+        page.add_init_script(RECORD_THE_CALL)
         page.goto(address)
         therapist_page = browser.new_page(base_url=live_server_url)
         opened.append(therapist_page)
+        therapist_page.add_init_script(RECORD_THE_CALL)
         problems = watch(therapist_page)
         log_in(therapist_page, therapist.email, code=True)
         therapist_page.goto(address)
@@ -58,55 +59,7 @@ def enter_room(browser, page, live_server_url):
     yield enter
     for party in opened:
         party.close()
-    deadline = time.monotonic() + 10
-    while Attendance.objects.filter(left_at__isnull=True).exists():
-        assert time.monotonic() < deadline, "a socket never left the room"
-        time.sleep(0.1)
-
-
-TOTAL = """async ([kind, media, field]) => {
-    const stats = await window.__call.pc.getStats();
-    let total = 0;
-    stats.forEach((r) => {
-        if (r.type === kind && r.kind === media) total += r[field] || 0;
-    });
-    return total;
-}"""
-
-# Waits inside the page until the sum grows past ``before`` or stays put between two reads a
-# second apart; fails after CONNECT_TIMEOUT.
-WAIT = (
-    """async ([kind, media, field, mode, before, timeout]) => {
-    const total = """
-    + TOTAL
-    + """;
-    const deadline = Date.now() + timeout;
-    let previous = null;
-    while (Date.now() < deadline) {
-        const now = await total([kind, media, field]);
-        if (mode === "grows" && now > before) return now;
-        if (mode === "settled" && now === previous) return now;
-        previous = now;
-        await new Promise((done) => setTimeout(done, mode === "settled" ? 1000 : 250));
-    }
-    throw new Error(`${kind} ${media} ${field}: ${mode} did not happen`);
-}"""
-)
-
-
-def stat(page, kind: str, media: str, field: str) -> int:
-    """The sum of ``field`` over this page's ``kind`` RTP reports of ``media``."""
-    return page.evaluate(TOTAL, [kind, media, field])
-
-
-def grows(page, kind, media, field) -> int:
-    before = stat(page, kind, media, field)
-    return page.evaluate(WAIT, [kind, media, field, "grows", before, CONNECT_TIMEOUT])
-
-
-def settled(page, kind, media, field) -> int:
-    """The value once two reads a second apart agree (packets already sent are counted)."""
-    return page.evaluate(WAIT, [kind, media, field, "settled", 0, CONNECT_TIMEOUT])
+    wait_until(lambda: not Attendance.objects.filter(left_at__isnull=True).exists())
 
 
 def test_video_call(enter_room, page, screenshot):
@@ -127,27 +80,41 @@ def test_video_call(enter_room, page, screenshot):
         )
     screenshot(page, "session-room")
 
-    # Muted: audio bytes stop leaving the patient's browser; the video goes on.
+    # Muted: audio bytes stop leaving the patient's browser; the video goes on. The button's
+    # words say the state, as aria-pressed does.
     grows(page, "outbound-rtp", "audio", "bytesSent")
-    mute = page.get_by_role("button", name="Mute")
-    mute.click()
-    expect(mute).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("button", name="Mute", exact=True).click()
+    muted = page.get_by_role("button", name="Muted", exact=True)
+    expect(muted).to_have_attribute("aria-pressed", "true")
     muted_at = settled(page, "outbound-rtp", "audio", "bytesSent")
     grows(page, "outbound-rtp", "video", "bytesSent")
     grows(page, "outbound-rtp", "video", "bytesSent")
     assert stat(page, "outbound-rtp", "audio", "bytesSent") == muted_at
-    mute.click()
-    expect(mute).to_have_attribute("aria-pressed", "false")
+    muted.click()
+    expect(page.get_by_role("button", name="Mute", exact=True)).to_have_attribute(
+        "aria-pressed", "false"
+    )
     grows(page, "outbound-rtp", "audio", "bytesSent")
 
-    # The patient reloads: a new call between the same two pages.
-    generation = therapist_page.evaluate("() => window.__call.generation")
+    # Camera off: the patient's camera track is off, and the button says so.
+    page.get_by_role("button", name="Turn camera off", exact=True).click()
+    camera = page.get_by_role("button", name="Camera off", exact=True)
+    expect(camera).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate(f"() => {STREAM}.getVideoTracks()[0].enabled") is False
+    camera.click()
+    expect(page.get_by_role("button", name="Turn camera off", exact=True)).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    assert page.evaluate(f"() => {STREAM}.getVideoTracks()[0].enabled") is True
+
+    # The patient reloads: a new call (a new peer connection) between the same two pages.
+    opened = therapist_page.evaluate("() => window.callSeenByTest.connections.length")
     page.reload()
     for party in (page, therapist_page):
         expect(party.locator("body")).to_have_attribute(
             "data-call-state", "connected", timeout=CONNECT_TIMEOUT
         )
-    assert therapist_page.evaluate("() => window.__call.generation") > generation
+    assert therapist_page.evaluate("() => window.callSeenByTest.connections.length") > opened
     grows(therapist_page, "inbound-rtp", "video", "bytesReceived")
 
     therapist_page.get_by_role("button", name="Hang up").click()
@@ -161,12 +128,13 @@ def test_phone_call(enter_room, page):
 
     for party in (page, therapist_page):
         assert party.locator("video").count() == 0
-        assert party.evaluate("() => window.__call.constraints.video") is False
-        assert party.evaluate("() => window.__call.stream.getVideoTracks().length") == 0
-        kinds = party.evaluate("() => window.__call.pc.getSenders().map((s) => s.track?.kind)")
+        assert party.evaluate("() => window.callSeenByTest.constraints[0].video") is False
+        assert party.evaluate(f"() => {STREAM}.getVideoTracks().length") == 0
+        kinds = party.evaluate(f"() => {PC}.getSenders().map((s) => s.track?.kind)")
         assert kinds == ["audio"]
         grows(party, "inbound-rtp", "audio", "bytesReceived")
-    expect(page.get_by_role("button", name="Camera off")).to_have_count(0)
+    expect(page.get_by_role("button", name="Turn camera off")).to_have_count(0)
+    expect(page.get_by_role("button", name="Mute", exact=True)).to_be_enabled()
     assert problems == []
 
 

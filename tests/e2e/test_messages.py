@@ -1,20 +1,34 @@
 """A patient writes to their therapist (Enter sends, the page is not reloaded) and sends a file;
-both appear on the therapist's open page without reload; the therapist downloads the file and
-answers; the therapist's page shows that the answer was seen."""
+the therapist's open list of conversations counts it at once, and the thread shows it without
+reload; the therapist downloads the file and answers; the therapist's page shows that the
+answer was seen. Both sides' consoles stay clean (no Content-Security-Policy violation) even
+with a resized message box."""
 
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from matching import services as matching_services
-from matching.models import Intake
-from tests.e2e.conftest import log_in
+from tests.e2e.browser import log_in
 from tests.factories import PatientFactory, TherapistFactory
+from tests.factories.matching import IntakeFactory
 
 PDF = b"%PDF-1.4\n1 0 obj<</Title (Letter)>>endobj\ntrailer<<>>\n%%EOF\n"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def resize(page, box) -> None:
+    """Drag the box's resize handle down, as a person does: the browser writes its new size in
+    the box's style attribute (which htmx used to copy onto the new box, against the policy)."""
+    area = box.bounding_box()
+    page.mouse.move(area["x"] + area["width"] - 3, area["y"] + area["height"] - 3)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] - 3, area["y"] + area["height"] + 60, steps=5)
+    page.mouse.up()
+    expect(box).to_have_attribute("style", re.compile(r"height: \d+(\.\d+)?px"))
 
 
 def test_writing_between_sessions(browser, page, screenshot):
@@ -24,14 +38,7 @@ def test_writing_between_sessions(browser, page, screenshot):
         therapist_profile__modalities=["video"],
     )
     patient = PatientFactory(patient_profile__nickname="Joana")
-    intake = Intake.objects.create(
-        patient=patient,
-        concerns=["grief"],
-        languages=["fr"],
-        country="FR",
-        time_zone="Europe/Paris",
-        modality="video",
-    )
+    intake = IntakeFactory.create(patient=patient, concerns=["grief"], languages=["fr"])
     request = matching_services.match_request_open(patient=patient, intake=intake)
     offer = request.offers.get()  # made as soon as the request was committed
     matching_services.offer_accept(offer_id=offer.pk, therapist=therapist)
@@ -40,16 +47,20 @@ def test_writing_between_sessions(browser, page, screenshot):
     page.get_by_role("link", name="Messages").click()
     expect(page.get_by_role("heading", name="With Rui Costa")).to_be_visible()
 
+    # The therapist's list of conversations, open in their own browser (watched as well).
     therapist_page = browser.new_page(base_url=page.url.split("/messages")[0])
     log_in(therapist_page, therapist.email, code=True)
     therapist_page.goto("/messages/")
-    therapist_page.get_by_role("link", name="Joana").click()
-    expect(therapist_page.get_by_role("heading", name="With Joana")).to_be_visible()
-    for open_page in (page, therapist_page):
-        expect(open_page.locator("body")).to_have_attribute("data-conversation-socket", "open")
+    expect(therapist_page.locator("body")).to_have_attribute("data-events-state", "open")
+    listed = therapist_page.get_by_role("listitem").filter(has_text="Joana")
+    expect(listed).to_be_visible()
+    expect(listed).not_to_contain_text("unread")
+    list_marker = therapist_page.evaluate("() => (window.__sameDocument = 'list')")
+    expect(page.locator("body")).to_have_attribute("data-conversation-socket", "open")
 
     marker = page.evaluate("() => (window.__sameDocument = 'yes')")
     box = page.get_by_label("Your message")
+    resize(page, box)
     box.fill("It has been a hard week.")
     box.press("Shift+Enter")
     box.type("Can we talk about it on Tuesday?")
@@ -58,7 +69,18 @@ def test_writing_between_sessions(browser, page, screenshot):
     assert page.evaluate("() => window.__sameDocument") == marker  # htmx, no reload
     expect(page.get_by_label("Your message")).to_have_value("")
 
-    # Live, without reloading either page: the therapist sees it; the patient sees it was seen.
+    # Live, without a reload: the therapist's list counts the new message.
+    expect(listed).to_contain_text("1 unread")
+    assert therapist_page.evaluate("() => window.__sameDocument") == list_marker
+    therapist_page.get_by_role("link", name="Joana").click()
+    expect(therapist_page.get_by_role("heading", name="With Joana")).to_be_visible()
+    expect(therapist_page.locator("body")).to_have_attribute("data-conversation-socket", "open")
+    # Dates as on every other page, never "12/06/2026 11:11 a.m.".
+    expect(therapist_page.locator(".message time").first).to_have_text(
+        re.compile(r"^[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4}, \d{2}:\d{2}$")
+    )
+
+    # The patient's open page sees it was seen, without a reload.
     expect(therapist_page.get_by_text("It has been a hard week.")).to_be_visible()
     expect(page.get_by_text("Seen at")).to_be_visible()
 

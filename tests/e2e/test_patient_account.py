@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from tests.e2e.browser import accept_at_signup
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -25,6 +26,7 @@ def test_patient_account_journey(page, outbox, screenshot):
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
+    accept_at_signup(page)
     screenshot(page, "signup")
     page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
@@ -36,7 +38,7 @@ def test_patient_account_journey(page, outbox, screenshot):
 
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Welcome, Sacha")).to_be_visible()
     expect(page.locator("body")).to_have_attribute("data-events-state", "open")
 

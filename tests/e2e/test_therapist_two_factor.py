@@ -13,7 +13,7 @@ def log_in(page, email):
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
 
 
 def test_therapist_is_made_to_set_up_two_factor_then_gets_in(page, screenshot):
@@ -41,5 +41,5 @@ def test_therapist_is_made_to_set_up_two_factor_then_gets_in(page, screenshot):
     log_in(page, therapist.email)
     expect(page.get_by_role("heading", name="Two-Factor Authentication")).to_be_visible()
     page.get_by_label("Code").fill(totp_code(secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Your practice")).to_be_visible()

@@ -8,7 +8,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from accounts.models import TherapistProfile
-from tests.e2e.conftest import log_in
+from tests.e2e.browser import log_in
 from tests.factories import StaffFactory, TherapistFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -117,7 +117,7 @@ def test_a_therapist_applies_staff_approve_and_the_profile_appears(browser, page
 
 def approve_in_admin(page, name: str, screenshot) -> None:
     page.goto("/admin/")
-    page.get_by_role("link", name="Therapists").first.click()
+    page.get_by_role("link", name="Therapists", exact=True).click()
     page.get_by_role("link", name="Submitted for review").click()
     page.get_by_role("link", name=name).click()
     expect(page.get_by_text("All criteria met")).to_be_visible()

@@ -1,10 +1,13 @@
-"""A therapist's day from the dashboard: accept an offer in place, read and answer a patient
-waiting for an answer, join a session whose room is open, write the session's private note.
-Then a patient's home: the next session and its join button, unread messages, the check-in due
-and the progress chart; retaking the check-in adds a point."""
+"""A therapist's day from the dashboard: accept an offer in place (the caseload follows at once),
+a new message shows in the caseload live, read and answer a patient waiting for an answer, join
+a session whose room is open, write the session's private note. Then a patient's home: the next
+session and its join button, unread messages, the check-in due and the progress chart, in
+English and in French; retaking the check-in adds a point."""
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import cast
 
 import pytest
 from django.utils import timezone
@@ -12,11 +15,14 @@ from playwright.sync_api import expect
 
 from accounts.choices import Modality
 from matching import services as matching_services
-from matching.models import Intake, Match, ScreeningResult
+from matching.models import Match, ScreeningResult
+from messaging import services as messaging_services
 from scheduling.models import Appointment, SessionNote
-from tests.e2e.conftest import log_in
+from tests.e2e.browser import log_in
 from tests.factories import PatientFactory, TherapistFactory
-from tests.teletherapy.test_dashboard import matched, message, score, session
+from tests.factories.matching import CheckinFactory, IntakeFactory, MatchFactory
+from tests.factories.messaging import ConversationFactory, MessageFactory
+from tests.factories.scheduling import AppointmentFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,23 +32,53 @@ GAD7_ANSWERS = ["Several days"] * 3 + ["Not at all"] * 4
 
 def a_patient_of(therapist, nickname: str) -> Match:
     patient = PatientFactory(patient_profile__nickname=nickname, time_zone="Europe/Paris")
-    match = matched(therapist, patient=patient)
-    match.reasons = [{"code": "language", "value": "fr"}]
-    match.save(update_fields=["reasons"])
-    return match
+    match = MatchFactory(
+        patient=patient,
+        therapist=therapist.therapist_profile,
+        reasons=[{"code": "language", "value": "fr"}],
+    )
+    ConversationFactory(match=match)
+    return cast(Match, match)
 
 
 def written(match, sender, body: str, minutes_ago: int, read=False) -> None:
-    message(match, sender, body, timezone.now() - timedelta(minutes=minutes_ago), read=read)
+    at = timezone.now() - timedelta(minutes=minutes_ago)
+    MessageFactory(
+        conversation=match.conversation,
+        sender=sender,
+        body=body,
+        created_at=at,
+        read_at=at if read else None,
+    )
 
 
 def a_session(match, minutes_from_now: int, modality=Modality.CHAT) -> Appointment:
-    return session(match, timezone.now() + timedelta(minutes=minutes_from_now), modality=modality)
+    starts_at = timezone.now() + timedelta(minutes=minutes_from_now)
+    appointment = AppointmentFactory(
+        match=match,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=50),
+        modality=modality,
+    )
+    return cast(Appointment, appointment)
 
 
 def scores(patient, days_ago: int, phq9: int, gad7: int) -> None:
     for instrument, value in (("phq9", phq9), ("gad7", gad7)):
-        score(patient, instrument, value, timezone.now() - timedelta(days=days_ago))
+        CheckinFactory(
+            patient=patient,
+            instrument=instrument,
+            answers=[],
+            score=value,
+            taken_at=timezone.now() - timedelta(days=days_ago),
+        )
+
+
+def in_a_thread(work, **kwargs):
+    """Run a service from a thread of its own: Playwright's event loop runs in this one, and
+    the live events a service sends go out from synchronous code."""
+    with ThreadPoolExecutor(1) as arrange:
+        return arrange.submit(work, **kwargs).result()
 
 
 def test_a_therapists_day(page, screenshot):
@@ -53,20 +89,17 @@ def test_a_therapists_day(page, screenshot):
         time_zone="Europe/Paris",
     )
     newcomer = PatientFactory(patient_profile__nickname="Robin")
-    intake = Intake.objects.create(
+    intake = IntakeFactory(
         patient=newcomer,
         concerns=["anxiety"],
         languages=["fr"],
         country="FR",
         time_zone="Europe/Paris",
         modality="video",
+        screenings=False,
     )
-    # Offered at once, on commit; from a thread of its own, as Playwright's event loop runs in
-    # this one and the offer's live event is sent from synchronous code.
-    with ThreadPoolExecutor(1) as arrange:
-        arrange.submit(
-            matching_services.match_request_open, patient=newcomer, intake=intake
-        ).result()
+    # Offered at once, on commit.
+    in_a_thread(matching_services.match_request_open, patient=newcomer, intake=intake)
     kim = a_patient_of(therapist, "Kim")
     written(kim, therapist, "See you on Wednesday.", minutes_ago=3000, read=True)
     written(kim, kim.patient, "I had a rough night, can we talk about it?", minutes_ago=90)
@@ -82,16 +115,34 @@ def test_a_therapists_day(page, screenshot):
     expect(card).to_contain_text("Anxiety")
     expect(card).to_contain_text("min left")
     screenshot(page, "therapist-dashboard")
+    caseload = page.locator("#caseload-section")
+    expect(caseload).to_contain_text("1 of at most")
     card.get_by_role("button", name="Accept Robin").click()
     expect(card).to_contain_text("You are now working with Robin")
     assert Match.objects.filter(patient=newcomer, status=Match.Status.ACTIVE).exists()
+    # The caseload follows without a reload.
+    expect(page.locator("#caseload-section")).to_contain_text("2 of at most")
+    expect(page.get_by_role("row").filter(has_text="Robin")).to_contain_text("No messages yet")
+
+    # Kim writes while the dashboard is open: her row shows it, live.
+    in_a_thread(
+        messaging_services.message_send,
+        conversation=kim.conversation,
+        sender=kim.patient,
+        body="Are you there today?",
+        client_id=uuid.uuid4(),
+    )
+    expect(page.get_by_role("row").filter(has_text="Kim")).to_contain_text("Are you there today?")
+    expect(page.get_by_role("row").filter(has_text="Kim")).to_contain_text("2 unread")
 
     # Kim waits for an answer: read it and answer.
     row = page.get_by_role("row").filter(has_text="Kim")
     expect(row).to_contain_text("Waiting for your answer for 1")
     expect(row).to_contain_text("12")  # latest PHQ-9, down from 16
-    row.get_by_role("link", name="I had a rough night").click()
+    row.get_by_role("link", name="Are you there today?").click()
     expect(page.get_by_text("I had a rough night, can we talk about it?")).to_be_visible()
+    # Enter sends once the page's module runs (before, it is a new line, as without scripts).
+    expect(page.locator("body")).to_have_attribute("data-conversation-socket", "open")
     box = page.get_by_label("Your message")
     box.fill("I am sorry to hear that. Yes, let's start with it today.")
     box.press("Enter")
@@ -155,3 +206,41 @@ def test_a_patients_home(page, screenshot):
     progress = page.get_by_role("region", name="Your progress")
     expect(progress).to_contain_text("Your next check-in is due on")
     assert ScreeningResult.objects.filter(patient=patient, intake=None).count() == 6
+
+
+def test_a_patients_home_in_french_draws_its_charts_with_machine_numbers(page):
+    """Numbers a browser reads (SVG coordinates) never go through the locale: "183,3" is no
+    coordinate, and the console would say so (the page fixture fails on any console error)."""
+    therapist = TherapistFactory(therapist_profile__display_name="Ana Ruiz")
+    lea = a_patient_of(therapist, "Léa")
+    patient = lea.patient
+    patient.language = "fr"
+    patient.save(update_fields=["language"])
+    scores(patient, days_ago=70, phq9=15, gad7=11)
+    scores(patient, days_ago=40, phq9=13, gad7=10)
+    scores(patient, days_ago=10, phq9=11, gad7=9)
+
+    log_in(page, patient.email)
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    progress = page.locator("section[aria-labelledby=home-progress]")
+    expect(progress.locator("svg circle")).to_have_count(6)  # three check-ins, two charts
+
+    not_numbers = page.evaluate(
+        """(names) => {
+          const number = /^-?[0-9]+(\\.[0-9]+)?$/;
+          const pair = /^-?[0-9]+(\\.[0-9]+)?,-?[0-9]+(\\.[0-9]+)?$/;
+          const bad = [];
+          for (const element of document.querySelectorAll("svg *")) {
+            for (const name of names) {
+              const value = element.getAttribute(name);
+              if (value !== null && !number.test(value)) bad.push(`${name}=${value}`);
+            }
+            for (const point of (element.getAttribute("points") || "").trim().split(/\\s+/)) {
+              if (point && !pair.test(point)) bad.push(`${element.tagName} points ${point}`);
+            }
+          }
+          return bad;
+        }""",
+        ["x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "width", "height"],
+    )
+    assert not_numbers == []

@@ -1,14 +1,13 @@
 """``matching.selectors``: candidates from the database, needs from an intake, past therapists."""
 
 import itertools
-from datetime import timedelta
+from typing import cast
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import TherapistProfile
 from accounts.selectors import therapists_visible_to_patients
-from matching.models import Intake, Match, MatchRequest, Offer
+from matching.models import Match, Offer
 from matching.ranking import Candidate, PatientNeeds, rank
 from matching.selectors import (
     candidates_for,
@@ -16,6 +15,12 @@ from matching.selectors import (
     therapists_previously_matched,
 )
 from tests.factories import PatientFactory, TherapistProfileFactory
+from tests.factories.matching import (
+    IntakeFactory,
+    MatchFactory,
+    MatchRequestFactory,
+    OfferFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,13 +35,13 @@ def therapist(**fields) -> TherapistProfile:
         "modalities": ["video"],
         "specialities": ["burnout"],
     } | fields
-    return TherapistProfileFactory(**fields)
+    return cast(TherapistProfile, TherapistProfileFactory(**fields))
 
 
 def give_patients(profile: TherapistProfile, *, active: int, ended: int = 0) -> None:
     for status, count in ((Match.Status.ACTIVE, active), (Match.Status.ENDED, ended)):
         for _ in range(count):
-            Match.objects.create(patient=PatientFactory(), therapist=profile, status=status)
+            MatchFactory(therapist=profile, status=status)
 
 
 def ids(candidates) -> set[int]:
@@ -49,7 +54,7 @@ def every_visible_therapist() -> list[Candidate]:
         Candidate(
             therapist_id=profile.pk,
             languages=frozenset(language.language for language in profile.languages.all()),
-            licensed_countries=frozenset(country.code for country in profile.licensed_countries),
+            licensed_countries=frozenset(str(code) for code in profile.licensed_countries),
             modalities=frozenset(profile.modalities),
             specialities=frozenset(profile.specialities),
             gender=profile.gender,
@@ -250,7 +255,7 @@ def test_licensed_country_boundaries(stored, country, kept):
 
 
 def test_needs_from_intake():
-    intake = Intake(
+    intake = IntakeFactory.build(
         concerns=["burnout", "anxiety", "burnout", "other"],
         languages=["pt", "fr", "pt"],
         country="PT",
@@ -279,8 +284,12 @@ def test_needs_from_intake():
 
 
 def test_needs_from_an_intake_without_wishes():
-    intake = Intake(
-        concerns=["stress"], languages=["fr"], country="FR", time_zone="UTC", modality="video"
+    intake = IntakeFactory.build(
+        concerns=["stress"],
+        languages=["fr"],
+        time_zone="UTC",
+        preferred_days=[],
+        preferred_times=[],
     )
     needs = needs_from_intake(intake)
     assert needs.therapist_gender == needs.faith == ""
@@ -292,36 +301,21 @@ def test_needs_from_an_intake_without_wishes():
 # --- Therapists a patient is never offered to again -----------------------------------------------
 
 
-def _request(patient) -> MatchRequest:
-    intake = Intake.objects.create(
-        patient=patient, languages=["fr"], country="FR", time_zone="UTC", modality="video"
-    )
-    return MatchRequest.objects.create(
-        patient=patient, intake=intake, deadline=timezone.now() + timedelta(hours=24)
-    )
-
-
-def _offer(request, profile, status) -> Offer:
-    return Offer.objects.create(
-        request=request,
-        therapist=profile,
-        status=status,
-        score=1.0,
-        expires_at=timezone.now() + timedelta(hours=4),
-    )
-
-
 def test_therapists_previously_matched():
     patient, other_patient = PatientFactory(), PatientFactory()
     former, current, declined, expired, withdrawn, pending, other = (therapist() for _ in range(7))
-    Match.objects.create(patient=patient, therapist=former, status=Match.Status.ENDED)
-    Match.objects.create(patient=patient, therapist=current, status=Match.Status.ACTIVE)
-    earlier, now = _request(patient), None
-    _offer(earlier, declined, Offer.Status.DECLINED)
-    _offer(earlier, expired, Offer.Status.EXPIRED)
-    _offer(earlier, withdrawn, Offer.Status.WITHDRAWN)
-    _offer(earlier, pending, Offer.Status.PENDING)
-    _offer(_request(other_patient), other, Offer.Status.DECLINED)
+    MatchFactory(patient=patient, therapist=former, status=Match.Status.ENDED)
+    MatchFactory(patient=patient, therapist=current, status=Match.Status.ACTIVE)
+    earlier, now = MatchRequestFactory(patient=patient), None
+    OfferFactory(request=earlier, therapist=declined, status=Offer.Status.DECLINED)
+    OfferFactory(request=earlier, therapist=expired, status=Offer.Status.EXPIRED)
+    OfferFactory(request=earlier, therapist=withdrawn, status=Offer.Status.WITHDRAWN)
+    OfferFactory(request=earlier, therapist=pending, status=Offer.Status.PENDING)
+    OfferFactory(
+        request=MatchRequestFactory(patient=other_patient),
+        therapist=other,
+        status=Offer.Status.DECLINED,
+    )
     now = therapists_previously_matched(patient)
     assert now == {former.pk, current.pk, declined.pk, expired.pk}
     assert therapists_previously_matched(other_patient) == {other.pk}
@@ -331,8 +325,8 @@ def test_therapists_previously_matched():
 def test_previously_matched_therapists_are_never_candidates_again():
     patient = PatientFactory()
     former, fresh = therapist(), therapist()
-    Match.objects.create(patient=patient, therapist=former, status=Match.Status.ENDED)
-    intake = Intake(concerns=[], languages=["fr"], country="FR", time_zone="UTC", modality="video")
+    MatchFactory(patient=patient, therapist=former, status=Match.Status.ENDED)
+    intake = IntakeFactory.build(concerns=[], languages=["fr"], time_zone="UTC")
     needs = needs_from_intake(intake, excluded_therapist_ids=therapists_previously_matched(patient))
     assert ids(candidates_for(needs)) == {fresh.pk}
     assert [r.therapist_id for r in rank(needs, candidates_for(needs))] == [fresh.pk]

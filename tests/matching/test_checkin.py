@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 import time_machine
@@ -11,10 +12,9 @@ from django.urls import reverse
 
 from matching import selectors, services, tasks
 from matching.models import CheckinInvitation, Match, SafetyFlag, ScreeningResult
-from tests.conftest import client_for
 from tests.factories import PatientFactory, TherapistFactory
-from tests.helpers import link_in, outbox_to, run_together
-from tests.matching.test_offers import make_intake
+from tests.factories.matching import CheckinFactory, IntakeFactory, MatchFactory
+from tests.helpers import client_for, link_in, outbox_to, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -26,15 +26,16 @@ ANSWERS |= {f"gad7-q{n}": "2" for n in range(1, 8)}
 
 
 def match_with(patient, therapist, *, started_at=NOW) -> Match:
-    return Match.objects.create(
-        patient=patient, therapist=therapist.therapist_profile, started_at=started_at
+    return cast(
+        Match,
+        MatchFactory(patient=patient, therapist=therapist.therapist_profile, started_at=started_at),
     )
 
 
 @pytest.fixture
 def matched(patient, therapist):
     """The patient, after their intake at NOW, working with ``therapist`` since then."""
-    make_intake(patient, now=NOW)
+    IntakeFactory(patient=patient, created_at=NOW)
     return match_with(patient, therapist)
 
 
@@ -180,10 +181,10 @@ def test_the_therapist_sees_a_positive_item_9_on_the_patient_page(
 
 def test_only_patients_check_in(client, therapist_client, staff_client, matched):
     for url in (reverse("checkin"), reverse("my_progress"), reverse("checkin_help")):
-        assert therapist_client.get(url).status_code == 403
-        assert staff_client.get(url).status_code == 403
+        assert therapist_client.get(url).status_code == 404
+        assert staff_client.get(url).status_code == 404
         assert client.get(url).url.startswith(reverse("account_login"))
-    assert therapist_client.post(reverse("checkin"), ANSWERS).status_code == 403
+    assert therapist_client.post(reverse("checkin"), ANSWERS).status_code == 404
     assert not ScreeningResult.objects.filter(intake=None).exists()
 
 
@@ -234,11 +235,10 @@ def test_the_pages_say_when_the_checkin_is_due(patient, matched):
 
 
 def test_the_older_of_the_two_latest_questionnaires_counts(patient, matched):
-    ScreeningResult.objects.create(
+    CheckinFactory(
         patient=patient,
         instrument="phq9",
         answers=[0] * 9,
-        score=0,
         band="minimal",
         taken_at=NOW + timedelta(days=20),
     )
@@ -259,7 +259,7 @@ def test_no_checkin_is_due_without_a_current_therapist(patient, therapist, match
 
 
 def test_a_patient_waiting_for_a_therapist_may_still_check_in(patient):
-    make_intake(patient, now=NOW)
+    IntakeFactory(patient=patient, created_at=NOW)
     page = get_as(patient, reverse("checkin"), at=DUE)
     assert "due on" not in page
     assert "is due" not in page
@@ -330,10 +330,10 @@ def test_after_a_checkin_the_next_period_brings_one_more_invitation(
 def test_nobody_without_a_current_therapist_is_invited(
     patient, therapist, matched, other_patient, django_capture_on_commit_callbacks
 ):
-    make_intake(other_patient, now=NOW)  # still waiting for a therapist
+    IntakeFactory(patient=other_patient, created_at=NOW)  # still waiting for a therapist
     Match.objects.filter(pk=matched.pk).update(status=Match.Status.ENDED)  # between therapists
     inactive = PatientFactory(is_active=False)
-    make_intake(inactive, now=NOW)
+    IntakeFactory(patient=inactive, created_at=NOW)
     match_with(inactive, TherapistFactory())
 
     assert sweep(DUE + timedelta(days=60), django_capture_on_commit_callbacks) == 0
@@ -357,7 +357,7 @@ def test_two_sweeps_at_once_invite_each_patient_once():
     therapist = TherapistFactory()
     patients = [PatientFactory() for _ in range(6)]
     for patient in patients:
-        make_intake(patient, now=NOW)
+        IntakeFactory(patient=patient, created_at=NOW)
         match_with(patient, therapist)
 
     results = run_together([lambda: services.checkin_invitations_sweep(now=DUE)] * 2)

@@ -1,5 +1,6 @@
 """The intake questionnaire: steps kept in the session, safety first, attached at sign-up."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -7,8 +8,11 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import User
-from matching.models import Intake, Match, MatchRequest, SafetyFlag, ScreeningResult
+from matching import selectors
+from matching.models import Intake, MatchRequest, SafetyFlag, ScreeningResult
 from tests.factories import PASSWORD
+from tests.factories.accounts import signup_consents
+from tests.factories.matching import MatchFactory, SafetyFlagFactory, make_eligible
 from tests.helpers import outbox_to
 
 ANSWERS = {
@@ -31,6 +35,11 @@ ANSWERS = {
     },
     "nickname": {"nickname": "Marta"},
 }
+
+
+def draft(visitor) -> dict:
+    """The answers the visitor's session holds (sealed there: see test_intake_draft_sealed)."""
+    return selectors.intake_draft(session=visitor.session)
 
 
 def _step(name: str) -> str:
@@ -91,7 +100,7 @@ def test_a_screening_answer_out_of_scale_is_refused(visitor):
     visitor.post(_step("goals"), ANSWERS["goals"])
     response = visitor.post(_step("phq9"), ANSWERS["phq9"] | {"q4": "7"})
     assert response.status_code == 422
-    assert "phq9" not in visitor.session["intake"]
+    assert "phq9" not in draft(visitor)
 
 
 def test_the_same_language_twice_is_refused(visitor):
@@ -117,7 +126,8 @@ def test_signing_up_keeps_the_answers_and_starts_matching(
                 "password1": PASSWORD,
                 "password2": PASSWORD,
                 "time_zone": "Europe/Paris",
-            },
+            }
+            | signup_consents(),
         )
     assert response.status_code == 302
     patient = User.objects.get(email="marta@example.test")
@@ -162,7 +172,7 @@ def test_an_incomplete_questionnaire_cannot_be_sent(patient_client, patient):
 def test_a_patient_with_a_therapist_gets_a_reassessment_not_a_new_search(
     patient_client, patient, therapist
 ):
-    Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
+    MatchFactory(patient=patient, therapist=therapist.therapist_profile)
     answer_all(patient_client)
     patient_client.post(reverse("intake_submit"))
     assert ScreeningResult.objects.filter(patient=patient).count() == 2
@@ -171,9 +181,9 @@ def test_a_patient_with_a_therapist_gets_a_reassessment_not_a_new_search(
 
 def test_therapists_and_staff_have_no_questionnaire(therapist_client, staff_client):
     for client in (therapist_client, staff_client):
-        assert client.get(reverse("intake_start")).status_code == 403
-        assert client.post(_step("concerns"), ANSWERS["concerns"]).status_code == 403
-        assert client.post(reverse("intake_submit")).status_code == 403
+        assert client.get(reverse("intake_start")).status_code == 404
+        assert client.post(_step("concerns"), ANSWERS["concerns"]).status_code == 404
+        assert client.post(reverse("intake_submit")).status_code == 404
 
 
 # --- Safety -----------------------------------------------------------------------------------
@@ -207,7 +217,8 @@ def test_phq9_item_9_above_zero_shows_help_and_flags_the_case(
                 "password1": PASSWORD,
                 "password2": PASSWORD,
                 "time_zone": "Europe/Paris",
-            },
+            }
+            | signup_consents(),
         )
     flag = SafetyFlag.objects.get()
     assert flag.reason == SafetyFlag.Reason.PHQ9_ITEM9
@@ -229,7 +240,7 @@ def test_the_safety_page_lists_the_numbers_of_the_patients_country(visitor):
 
 
 def test_staff_see_flagged_cases_in_the_admin(staff_client, patient):
-    SafetyFlag.objects.create(patient=patient, reason=SafetyFlag.Reason.IN_DANGER)
+    SafetyFlagFactory(patient=patient, reason=SafetyFlag.Reason.IN_DANGER)
     page = staff_client.get("/admin/matching/safetyflag/?reviewed=no")
     assert page.status_code == 200
     assert "Robin" in page.text
@@ -237,6 +248,7 @@ def test_staff_see_flagged_cases_in_the_admin(staff_client, patient):
 
 
 def test_the_patient_home_says_where_the_search_stands(patient_client, patient, therapist):
+    make_eligible(therapist, specialities=["burnout"])  # someone can see them: no waiting list
     assert "Find my therapist" in patient_client.get(reverse("home")).text
     answer_all(patient_client)
     patient_client.post(reverse("intake_submit"))
@@ -244,7 +256,7 @@ def test_the_patient_home_says_where_the_search_stands(patient_client, patient, 
         "We are looking for the right therapist for you" in patient_client.get(reverse("home")).text
     )
     MatchRequest.objects.update(status=MatchRequest.Status.MATCHED)
-    Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
+    MatchFactory(patient=patient, therapist=therapist.therapist_profile)
     name = therapist.therapist_profile.display_name
     assert f"You are working with {name}." in patient_client.get(reverse("home")).text
 
@@ -264,3 +276,72 @@ def test_urls_name_no_questionnaire(visitor):
     assert reverse("intake_safety") == "/start/help/"
     assert visitor.get("/start/9/").status_code == 404
     assert visitor.get("/start/0/").status_code == 404
+
+
+# --- Errors, places (issue 14) -----------------------------------------------------------------
+
+
+def test_a_step_with_errors_lists_them_at_the_top_linking_to_each_field(visitor):
+    for step in ("concerns", "goals", "phq9", "gad7", "preferences"):
+        visitor.post(_step(step), ANSWERS[step])
+
+    response = visitor.post(_step("place"), {"time_zone": "Europe/Paris"})
+
+    assert response.status_code == 422
+    page = response.text
+    start = page.index("data-error-summary")
+    summary = page[start : page.index("</ul>", start)]
+    assert re.search(r'<div [^>]*tabindex="-1" data-error-summary', page)  # takes the focus
+    assert "2 answers need your attention:" in summary
+    assert 'href="#id_language_1"' in summary
+    assert 'href="#id_country"' in summary
+    assert "The language you would most like to speak: This field is required." in summary
+    assert 'id="id_language_1"' in page
+    assert 'id="id_country"' in page
+    assert "matching/error_summary.js" in page
+
+
+def test_the_summary_links_a_group_of_choices_to_its_first_choice(visitor):
+    response = visitor.post(_step("concerns"), {})
+
+    summary = response.text[response.text.index("data-error-summary") :]
+    assert 'href="#id_concerns_0"' in summary
+    assert 'href="#id_in_danger_0"' in summary
+    assert 'id="id_concerns_0"' in response.text
+
+
+def test_no_summary_on_a_step_without_errors(visitor):
+    assert "data-error-summary" not in visitor.get(_step("concerns")).text
+
+
+def test_the_country_one_comes_from_is_kept(visitor, patient):
+    answer_all(visitor, place={"country": "JP", "home_country": "FR", "time_zone": "Asia/Tokyo"})
+    visitor.post(
+        reverse("account_login"), {"login": patient.email, "password": PASSWORD}, follow=True
+    )
+
+    intake = Intake.objects.get(patient=patient)
+    assert (intake.country.code, intake.home_country.code) == ("JP", "FR")
+
+
+def test_the_same_country_twice_says_nothing_more(visitor):
+    for step in ("concerns", "goals", "phq9", "gad7", "preferences"):
+        visitor.post(_step(step), ANSWERS[step])
+    visitor.post(_step("place"), ANSWERS["place"] | {"home_country": "FR"})
+
+    assert draft(visitor)["place"]["home_country"] == ""
+
+
+def test_an_unknown_home_country_is_refused(visitor):
+    for step in ("concerns", "goals", "phq9", "gad7", "preferences"):
+        visitor.post(_step(step), ANSWERS[step])
+
+    response = visitor.post(_step("place"), ANSWERS["place"] | {"home_country": "XX"})
+
+    assert response.status_code == 422
+    assert "place" not in draft(visitor)
+
+
+@pytest.mark.parametrize("step", ["²", "1.0", "-1", "01x", "9" * 40])
+def test_odd_step_numbers_are_404_not_500(visitor, step):
+    assert visitor.get(f"/start/{step}/").status_code == 404

@@ -1,7 +1,7 @@
 """Staff follow the searches in the admin and assign a therapist by hand."""
 
 import html
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -11,17 +11,20 @@ from django.urls import reverse
 
 from matching import services
 from matching.models import Match, MatchRequest, Offer
-from tests.conftest import client_for
 from tests.factories import StaffFactory, TherapistProfileFactory
-from tests.matching.test_offers import NOW, make_eligible, open_request
+from tests.factories.matching import MatchRequestFactory, make_eligible
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def match_request(patient, therapist):
+    """The named patient's search, offered to the named therapist."""
     make_eligible(therapist)
-    request = open_request(patient)
+    request = MatchRequestFactory(patient=patient, created_at=NOW)
     services.offer_next(request=request, now=NOW)
     return request
 
@@ -45,7 +48,7 @@ def _messages(response) -> list[tuple[int, str]]:
 
 
 def test_staff_list_the_searches_with_their_deadline(staff_client, match_request, other_patient):
-    escalated = open_request(other_patient)
+    escalated = MatchRequestFactory(patient=other_patient, created_at=NOW)
     MatchRequest.objects.filter(pk=escalated.pk).update(escalated_at=NOW + timedelta(hours=24))
     changelist = reverse("admin:matching_matchrequest_changelist")
 

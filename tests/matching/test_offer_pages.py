@@ -1,7 +1,7 @@
 """The therapist's offer pages: what they read, how they answer, and who gets 404."""
 
 import html
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -11,27 +11,24 @@ from django.urls import reverse
 
 from matching import services
 from matching.models import Match, Offer
-from tests.conftest import client_for
-from tests.matching.test_offers import (
-    CONCERNS_TEXT,
-    GOALS,
-    NOW,
-    make_eligible,
-    open_request,
-)
+from tests.factories.matching import CONCERNS_TEXT, GOALS, MatchRequestFactory, make_eligible
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def offer(patient, therapist, other_therapist):
     make_eligible(therapist)
     make_eligible(other_therapist, specialities=["grief"])
-    request = open_request(
-        patient,
-        therapist_gender="woman",
-        wants_lgbt_specialist=True,
-        modality_required=True,
+    request = MatchRequestFactory(
+        patient=patient,
+        created_at=NOW,
+        intake__therapist_gender="woman",
+        intake__wants_lgbt_specialist=True,
+        intake__modality_required=True,
     )
     offer = services.offer_next(request=request, now=NOW)
     assert offer.therapist.user == therapist
@@ -239,3 +236,22 @@ def test_the_page_speaks_the_therapists_language(offer, therapist, therapist_cli
 
     assert '<html lang="fr">' in page.text
     assert "23 novembre 2026 17:00" in page.text  # the deadline, formatted for French
+
+
+def test_the_offer_selector_answers_none_to_anyone_else(offer, other_therapist):
+    from matching import selectors
+
+    profile = other_therapist.therapist_profile
+    assert selectors.offer_get_for_therapist(therapist=offer.therapist, pk=offer.pk) == offer
+    assert selectors.offer_get_for_therapist(therapist=profile, pk=offer.pk) is None
+    assert selectors.offer_get_for_therapist(therapist=offer.therapist, pk=999999) is None
+
+
+def test_an_expired_offer_reads_as_expired_before_the_sweep(offer, therapist_client, clock):
+    clock.move_to(offer.expires_at)
+
+    page = therapist_client.get(_detail(offer))
+
+    assert "The time to answer this offer has passed" in page.text
+    assert offer.state_at(offer.expires_at) == Offer.Status.EXPIRED
+    assert offer.state_at(offer.expires_at - timedelta(seconds=1)) == Offer.Status.PENDING

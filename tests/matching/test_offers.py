@@ -7,117 +7,23 @@ from django.core import mail
 
 from accounts.models import TherapistProfile
 from matching import services
-from matching.models import Intake, Match, MatchRequest, Offer, ScreeningResult
+from matching.models import Match, MatchRequest, Offer
 from matching.services import offers
 from matching.signals import match_started
 from tests.factories import StaffFactory, TherapistProfileFactory
+from tests.factories.matching import (
+    CONCERNS_TEXT,
+    GOALS,
+    MatchFactory,
+    MatchRequestFactory,
+    OfferFactory,
+    candidate_therapist,
+)
 from tests.helpers import link_in, outbox_to
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-CONCERNS_TEXT = "Since the layoff I lie awake every night."
-GOALS = "Sleep again and stop dreading Mondays."
-
-
-def make_eligible(user, **fields) -> TherapistProfile:
-    """Make a named therapist pass the hard filters for the patients of these tests."""
-    profile = user.therapist_profile
-    for name, value in (
-        {
-            "licensed_countries": ["FR"],
-            "modalities": ["video"],
-            "specialities": ["burnout", "anxiety"],
-        }
-        | fields
-    ).items():
-        setattr(profile, name, value)
-    profile.save()
-    return profile
-
-
-def therapist_profile(**fields) -> TherapistProfile:
-    """Another approved therapist who passes the hard filters, with a weaker fit by default."""
-    fields = {
-        "languages": ["fr"],
-        "licensed_countries": ["FR"],
-        "modalities": ["video"],
-        "specialities": ["grief"],
-    } | fields
-    return TherapistProfileFactory(**fields)
-
-
-def make_intake(patient, *, now=NOW, **fields) -> Intake:
-    """An intake as the questionnaire leaves it, with its PHQ-9 (8, mild) and GAD-7 (14,
-    moderate)."""
-    fields = {
-        "concerns": ["burnout", "anxiety"],
-        "concerns_text": CONCERNS_TEXT,
-        "goals": GOALS,
-        "previous_therapy": "never",
-        "therapist_gender": "",
-        "languages": ["fr", "en"],
-        "country": "FR",
-        "time_zone": "Europe/Paris",
-        "modality": "video",
-        "preferred_days": [0, 2],
-        "preferred_times": ["evening"],
-        "created_at": now,
-    } | fields
-    intake = Intake.objects.create(patient=patient, **fields)
-    for instrument, answers, score, band in (
-        ("phq9", [1] * 8 + [0], 8, "mild"),
-        ("gad7", [2] * 7, 14, "moderate"),
-    ):
-        ScreeningResult.objects.create(
-            patient=patient,
-            intake=intake,
-            instrument=instrument,
-            answers=answers,
-            score=score,
-            band=band,
-            taken_at=now,
-        )
-    return intake
-
-
-def open_request(patient, *, now=NOW, **intake_fields) -> MatchRequest:
-    return MatchRequest.objects.create(
-        patient=patient,
-        intake=make_intake(patient, now=now, **intake_fields),
-        created_at=now,
-        deadline=now + timedelta(hours=24),
-    )
-
-
-@pytest.fixture
-def match_request(patient):
-    return open_request(patient)
-
-
-@pytest.fixture
-def best(therapist):
-    """The named therapist: the best fit (burnout and anxiety) for the named patient."""
-    return make_eligible(therapist)
-
-
-@pytest.fixture
-def second(other_therapist):
-    """The named other therapist: a weaker fit (grief only)."""
-    return make_eligible(other_therapist, specialities=["grief"])
-
-
-@pytest.fixture
-def signals_sent():
-    """Every ``match_started`` sent while the test runs, as keyword dicts."""
-    sent = []
-
-    def receiver(sender, **kwargs):
-        sent.append(kwargs)
-
-    match_started.connect(receiver, weak=False)
-    yield sent
-    match_started.disconnect(receiver)
 
 
 def service_answers() -> dict:
@@ -195,19 +101,18 @@ def test_a_chosen_therapist_who_no_longer_fits_is_passed_over(match_request, bes
 
 
 def test_never_a_former_therapist_nor_one_who_turned_the_patient_down(patient, best, second):
-    third = therapist_profile(specialities=["stress"])
-    Match.objects.create(patient=patient, therapist=best, status=Match.Status.ENDED)
-    earlier = open_request(patient, now=NOW - timedelta(days=30))
-    Offer.objects.create(
+    third = candidate_therapist(specialities=["stress"])
+    MatchFactory(patient=patient, therapist=best, status=Match.Status.ENDED)
+    earlier = MatchRequestFactory(
+        patient=patient, created_at=NOW - timedelta(days=30), status=MatchRequest.Status.MATCHED
+    )
+    OfferFactory(
         request=earlier,
         therapist=second,
         status=Offer.Status.DECLINED,
-        score=1,
-        expires_at=NOW - timedelta(days=29),
+        created_at=NOW - timedelta(days=30),
     )
-    earlier.status = MatchRequest.Status.MATCHED
-    earlier.save()
-    match_request = open_request(patient)
+    match_request = MatchRequestFactory(patient=patient, created_at=NOW)
 
     offer = services.offer_next(request=match_request, now=NOW)
 
@@ -509,24 +414,31 @@ def test_emails_carry_no_clinical_content(
 def test_offers_and_accepts_reach_the_open_pages(
     match_request, best, patient, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from teletherapy import realtime
+    from core import realtime
 
-    events = []
-    monkeypatch.setattr(realtime, "send_to_groups", lambda groups, message: events.append(groups))
+    sends = []  # every (group, message) handed to the channel layer after a commit
+    monkeypatch.setattr(realtime, "_send_now", sends.extend)
 
     with django_capture_on_commit_callbacks(execute=True):
         offer = services.offer_next(request=match_request, now=NOW)
     with django_capture_on_commit_callbacks(execute=True):
-        services.offer_accept(offer_id=offer.pk, therapist=best.user, now=NOW)
+        match = services.offer_accept(offer_id=offer.pk, therapist=best.user, now=NOW)
 
-    assert [sorted(groups) for groups in events] == [
-        [f"user.{best.pk}"],
-        sorted([f"user.{patient.pk}", f"user.{best.pk}"]),
+    # Other apps may announce their own events (a conversation opening): only ours here.
+    ours = [
+        (group, message["event"])
+        for group, message in sends
+        if message.get("event", {}).get("kind") in ("offer.new", "match.started")
+    ]
+    started = {"kind": "match.started", "id": match.pk}
+    assert ours == [
+        (f"user.{best.pk}", {"kind": "offer.new", "id": offer.pk}),
+        *[(group, started) for group in sorted([f"user.{patient.pk}", f"user.{best.pk}"])],
     ]
 
 
 def test_another_patient_is_unaffected(match_request, best, other_patient):
-    other_request = open_request(other_patient)
+    other_request = MatchRequestFactory(patient=other_patient, created_at=NOW)
     offer = services.offer_next(request=match_request, now=NOW)
     services.offer_accept(offer_id=offer.pk, therapist=best.user, now=NOW)
 

@@ -4,16 +4,18 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.template import Context, Template
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from matching.models import ScreeningResult
 from matching.screening import score
 from matching.templatetags import progress
 from tests.factories import PatientFactory
+from tests.factories.matching import CheckinFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +27,7 @@ def result(patient, instrument: str, total: int, taken_at: datetime) -> Screenin
     items = 9 if instrument == "phq9" else 7
     answers = [min(3, max(0, total - 3 * index)) for index in range(items)]
     scored = score(instrument, answers)
-    return ScreeningResult.objects.create(
+    checkin = CheckinFactory(
         patient=patient,
         instrument=instrument,
         answers=answers,
@@ -33,6 +35,7 @@ def result(patient, instrument: str, total: int, taken_at: datetime) -> Screenin
         band=scored.band,
         taken_at=taken_at,
     )
+    return cast(ScreeningResult, checkin)
 
 
 def render(results, instrument: str = "phq9") -> str:
@@ -214,3 +217,29 @@ def test_the_chart_keeps_to_the_content_security_policy(patient_of_chart):
     assert "<details" in html
     assert "<summary>Show the scores as a table</summary>" in html
     assert '<th scope="col">Score (0 to 27)</th>' in html
+
+
+def test_in_french_the_chart_writes_its_numbers_with_dots(patient_of_chart):
+    """French writes decimals with a comma ("183,3"); SVG reads only dots: a comma there is a
+    console error and a chart gone (issue 14)."""
+    results = [
+        result(patient_of_chart, "phq9", total, NOW + timedelta(days=offset))
+        for total, offset in ((5, 0), (11, 9), (7, 23))
+    ]
+
+    with translation.override("fr"):
+        html = render(results)
+
+    svg = svg_of(html)
+    numbers = [
+        value
+        for element in svg.iter()
+        for name, value in element.attrib.items()
+        if name in ("x", "y", "width", "height", "cx", "cy", "x1", "x2", "y1", "y2")
+    ]
+    assert numbers
+    assert all(re.fullmatch(r"[0-9.]+", value) for value in numbers)
+    polyline = svg.find(f"{SVG}polyline").get("points")
+    assert re.fullmatch(r"([0-9.]+,[0-9.]+ ?)+", polyline)
+    assert any("." in value for value in numbers)  # there are decimals, written the SVG way
+    assert "Légère" in html  # the words are still French

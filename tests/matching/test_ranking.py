@@ -10,8 +10,8 @@ import pytest
 from django.utils import translation
 
 from matching import ranking
+from matching.presenters.reasons import reason_texts
 from matching.ranking import Candidate, PatientNeeds, Ranked, Reason, rank
-from matching.reasons import reason_texts
 
 
 def needs(**changes) -> PatientNeeds:

@@ -1,6 +1,6 @@
 """The sweep behind the 24-hour promise: expiry, re-offers, escalation, and two at once."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -9,32 +9,13 @@ from django.core import mail
 
 from matching import services, tasks
 from matching.models import Match, MatchRequest, Offer
-from tests.factories import PatientFactory, StaffFactory, TherapistProfileFactory
+from tests.factories import StaffFactory, TherapistProfileFactory
+from tests.factories.matching import IntakeFactory, MatchRequestFactory, candidate_therapist
 from tests.helpers import link_in, outbox_to, run_together
-from tests.matching.test_offers import (
-    NOW,
-    make_eligible,
-    make_intake,
-    open_request,
-    therapist_profile,
-)
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def best(therapist):
-    return make_eligible(therapist)
-
-
-@pytest.fixture
-def second(other_therapist):
-    return make_eligible(other_therapist, specialities=["grief"])
-
-
-@pytest.fixture
-def match_request(patient):
-    return open_request(patient)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def pending(request) -> Offer | None:
@@ -51,11 +32,21 @@ def test_an_unanswered_offer_expires_and_passes_to_the_next_candidate(match_requ
     with time_machine.travel(NOW, tick=False) as clock:
         first = services.offer_next(request=match_request)
         clock.shift(timedelta(hours=4) - timedelta(seconds=1))
-        assert services.matching_sweep() == {"expired": 0, "offered": 0, "escalated": 0}
+        assert services.matching_sweep() == {
+            "expired": 0,
+            "released": 0,
+            "offered": 0,
+            "escalated": 0,
+        }
         assert pending(match_request) == first
 
         clock.shift(timedelta(seconds=1))
-        assert services.matching_sweep() == {"expired": 1, "offered": 1, "escalated": 0}
+        assert services.matching_sweep() == {
+            "expired": 1,
+            "released": 0,
+            "offered": 1,
+            "escalated": 0,
+        }
 
     first.refresh_from_db()
     assert first.status == Offer.Status.EXPIRED
@@ -90,12 +81,13 @@ def test_a_request_nobody_could_take_is_offered_when_a_therapist_becomes_availab
 
 def test_the_sweep_leaves_matched_and_waiting_requests_alone(match_request, best, second):
     offer = services.offer_next(request=match_request, now=NOW)
-    other = open_request(PatientFactory())
+    other = MatchRequestFactory(created_at=NOW)
     services.offer_next(request=other, now=NOW)
     services.offer_accept(offer_id=offer.pk, therapist=best.user, now=NOW)
 
     assert services.matching_sweep(now=NOW + timedelta(hours=1)) == {
         "expired": 0,
+        "released": 0,
         "offered": 0,
         "escalated": 0,
     }
@@ -130,7 +122,9 @@ def test_at_24_hours_staff_and_the_patient_are_told_once(
 def test_the_promise_is_a_setting(settings, patient):
     settings.MATCHING_PROMISE_HOURS = 12
 
-    request = services.match_request_open(patient=patient, intake=make_intake(patient), now=NOW)
+    intake = IntakeFactory(patient=patient)
+
+    request = services.match_request_open(patient=patient, intake=intake, now=NOW)
 
     assert request.deadline == NOW + timedelta(hours=12)
 
@@ -144,7 +138,7 @@ def test_a_matched_request_is_never_escalated(match_request, best, staff):
 
 def test_after_escalation_offers_continue(match_request, staff):
     assert services.matching_sweep(now=NOW + timedelta(hours=25))["escalated"] == 1
-    late = therapist_profile(specialities=["burnout"])
+    late = candidate_therapist(specialities=["burnout"])
 
     services.matching_sweep(now=NOW + timedelta(hours=26))
 
@@ -155,7 +149,7 @@ def test_the_celery_task_calls_the_sweep(match_request, best):
     with time_machine.travel(NOW, tick=False):
         counts = tasks.sweep.delay().get()
 
-    assert counts == {"expired": 0, "offered": 1, "escalated": 0}
+    assert counts == {"expired": 0, "released": 0, "offered": 1, "escalated": 0}
 
 
 def test_the_offer_task_takes_a_request_id(match_request, best):
@@ -182,7 +176,7 @@ def test_two_sweeps_at_once_make_one_offer_and_one_escalation_per_request():
             user__email=f"t{number}@example.test",
         )
     late = NOW - timedelta(hours=25)
-    requests = [open_request(PatientFactory(), now=late) for _ in range(6)]
+    requests = [MatchRequestFactory(created_at=late) for _ in range(6)]
 
     results = run_together([lambda: services.matching_sweep(now=NOW)] * 2)
 
@@ -210,7 +204,7 @@ def test_two_sweeps_at_once_expire_an_offer_once_and_offer_the_next_once():
         )
         for specialities in (["burnout"], ["grief"])
     )
-    request = open_request(PatientFactory())
+    request = MatchRequestFactory(created_at=NOW)
     offer = services.offer_next(request=request, now=NOW)
     assert offer.therapist == first
 

@@ -5,10 +5,12 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from matching.models import Intake, Match, MatchRequest
-from matching.signals import match_ended
-from tests.conftest import client_for
+from core import realtime
+from matching.models import Match, MatchRequest
+from matching.signals import match_end_previewed, match_ended, therapist_page_requested
 from tests.factories import TherapistFactory
+from tests.factories.matching import IntakeFactory, MatchFactory
+from tests.helpers import client_for, outbox_to
 
 
 def _therapist(email: str, **profile):
@@ -30,16 +32,15 @@ def matched(patient, therapist):
     profile.licensed_countries = ["FR"]
     profile.modalities = ["video"]
     profile.save()
-    Intake.objects.create(
+    IntakeFactory(
         patient=patient,
         concerns=["burnout"],
         concerns_text="Work is crushing me.",
         languages=["fr"],
-        country="FR",
-        time_zone="Europe/Paris",
-        modality="video",
+        preferred_days=[],
+        preferred_times=[],
     )
-    match = Match.objects.create(
+    match = MatchFactory(
         patient=patient,
         therapist=profile,
         reasons=[{"code": "language", "value": "fr"}, {"code": "speciality", "value": "burnout"}],
@@ -64,8 +65,8 @@ def test_my_therapist_without_a_therapist_goes_home(patient_client):
 
 def test_only_patients_have_a_therapist_page(therapist_client, staff_client, client):
     for other in (therapist_client, staff_client):
-        assert other.get(reverse("my_therapist")).status_code == 403
-        assert other.post(reverse("match_switch"), {}).status_code == 403
+        assert other.get(reverse("my_therapist")).status_code == 404
+        assert other.post(reverse("match_switch"), {}).status_code == 404
     assert client.get(reverse("my_therapist")).status_code == 302
 
 
@@ -184,13 +185,12 @@ def test_suspending_a_therapist_passes_their_offers_on(
         profile.licensed_countries = ["FR"]
         profile.modalities = ["video"]
         profile.save()
-    intake = Intake.objects.create(
+    intake = IntakeFactory(
         patient=patient,
         concerns=["anxiety"],
         languages=["fr"],
-        country="FR",
-        time_zone="Europe/Paris",
-        modality="video",
+        preferred_days=[],
+        preferred_times=[],
     )
     request = services.match_request_open(patient=patient, intake=intake)
     first = services.offer_next(request=request)
@@ -202,3 +202,138 @@ def test_suspending_a_therapist_passes_their_offers_on(
     assert first.status == Offer.Status.WITHDRAWN
     pending = Offer.objects.get(request=request, status=Offer.Status.PENDING)
     assert pending.therapist_id != first.therapist_id
+
+
+# --- Before and after the change (issue 14) ----------------------------------------------------
+
+
+@pytest.fixture
+def previewer():
+    """A receiver of ``match_end_previewed`` standing for an app above matching."""
+    asked = []
+
+    def receiver(sender, match_id, **kwargs):
+        asked.append(match_id)
+        return ["Your session on Monday 9 March at 09:00 will be cancelled."]
+
+    match_end_previewed.connect(receiver, weak=False)
+    yield asked
+    match_end_previewed.disconnect(receiver)
+
+
+def test_the_change_page_says_what_else_will_happen_before_anything_does(
+    patient_client, matched, previewer
+):
+    match, _others = matched
+
+    page = patient_client.get(reverse("match_switch"))
+
+    assert "What the change will also do" in page.text
+    assert "Your session on Monday 9 March at 09:00 will be cancelled." in page.text
+    assert previewer == [match.pk]
+    match.refresh_from_db()
+    assert match.status == Match.Status.ACTIVE  # asking changed nothing
+
+
+def test_without_anything_to_say_the_page_has_no_such_list(patient_client, matched):
+    assert "What the change will also do" not in patient_client.get(reverse("match_switch")).text
+
+
+def test_the_former_therapist_is_told_without_content_and_their_pages_update(
+    patient_client, therapist, matched, django_capture_on_commit_callbacks, monkeypatch
+):
+    match, _others = matched
+    sends = []  # every (group, message) handed to the channel layer after a commit
+    monkeypatch.setattr(realtime, "_send_now", sends.extend)
+    with django_capture_on_commit_callbacks(execute=True):
+        patient_client.post(
+            reverse("match_switch"),
+            {"reason": "We did not click.", "share_earlier_history": "no", "therapist": "auto"},
+        )
+
+    [email] = outbox_to(therapist.email)
+    assert email.subject.endswith("A patient has moved on")
+    for secret in ("Robin", "We did not click", "burnout", "Work is crushing me"):
+        assert secret not in email.body
+    ended = {"type": "app.event", "event": {"kind": "match.ended", "id": match.pk}}
+    assert sorted(group for group, message in sends if message == ended) == sorted(
+        [f"user.{therapist.pk}", f"user.{match.patient_id}"]
+    )
+
+
+def test_choosing_someone_says_who_was_asked_and_what_if_they_decline(
+    patient_client, matched, django_capture_on_commit_callbacks
+):
+    _match, others = matched
+    chosen = next(
+        o for o in others if f'value="{o.pk}"' in patient_client.get(reverse("match_switch")).text
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = patient_client.post(
+            reverse("match_switch"),
+            {"share_earlier_history": "no", "therapist": str(chosen.pk)},
+            follow=True,
+        )
+
+    text = " ".join(response.text.split())
+    name = chosen.therapist_profile.display_name
+    assert f"We have asked {name}, as you chose; they have 4 hours to answer" in text
+    assert "If they cannot take you on, we propose the next therapist who suits you" in text
+    assert "We will propose your new therapist within 24 hours" not in text
+    assert chosen.therapist_profile.offers.get().status == "pending"
+
+
+def test_choose_for_me_says_when_we_propose_someone(patient_client, matched):
+    response = patient_client.post(
+        reverse("match_switch"), {"share_earlier_history": "no", "therapist": "auto"}, follow=True
+    )
+
+    assert "We will propose your new therapist within 24 hours." in response.text
+
+
+def test_my_therapist_shows_what_the_apps_above_add(patient_client, matched):
+    def receiver(sender, match_id, **kwargs):
+        return ["Usually replies within 3 hours"]
+
+    therapist_page_requested.connect(receiver, weak=False)
+    try:
+        page = patient_client.get(reverse("my_therapist")).text
+    finally:
+        therapist_page_requested.disconnect(receiver)
+
+    assert "Usually replies within 3 hours." in page
+
+
+def test_the_selector_answers_none_to_anyone_but_the_patients_therapist(
+    therapist, other_therapist, patient, matched
+):
+    from matching import selectors
+
+    assert selectors.patient_get_for_therapist(therapist=therapist, patient_id=patient.pk)
+    for outsider, patient_id in ((other_therapist, patient.pk), (therapist, 999999)):
+        assert (
+            selectors.patient_get_for_therapist(therapist=outsider, patient_id=patient_id) is None
+        )
+
+
+def test_when_nobody_else_can_see_them_the_confirmation_says_waiting_list(
+    patient_client, patient, matched
+):
+    _match, others = matched
+    for other in others:
+        other.therapist_profile.licensed_countries = ["DE"]
+        other.therapist_profile.save()
+
+    response = patient_client.post(
+        reverse("match_switch"), {"share_earlier_history": "no", "therapist": "auto"}, follow=True
+    )
+
+    assert "you are on our waiting list" in response.text
+    assert "within 24 hours" not in response.text
+    assert MatchRequest.objects.get(patient=patient).waiting_since is not None
+
+
+def test_the_offer_list_leads_to_the_choice_about_patients_abroad(therapist_client):
+    page = therapist_client.get(reverse("therapist_offers")).text
+
+    assert reverse("abroad_practice") in page

@@ -11,17 +11,12 @@ from django.db import connection
 from django.urls import reverse
 from PIL import Image
 
-from messaging.models import Attachment, Conversation, Message
-from tests.conftest import client_for
-from tests.messaging.test_conversations import match  # noqa: F401  (fixture)
+from messaging.models import Attachment, Message
+from tests.factories.messaging import ConversationFactory
+from tests.helpers import client_for
 
 PDF = b"%PDF-1.4\n1 0 obj<</Title (Discharge letter)>>endobj\ntrailer<<>>\n%%EOF\n"
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def conversation(match):  # noqa: F811
-    return Conversation.objects.get(match=match)
 
 
 def png_bytes() -> bytes:
@@ -158,12 +153,8 @@ def test_a_file_is_reached_only_through_its_own_conversation(
     _post(patient_client, conversation)
     attachment = Attachment.objects.get()
     # The other patient's own conversation id with this file's id: still not found.
-    elsewhere = Conversation.objects.create(
-        match=conversation.match.__class__.objects.create(
-            patient=other_patient, therapist=conversation.therapist, status="ended"
-        ),
-        patient=other_patient,
-        therapist=conversation.therapist,
+    elsewhere = ConversationFactory(
+        match__patient=other_patient, match__therapist=conversation.therapist, ended=True
     )
     url = reverse("message_attachment", kwargs={"pk": elsewhere.pk, "attachment_pk": attachment.pk})
     assert client_for(other_patient).get(url).status_code == 404

@@ -15,6 +15,7 @@ from matching.models import Match
 from messaging import services, tasks
 from messaging.models import Conversation, Message
 from tests.factories import PatientFactory, TherapistFactory
+from tests.factories.messaging import ConversationFactory
 from tests.helpers import link_in, outbox_to, run_together
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +29,13 @@ def minutes(count: float) -> datetime:
 
 
 def open_conversation(patient, therapist) -> Conversation:
-    match = Match.objects.create(
-        patient=patient, therapist=therapist.therapist_profile, started_at=NOW - timedelta(days=3)
+    started = NOW - timedelta(days=3)
+    return ConversationFactory.create(
+        match__patient=patient,
+        match__therapist=therapist.therapist_profile,
+        match__started_at=started,
+        opened_at=started,
     )
-    return services.conversation_open(match_id=match.pk)
 
 
 @pytest.fixture

@@ -1,21 +1,16 @@
 """The message pages: list, thread, sending with and without htmx, read receipts, outsiders."""
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
 
 from messaging import services
-from messaging.models import Conversation, Message
-from tests.conftest import client_for
-from tests.messaging.test_conversations import match  # noqa: F401  (fixture)
+from messaging.models import Message
+from tests.helpers import client_for
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def conversation(match):  # noqa: F811
-    return Conversation.objects.get(match=match)
 
 
 def _post(client, conversation, body, client_id=None, **headers):
@@ -43,11 +38,12 @@ def test_the_therapist_lists_conversations_with_unread_counts(
     assert '<span class="visually-hidden"> unread</span>' in page.text  # the navigation badge
 
 
-def test_sending_with_htmx_returns_the_thread_and_keeps_paragraphs(patient_client, conversation):
+def test_sending_with_htmx_returns_the_message_and_keeps_paragraphs(patient_client, conversation):
     response = _post(patient_client, conversation, "First.\r\n\r\nSecond.", **HTMX)
     assert response.status_code == 200
-    assert '<div id="thread"' in response.text
+    assert f'<li id="message-{Message.objects.get().pk}"' in response.text
     assert "<p>First.</p>\n\n<p>Second.</p>" in response.text
+    assert '<div id="thread"' not in response.text
     assert "<html" not in response.text
 
 
@@ -140,3 +136,42 @@ def test_the_badge_asks_anonymous_visitors_to_log_in(client):
     response = client.get(reverse("unread_badge"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
+
+
+def test_a_live_refresh_of_the_list_is_the_list_alone(
+    patient_client, therapist_client, patient, conversation
+):
+    services.message_send(
+        conversation=conversation, sender=patient, body="Hello", client_id=uuid.uuid4()
+    )
+    for client in (therapist_client, patient_client):
+        response = client.get(reverse("conversations"), headers=HTMX)
+        # Never the redirect a patient's plain visit gets: htmx would swap a thread in.
+        assert response.status_code == 200
+        assert response.text.lstrip().startswith('<div id="conversation-list"')
+        assert "<html" not in response.text
+    listing = therapist_client.get(reverse("conversations"), headers=HTMX).text
+    assert "Robin" in listing
+    assert "1 unread" in listing
+
+
+def test_the_list_page_listens_for_conversation_activity(therapist_client, conversation):
+    page = therapist_client.get(reverse("conversations")).text
+    assert 'data-refresh-url="/messages/" data-refresh-on="conversation.activity"' in page
+
+
+def test_dates_are_written_out_in_the_readers_zone(
+    patient_client, therapist, patient, conversation
+):
+    for user in (patient, therapist):
+        user.time_zone = "Europe/Paris"
+        user.save(update_fields=["time_zone"])
+    sent = datetime(2026, 6, 12, 9, 11, tzinfo=UTC)
+    services.message_send(
+        conversation=conversation, sender=therapist, body="Hi", client_id=uuid.uuid4(), now=sent
+    )
+    page = patient_client.get(reverse("conversation", kwargs={"pk": conversation.pk})).text
+    # The same form as the session pages, never "12/06/2026 11:11 a.m." (which day? which hour?)
+    assert "Friday 12 June 2026, 11:11" in page
+    assert "12/06/2026" not in page
+    assert "a.m." not in page

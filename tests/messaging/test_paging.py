@@ -7,22 +7,21 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.http import Http404
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
-from matching.models import Match
+from core import crypto
 from messaging import services
-from messaging.models import Conversation
-from tests.conftest import client_for
-from tests.messaging.test_conversations import match  # noqa: F401  (fixture)
+from messaging.views import parse_before
+from tests.factories.messaging import ConversationFactory
+from tests.helpers import client_for
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def conversation(match):  # noqa: F811
-    return Conversation.objects.get(match=match)
 
 
 def _fill(conversation, patient, therapist, count: int) -> None:
@@ -54,11 +53,13 @@ def _queries(client, url, **headers) -> int:
 
 @pytest.mark.parametrize("page", ["whole", "live refresh", "earlier"])
 def test_the_thread_costs_the_same_queries_at_10_and_at_300_messages(
-    conversation, patient, therapist, page
+    conversation, patient, therapist, page, settings
 ):
+    settings.AUDIT_REPEAT_MINUTES = 0  # each page view writes its access log entry
     client = client_for(therapist)
 
     def cost() -> int:
+        crypto.data_keys_forget()  # a process that holds no key yet: the patient's is one query
         if page == "earlier":
             first_shown = conversation.messages.order_by("-created_at")[49].pk
             return _queries(client, _url(conversation, before=first_shown), **HTMX)
@@ -110,10 +111,30 @@ def test_a_cursor_from_another_conversation_is_not_found(
     conversation, patient, other_patient, therapist
 ):
     _fill(conversation, patient, therapist, 3)
-    other_match = Match.objects.create(patient=other_patient, therapist=therapist.therapist_profile)
-    elsewhere = services.conversation_open(match_id=other_match.pk)
+    elsewhere = ConversationFactory(
+        match__patient=other_patient, match__therapist=therapist.therapist_profile
+    )
     _fill(elsewhere, other_patient, therapist, 3)
     foreign = elsewhere.messages.first()
     # The therapist reads both conversations, but a cursor belongs to its own.
     response = client_for(therapist).get(_url(conversation, before=foreign.pk))
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("before", ["²", "１２", "1e3", " 1", "99999999999999999999", ""])
+def test_odd_cursors_are_not_found_never_an_error(conversation, patient, therapist, before):
+    _fill(conversation, patient, therapist, 3)
+    assert client_for(patient).get(_url(conversation, before=before)).status_code == 404
+
+
+@given(st.text(max_size=30))
+def test_any_cursor_is_a_message_id_or_not_found(value):
+    request = RequestFactory().get("/messages/1/", {"before": value})
+    try:
+        parsed = parse_before(request)
+    except Http404:
+        return
+    # Only plain ASCII digits get through, as a number a bigint holds.
+    assert value.isascii()
+    assert value.isdigit()
+    assert parsed == int(value) < 2**63

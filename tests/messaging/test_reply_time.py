@@ -2,18 +2,17 @@
 patient's first unanswered message to the therapist's next message; live session chat and older
 messages do not count; too few answers say nothing."""
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
-from matching.models import Match
-from messaging.models import Message
+from matching.selectors import therapist_page_facts
 from messaging.selectors import therapist_reply_time
-from messaging.services import conversation_open
+from messaging.templatetags import replies
 from messaging.templatetags.replies import replies_within
-from teletherapy import crypto
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, TherapistFactory
+from tests.factories.messaging import ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,19 +20,14 @@ NOW = datetime(2027, 3, 3, 9, 0, tzinfo=UTC)
 
 
 def conversation_of(therapist, patient=None):
-    patient = patient or PatientFactory()
-    match = Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
-    return conversation_open(match_id=match.pk)
+    return ConversationFactory(
+        match__patient=patient or PatientFactory(), match__therapist=therapist.therapist_profile
+    )
 
 
 def say(conversation, sender, at, live=False):
-    Message.objects.create(
-        conversation=conversation,
-        sender=sender,
-        client_id=uuid.uuid4(),
-        body_encrypted=crypto.encrypt_text("…"),
-        created_at=at,
-        live_session=live,
+    MessageFactory(
+        conversation=conversation, sender=sender, body="…", created_at=at, live_session=live
     )
 
 
@@ -95,3 +89,27 @@ def test_with_fewer_than_three_answers_there_is_nothing_to_say(therapist):
 )
 def test_the_words(wait, words):
     assert replies_within(wait) == words
+
+
+# --- Where it shows: the patient's "My therapist" page asks messaging (matching's event) ------
+
+
+def test_my_therapist_page_is_told_how_soon_the_therapist_answers(patient, therapist):
+    conversation = conversation_of(therapist, patient)
+    for days in (2, 3, 4):
+        asked = NOW - timedelta(days=days)
+        say(conversation, patient, asked)
+        say(conversation, therapist, asked + timedelta(hours=2))
+
+    with time_machine.travel(NOW, tick=False):
+        facts = therapist_page_facts(match=conversation.match)
+        quiet = therapist_page_facts(match=conversation_of(TherapistFactory()).match)
+
+    assert facts == ["Usually replies within 2 hours"]
+    assert quiet == []
+
+
+def test_no_template_queries_the_database_for_it():
+    # The tag that did is gone; the words are a pure filter fed by a view or a composer.
+    assert set(replies.register.tags) == set()
+    assert set(replies.register.filters) == {"replies_within"}

@@ -1,18 +1,17 @@
 """Booking against the therapist's real calendar: only the slots of their windows, never on
 time off, never into their break; and what to offer someone who lost a time."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import recurrence
 from django.core.exceptions import ValidationError
 
-from matching.models import Match
 from scheduling import selectors, services
-from scheduling.models import Appointment, AvailabilityWindow, TimeOff
+from scheduling.models import Appointment
 from scheduling.services import SlotTaken
-from tests.factories import TherapistFactory
+from tests.factories.matching import MatchFactory
+from tests.factories.scheduling import TimeOffFactory
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)  # Monday 4 March 2030, 10:00 in Paris
@@ -23,28 +22,10 @@ def paris(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def therapist(db):
+def therapist(paris_therapist):
     """Works Mondays and Wednesdays 09:00-12:00 Paris time: 50-minute sessions, 10-minute breaks,
     so sessions at 09:00, 10:00 and 11:00."""
-    user = TherapistFactory(
-        email="therapist@example.test",
-        time_zone="Europe/Paris",
-        therapist_profile__modalities=["video"],
-    )
-    AvailabilityWindow.objects.create(
-        therapist=user.therapist_profile,
-        rule=recurrence.Recurrence(
-            rrules=[recurrence.Rule(recurrence.WEEKLY, byday=[recurrence.MO, recurrence.WE])]
-        ),
-        start_time=time(9),
-        end_time=time(12),
-    )
-    return user
-
-
-@pytest.fixture
-def match(patient, therapist):
-    return Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
+    return paris_therapist
 
 
 def book(patient, starts_at):
@@ -54,7 +35,7 @@ def book(patient, starts_at):
 
 
 def code(error: ValidationError) -> str:
-    return error.error_dict["starts_at"][0].code
+    return str(error.error_dict["starts_at"][0].code)
 
 
 def test_the_free_slots_are_those_of_the_windows(therapist, match):
@@ -83,9 +64,7 @@ def test_a_time_outside_the_windows_is_not_offered(patient, match, starts_at):
 
 
 def test_time_off_is_not_offered(patient, match, therapist):
-    TimeOff.objects.create(
-        therapist=therapist.therapist_profile, first_day=date(2030, 3, 6), last_day=date(2030, 3, 6)
-    )
+    TimeOffFactory(therapist=therapist.therapist_profile, first_day=date(2030, 3, 6))
     with pytest.raises(ValidationError) as refused:
         book(patient, paris(6, 10))
     assert code(refused.value) == "not_offered"
@@ -100,7 +79,7 @@ def test_time_off_is_not_offered(patient, match, therapist):
 def test_a_taken_slot_is_taken_not_unoffered_and_the_nearest_free_times_are_offered(
     patient, other_patient, match, therapist
 ):
-    Match.objects.create(patient=other_patient, therapist=therapist.therapist_profile)
+    MatchFactory(patient=other_patient, therapist=therapist.therapist_profile)
     book(other_patient, paris(6, 10))
 
     with pytest.raises(SlotTaken):

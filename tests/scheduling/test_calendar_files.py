@@ -16,12 +16,12 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from accounts.models import TherapistProfile
-from matching.models import Match
+from core.models import OutboxEmail
 from scheduling import calendar_files, services, signals
 from scheduling.models import Appointment, CalendarFeed
-from tests.conftest import client_for
 from tests.factories import PatientFactory, TherapistFactory
-from tests.helpers import link_in, outbox_to
+from tests.factories.scheduling import session_of
+from tests.helpers import client_for, link_in, outbox_to
 
 pytestmark = pytest.mark.django_db
 
@@ -35,21 +35,8 @@ TELLING_WORDS = ["therap", "psych", "patient", "counsel", "clinic", "video", "ph
 
 def appointment_for(patient, therapist_user, starts_at=STARTS_AT, **fields) -> Appointment:
     """A booked session, made directly (the booking rules are tested elsewhere)."""
-    profile = therapist_user.therapist_profile
-    match = Match.objects.filter(patient=patient, therapist=profile).first()
-    if match is None:
-        match = Match.objects.create(
-            patient=patient, therapist=profile, started_at=NOW - timedelta(days=10)
-        )
-    return Appointment.objects.create(
-        match=match,
-        therapist=profile,
-        patient=patient,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=50),
-        modality="video",
-        created_at=NOW,
-        **fields,
+    return session_of(
+        patient, therapist_user.therapist_profile, starts_at, created_at=NOW, **fields
     )
 
 
@@ -443,11 +430,12 @@ def test_others_do_not_have_the_page(request, user):
 
 @pytest.fixture
 def announce(django_capture_on_commit_callbacks):
-    """Announce a change as the booking services do, and run what follows the commit."""
+    """Write both sides' emails of a change as the booking services do in their transaction,
+    and run what follows the commit (the outbox sends them)."""
 
     def run(appointment: Appointment, change: str) -> None:
         with django_capture_on_commit_callbacks(execute=True):
-            signals.announce(appointment.pk, change)
+            services.appointment_notices_send(appointment_id=appointment.pk, change=change)
 
     return run
 
@@ -581,9 +569,10 @@ def test_no_email_names_anyone_or_says_what_the_session_is_for(
     appointment, patient, therapist, announce, change
 ):
     if change == signals.CANCELLED:
+        # The cancellation writes its own two emails, with the therapist's reason at hand.
         services.appointment_cancel(appointment=appointment, by=therapist, reason=REASON, now=NOW)
-
-    announce(appointment, change)
+    else:
+        announce(appointment, change)
 
     assert len(mail.outbox) == 2
     for email in mail.outbox:
@@ -601,7 +590,7 @@ def test_a_booking_cancelled_before_its_email_is_not_announced(
 
     announce(appointment, signals.BOOKED)
 
-    assert mail.outbox == []
+    assert [m for m in mail.outbox if "is booked" in m.subject] == []
 
 
 def test_inactive_and_suspended_people_are_not_emailed(appointment, patient, therapist, announce):
@@ -616,10 +605,17 @@ def test_inactive_and_suspended_people_are_not_emailed(appointment, patient, the
     assert mail.outbox == []
 
 
-def test_nothing_is_sent_before_the_commit(appointment, patient, therapist):
-    services.appointment_cancel(appointment=appointment, by=patient, now=NOW)
+@pytest.mark.outbox_rows
+def test_the_emails_are_written_with_the_change_and_sent_after_the_commit(
+    appointment, patient, therapist, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_cancel(appointment=appointment, by=patient, now=NOW)
+        assert OutboxEmail.objects.filter(state="pending").count() == 2
+        assert mail.outbox == []
 
-    assert mail.outbox == []
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([patient.email, therapist.email])
+    assert set(OutboxEmail.objects.values_list("state", flat=True)) == {"sent"}
 
 
 def test_another_therapists_patient_is_not_emailed(appointment, announce):

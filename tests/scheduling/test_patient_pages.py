@@ -1,18 +1,17 @@
 """The patient books in their therapist's calendar, in their own time zone; sees, moves and
 cancels sessions; the therapist sees and cancels them with a reason; nobody else sees them."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import recurrence
 import time_machine
 from django.urls import reverse
 
-from matching.models import Match
-from scheduling.models import Appointment, AvailabilityWindow
-from tests.conftest import client_for
-from tests.factories import PatientFactory, TherapistFactory
+from scheduling.models import Appointment
+from tests.factories import PatientFactory
+from tests.factories.matching import MatchFactory
+from tests.helpers import client_for
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)  # Monday 4 March 2030, 10:00 in Paris
@@ -29,23 +28,9 @@ def clock():
 
 
 @pytest.fixture
-def therapist(db):
+def therapist(paris_therapist):
     """In Paris: Mondays and Wednesdays 09:00-12:00, sessions at 09:00, 10:00 and 11:00."""
-    user = TherapistFactory(
-        email="therapist@example.test",
-        time_zone="Europe/Paris",
-        therapist_profile__display_name="Ana Ruiz",
-        therapist_profile__modalities=["video", "phone"],
-    )
-    AvailabilityWindow.objects.create(
-        therapist=user.therapist_profile,
-        rule=recurrence.Recurrence(
-            rrules=[recurrence.Rule(recurrence.WEEKLY, byday=[recurrence.MO, recurrence.WE])]
-        ),
-        start_time=time(9),
-        end_time=time(12),
-    )
-    return user
+    return paris_therapist
 
 
 @pytest.fixture
@@ -56,11 +41,6 @@ def patient(db):
         time_zone="America/New_York",
         patient_profile__nickname="Robin",
     )
-
-
-@pytest.fixture
-def match(patient, therapist):
-    return Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
 
 
 def _book(client, starts_at: datetime, modality="video"):
@@ -104,7 +84,7 @@ def test_a_patient_books_and_sees_the_session_at_their_own_time(match, patient):
 
 def test_a_time_just_taken_offers_the_nearest_free_ones(match, patient, therapist):
     other = PatientFactory()
-    Match.objects.create(patient=other, therapist=therapist.therapist_profile)
+    MatchFactory(patient=other, therapist=therapist.therapist_profile)
     _book(client_for(other), paris(6, 10))
 
     response = _book(client_for(patient), paris(6, 10))

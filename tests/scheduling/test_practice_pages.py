@@ -13,11 +13,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from matching.models import Match
-from scheduling import selectors_practice, services
+from scheduling import services
 from scheduling.models import Appointment, AvailabilitySettings, AvailabilityWindow, TimeOff
-from tests.conftest import client_for
+from scheduling.selectors import availability as availability_selectors
 from tests.factories import TherapistFactory
+from tests.factories.scheduling import AvailabilityWindowFactory, session_of
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -69,18 +70,7 @@ def time_off(profile, first: date, last: date) -> TimeOff:
 
 
 def session(patient, therapist, starts_at, minutes=50, **fields) -> Appointment:
-    match = Match.objects.filter(patient=patient, therapist=therapist.therapist_profile).first()
-    if match is None:
-        match = Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
-    return Appointment.objects.create(
-        match=match,
-        therapist=therapist.therapist_profile,
-        patient=patient,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=minutes),
-        modality=fields.pop("modality", "video"),
-        **fields,
-    )
+    return session_of(patient, therapist.therapist_profile, starts_at, minutes, **fields)
 
 
 def window_data(days=("0",), start="09:00", end="12:00") -> dict:
@@ -235,7 +225,7 @@ def test_adding_hours_with_htmx_lists_them_and_resets_the_form(therapist_client)
 
 def test_the_slot_engine_reads_the_added_hours(profile):
     added = window(profile, days=(0, 2), start="09:00", end="10:00")
-    assert selectors_practice.window_weekdays(added.rule) == {0, 2}
+    assert availability_selectors.window_weekdays(added.rule) == {0, 2}
     saved = AvailabilityWindow.objects.get(pk=added.pk)
     assert saved.rule.rrules[0].byday == [recurrence.MO, recurrence.WE]
     assert saved.rule.dtstart is None
@@ -628,7 +618,7 @@ def test_the_calendar_shows_weekly_hours_and_time_off(therapist_client, profile)
 
 def test_rules_the_editor_does_not_write_are_read_as_booking_reads_them(therapist_client, profile):
     """Every other Monday from 4 March 2030: on the calendar on 4 and 18 March, not the 11th."""
-    AvailabilityWindow.objects.create(
+    AvailabilityWindowFactory(
         therapist=profile,
         rule=recurrence.Recurrence(
             dtstart=datetime(2030, 3, 4),

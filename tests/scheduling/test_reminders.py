@@ -10,11 +10,13 @@ from django.core import mail
 from django.db.models import F
 from django.utils import timezone
 
-from matching.models import Match
+from core.models import OutboxEmail
+from core.outbox import outbox_sweep
 from scheduling import services, tasks
 from scheduling.models import Appointment, Reminder
 from scheduling.services import reminders
 from tests.factories import PatientFactory, TherapistFactory
+from tests.factories.scheduling import session_of
 from tests.helpers import link_in, outbox_to, run_together
 
 pytestmark = pytest.mark.django_db
@@ -27,21 +29,8 @@ PREFIX = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
 
 
 def appointment_for(patient, therapist_user, starts_at=STARTS_AT, **fields) -> Appointment:
-    profile = therapist_user.therapist_profile
-    match = Match.objects.filter(patient=patient, therapist=profile).first()
-    if match is None:
-        match = Match.objects.create(
-            patient=patient, therapist=profile, started_at=NOW - timedelta(days=10)
-        )
-    return Appointment.objects.create(
-        match=match,
-        therapist=profile,
-        patient=patient,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=50),
-        modality="video",
-        created_at=NOW,
-        **fields,
+    return session_of(
+        patient, therapist_user.therapist_profile, starts_at, created_at=NOW, **fields
     )
 
 
@@ -200,7 +189,7 @@ def test_no_reminder_for_a_cancelled_session(appointment, patient, sweep):
 
     for at in (DAY_BEFORE, HOUR_BEFORE, STARTS_AT - timedelta(minutes=1)):
         assert sweep(at) == 0
-    assert mail.outbox == []
+    assert [m.subject for m in mail.outbox if "starts" in m.subject] == []  # the notice only
     assert not Reminder.objects.exists()
 
 
@@ -313,46 +302,59 @@ def test_the_in_app_event_goes_to_both_sides_only(
 # --- A worker killed half-way ------------------------------------------------------------------
 
 
-def test_a_claim_whose_emails_never_left_is_sent_again_once(appointment, patient, sweep):
-    assert sweep(HOUR_BEFORE, deliver=False) == 1  # claimed, then the worker died
+@pytest.mark.outbox_rows
+def test_a_worker_killed_after_the_claim_leaves_the_emails_to_the_outbox(
+    appointment, patient, therapist, sweep
+):
+    assert sweep(HOUR_BEFORE, deliver=False) == 1  # committed; the worker died before sending
     assert mail.outbox == []
+    assert OutboxEmail.objects.filter(state="pending").count() == 2
 
-    for minutes in (1, 2, 4):
-        assert sweep(HOUR_BEFORE + timedelta(minutes=minutes)) == 0
-    assert mail.outbox == []
+    for minutes in (1, 2, 4, 6):
+        assert sweep(HOUR_BEFORE + timedelta(minutes=minutes)) == 0  # never claimed again
+    assert outbox_sweep(now=HOUR_BEFORE + timedelta(minutes=1)) == 2
+    assert outbox_sweep(now=HOUR_BEFORE + timedelta(minutes=2)) == 0
 
-    assert sweep(HOUR_BEFORE + reminders.REDELIVER_AFTER) == 1
-    assert subjects_to(patient.email) == ["Your session starts in 55 minutes"]
-    for minutes in (6, 11, 20):
-        assert sweep(HOUR_BEFORE + timedelta(minutes=minutes)) == 0
-    assert len(mail.outbox) == 2
-    assert Reminder.objects.get().sent_at == HOUR_BEFORE + reminders.REDELIVER_AFTER
+    assert subjects_to(patient.email) == ["Your session starts in 1 hour"]
+    assert len(outbox_to(therapist.email)) == 1
 
 
-def test_a_lost_reminder_is_not_sent_once_the_next_one_is_due(appointment, patient, sweep):
-    sweep(DAY_BEFORE, deliver=False)
+def test_a_worker_killed_between_the_two_emails_leaves_nothing_half_done(
+    appointment, patient, therapist, sweep, monkeypatch
+):
+    real = reminders.send_templated_mail
+    calls = []
 
+    def dies_at_the_second(**kwargs):
+        calls.append(kwargs["to"])
+        if len(calls) == 2:
+            raise SystemExit("the worker was killed")
+        real(**kwargs)
+
+    monkeypatch.setattr(reminders, "send_templated_mail", dies_at_the_second)
+    with pytest.raises(SystemExit):
+        sweep(HOUR_BEFORE)
+    assert not Reminder.objects.exists()
+    assert not OutboxEmail.objects.exists()
+
+    monkeypatch.setattr(reminders, "send_templated_mail", real)
+    assert sweep(HOUR_BEFORE + timedelta(minutes=5)) == 1
+    assert sweep(HOUR_BEFORE + timedelta(minutes=6)) == 0
+    assert len(outbox_to(patient.email)) == 1
+    assert len(outbox_to(therapist.email)) == 1
+
+
+def test_a_lost_day_reminder_is_not_sent_once_the_hour_one_is_due(appointment, patient, sweep):
     assert sweep(HOUR_BEFORE) == 1
 
     assert subjects_to(patient.email) == ["Your session starts in 1 hour"]
 
 
-def test_a_claim_for_a_session_cancelled_since_sends_nothing(appointment, patient, sweep):
-    sweep(HOUR_BEFORE, deliver=False)
+def test_a_claim_for_a_session_cancelled_since_sends_nothing_more(appointment, patient, sweep):
     services.appointment_cancel(appointment=appointment, by=patient, now=HOUR_BEFORE)
 
-    assert reminders.reminder_deliver(reminder_id=Reminder.objects.get().pk, now=HOUR_BEFORE) == 0
     assert sweep(HOUR_BEFORE + timedelta(minutes=10)) == 0
-    assert mail.outbox == []
-
-
-def test_delivering_twice_sends_once(appointment, patient, sweep):
-    sweep(HOUR_BEFORE, deliver=False)
-    reminder = Reminder.objects.get()
-
-    assert reminders.reminder_deliver(reminder_id=reminder.pk, now=HOUR_BEFORE) == 2
-    assert reminders.reminder_deliver(reminder_id=reminder.pk, now=HOUR_BEFORE) == 0
-    assert len(outbox_to(patient.email)) == 1
+    assert not [m for m in mail.outbox if "starts in" in m.subject]
 
 
 # --- Two sweeps at once ------------------------------------------------------------------------

@@ -17,12 +17,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import TherapistProfile
+from core import crypto
+from core.keyvault import VaultError
 from matching.models import Match
-from scheduling import selectors_notes
 from scheduling.models import Appointment, SessionNote, SessionNoteAddendum
+from scheduling.selectors import notes as selectors_notes
 from scheduling.services import notes as services
-from teletherapy import crypto
-from tests.conftest import client_for
+from tests.factories.matching import MatchFactory
+from tests.factories.scheduling import session_of
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -48,18 +51,7 @@ def appointment(patient, therapist) -> Appointment:
 
 
 def session(patient, therapist, starts_at, minutes=50, **fields) -> Appointment:
-    match = Match.objects.filter(patient=patient, therapist=therapist.therapist_profile).first()
-    if match is None:
-        match = Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
-    return Appointment.objects.create(
-        match=match,
-        therapist=therapist.therapist_profile,
-        patient=patient,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=minutes),
-        modality="video",
-        **fields,
-    )
+    return session_of(patient, therapist.therapist_profile, starts_at, minutes, **fields)
 
 
 def notes_url(appointment) -> str:
@@ -498,7 +490,7 @@ def test_the_therapist_keeps_their_notes_after_the_patient_moved_on(
 ):
     write(appointment)
     Match.objects.filter(patient=patient).update(status=Match.Status.ENDED, ended_at=timezone.now())
-    Match.objects.create(patient=patient, therapist=other_therapist.therapist_profile)
+    MatchFactory(patient=patient, therapist=other_therapist.therapist_profile)
     clock.move_to(LOCKS)
 
     former = client_for(therapist)
@@ -555,6 +547,7 @@ OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 
 def test_reencrypting_lets_the_old_key_go(appointment, settings, therapist_client, clock, capsys):
+    """Notes are under the patient's data key: the rotation re-wraps that key, not each note."""
     # The therapist's two-factor secret is under the default key: kept until the command ran.
     default = list(settings.MESSAGE_ENCRYPTION_KEYS)
     settings.MESSAGE_ENCRYPTION_KEYS = [OLD, *default]
@@ -568,34 +561,51 @@ def test_reencrypting_lets_the_old_key_go(appointment, settings, therapist_clien
     call_command("reencrypt", batch_size=1)
     settings.MESSAGE_ENCRYPTION_KEYS = [NEW]
 
-    assert "1 session notes, 1 note addenda" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 data keys and the key vault" in out
+    assert "0 session notes, 0 note addenda" in out
     page = text(therapist_client.get(notes_url(appointment)))
     assert TEXT in page
     assert "Addendum words." in page
-    assert services.session_notes_reencrypt() == (1, 1)  # again: harmless
+    assert services.session_notes_reencrypt() == (0, 0)  # again: harmless
+
+
+def test_notes_of_before_data_keys_move_to_the_patients_key(appointment, settings, clock):
+    write(appointment)
+    clock.move_to(LOCKS)
+    addendum = services.session_note_addendum_add(
+        therapist=appointment.therapist, appointment=appointment, body="Addendum words."
+    )
+    SessionNote.objects.update(body_encrypted=crypto.encrypt_text(TEXT))
+    type(addendum).objects.update(body_encrypted=crypto.encrypt_text("Addendum words."))
+
+    assert services.session_notes_reencrypt() == (1, 1)
+
+    assert SessionNote.objects.get().body_encrypted.startswith("dk1.")
+    assert saved_body(appointment) == TEXT
+    assert services.session_notes_reencrypt() == (0, 0)
 
 
 def test_without_reencrypting_the_old_key_is_still_needed(appointment, settings):
     settings.MESSAGE_ENCRYPTION_KEYS = [OLD]
     write(appointment)
     settings.MESSAGE_ENCRYPTION_KEYS = [NEW]
-    with pytest.raises(InvalidToken):
+    with pytest.raises((InvalidToken, VaultError)):
         saved_body(appointment)
 
 
-def test_reencrypting_never_overwrites_a_note_saved_meanwhile(appointment, settings, monkeypatch):
-    """A row is rewritten only if it still holds the token read: a save in between wins."""
-    settings.MESSAGE_ENCRYPTION_KEYS = [OLD]
+def test_reencrypting_never_overwrites_a_note_saved_meanwhile(appointment, monkeypatch):
+    """A row is moved only if it still holds the token read: a save in between wins."""
     write(appointment)
-    settings.MESSAGE_ENCRYPTION_KEYS = [NEW, OLD]
-    rotate = crypto.rotate
+    SessionNote.objects.update(body_encrypted=crypto.encrypt_text(TEXT))  # a note of before
+    move = crypto.reencrypt_text_for
 
-    def rotate_while_the_therapist_saves(token: bytes) -> bytes:
-        monkeypatch.setattr(crypto, "rotate", rotate)
+    def move_while_the_therapist_saves(patient_id: int, token: str) -> str:
+        monkeypatch.setattr(crypto, "reencrypt_text_for", move)
         write(appointment, "Saved during the rotation.", version=1)
-        return rotate(token)
+        return move(patient_id, token)
 
-    monkeypatch.setattr(crypto, "rotate", rotate_while_the_therapist_saves)
+    monkeypatch.setattr(crypto, "reencrypt_text_for", move_while_the_therapist_saves)
 
     assert services.session_notes_reencrypt() == (0, 0)
     assert saved_body(appointment) == "Saved during the rotation."

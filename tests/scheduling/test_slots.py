@@ -22,8 +22,8 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 WEEKDAYS = (recurrence.MO, recurrence.TU, recurrence.WE, recurrence.TH, recurrence.FR)
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def weekly(*days: recurrence.Weekday, dtstart=None, **rule) -> recurrence.Recurrence:

@@ -8,26 +8,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from matching.models import Match
 from scheduling.models import Appointment
-from tests.conftest import client_for
+from tests.factories.matching import MatchFactory
+from tests.factories.scheduling import AppointmentFactory
+from tests.helpers import client_for
 
 
 def _session(match, starts_at) -> Appointment:
-    return Appointment.objects.create(
-        match=match,
-        therapist=match.therapist,
-        patient=match.patient,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=50),
-        modality="video",
-    )
+    return AppointmentFactory.create(match=match, starts_at=starts_at)
 
 
 def test_suspending_a_therapist_cancels_their_sessions_to_come(
     patient, therapist, staff, django_capture_on_commit_callbacks
 ):
-    match = Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
+    match = MatchFactory(patient=patient, therapist=therapist.therapist_profile)
     now = timezone.now()
     past = _session(match, now - timedelta(days=2))
     coming = _session(match, now + timedelta(days=2))

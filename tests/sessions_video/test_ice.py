@@ -1,3 +1,7 @@
+"""ICE servers for the room: STUN as configured, TURN with short-lived credentials in coturn's
+shared-secret scheme, the transport policy (relay only, as a privacy choice), and a start that
+refuses a wrong configuration."""
+
 import base64
 import hashlib
 import hmac
@@ -7,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from sessions_video.ice import ice_servers_for, turn_credential
-from tests.teletherapy.test_settings import PRODUCTION, manage
+from sessions_video.ice import ice_servers_for, rtc_configuration_for, turn_credential
+from tests.helpers import PRODUCTION, manage
 
 NOW = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)  # unix time 1700000000
 TURN_URLS = [
@@ -149,3 +153,49 @@ def test_a_wrong_ice_url_stops_the_start():
 
     assert result.returncode != 0
     assert "teletherapy.E003" in result.stderr
+
+
+def test_calls_go_direct_when_they_can_unless_relay_only(turn, patient):
+    turn.ICE_TRANSPORT_POLICY = "all"
+
+    configuration = rtc_configuration_for(patient, now=NOW)
+
+    assert configuration["iceTransportPolicy"] == "all"
+    assert configuration["iceServers"] == ice_servers_for(patient, now=NOW)
+
+
+def test_relay_only_is_passed_on_with_the_turn_credentials(turn, patient):
+    turn.ICE_TRANSPORT_POLICY = "relay"
+
+    configuration = rtc_configuration_for(patient, now=NOW)
+
+    assert configuration["iceTransportPolicy"] == "relay"
+    [server] = configuration["iceServers"]
+    assert server["urls"] == TURN_URLS
+    assert server["credential"]
+
+
+def test_relay_only_without_turn_urls_stops_the_start():
+    result = manage("check", env={"DEBUG": "true", "ICE_TRANSPORT_POLICY": "relay"})
+
+    assert result.returncode != 0
+    assert "teletherapy.E004" in result.stderr
+
+
+def test_a_policy_other_than_all_or_relay_stops_the_start():
+    result = manage("check", env={"DEBUG": "true", "ICE_TRANSPORT_POLICY": "direct"})
+
+    assert result.returncode != 0
+    assert "ICE_TRANSPORT_POLICY must be all or relay" in result.stderr
+
+
+def test_production_starts_relay_only_with_turn():
+    env = PRODUCTION | {
+        "ICE_TURN_URLS": ",".join(TURN_URLS),
+        "TURN_SHARED_SECRET": "a-production-like-turn-secret-for-this-test-only",
+        "ICE_TRANSPORT_POLICY": "relay",
+    }
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr

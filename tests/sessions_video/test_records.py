@@ -8,8 +8,8 @@ from django.urls import reverse
 from sessions_video import services
 from sessions_video.models import Room
 from sessions_video.tasks import sweep_rooms
-from tests.conftest import client_for
-from tests.sessions_video.rooms import ENDS_AT, STARTS_AT, a_room
+from tests.factories.sessions_video import ENDS_AT, STARTS_AT, a_room
+from tests.helpers import client_for
 
 AFTER = ENDS_AT + timedelta(minutes=31)  # the room closes 30 minutes after the end
 

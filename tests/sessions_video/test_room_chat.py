@@ -5,7 +5,6 @@ a blank line or a flood is refused to the sender, and the other side hears nothi
 import uuid
 
 import pytest
-import time_machine
 from channels.db import database_sync_to_async
 from django.db import connection
 from django.urls import reverse
@@ -14,18 +13,11 @@ from messaging.models import Message
 from messaging.services import conversation_close, conversation_open
 from sessions_video import consumers
 from sessions_video.services import room_chat_say
-from teletherapy import crypto
-from tests.sessions_video.rooms import DURING, STARTS_AT, a_room
-from tests.sessions_video.test_room_consumer import both_in, path, received, send
-from tests.teletherapy.test_events_consumer import open_socket
+from tests.factories.messaging import MessageFactory
+from tests.factories.sessions_video import DURING, STARTS_AT, a_room
+from tests.sockets import both_in, open_socket, path, received, send
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(DURING, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clock")]
 
 
 def chat(text: str, client_id: str | None = None) -> dict:
@@ -168,13 +160,8 @@ def test_the_room_page_shows_this_session_chat_so_far(client):
         (therapist, "An earlier session's chat", STARTS_AT.replace(day=1), True),
         (patient, "Said in the room", DURING, True),
     ]:
-        Message.objects.create(
-            conversation=conversation,
-            sender=sender,
-            client_id=uuid.uuid4(),
-            body_encrypted=crypto.encrypt_text(text),
-            created_at=when,
-            live_session=live,
+        MessageFactory(
+            conversation=conversation, sender=sender, body=text, created_at=when, live_session=live
         )
     client.force_login(therapist)
 

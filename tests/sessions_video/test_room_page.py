@@ -1,6 +1,8 @@
 """The room page: its two parties only, and only from shortly before the session until
 shortly after it; its address is a token, never the appointment's id."""
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,9 +14,10 @@ from django.utils import timezone
 from accounts.models import TherapistProfile
 from scheduling.models import Appointment
 from sessions_video import selectors, services
-from tests.conftest import client_for
+from sessions_video.ice import turn_user_id
 from tests.factories import PatientFactory, StaffFactory, TherapistFactory
-from tests.sessions_video.rooms import DURING, ENDS_AT, STARTS_AT, a_room
+from tests.factories.sessions_video import DURING, ENDS_AT, STARTS_AT, a_room
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -62,11 +65,12 @@ def test_before_its_window_the_room_says_when_it_opens_in_the_viewers_zone():
 
 def test_the_room_is_open_from_ten_minutes_before_until_thirty_after():
     _patient, _therapist, room = a_room()
+    appointment = room.appointment
 
-    assert not selectors.room_is_open(room, STARTS_AT - timedelta(minutes=10, seconds=1))
-    assert selectors.room_is_open(room, STARTS_AT - timedelta(minutes=10))
-    assert selectors.room_is_open(room, ENDS_AT + timedelta(minutes=29, seconds=59))
-    assert not selectors.room_is_open(room, ENDS_AT + timedelta(minutes=30))
+    assert not appointment.room_is_open(STARTS_AT - timedelta(minutes=10, seconds=1))
+    assert appointment.room_is_open(STARTS_AT - timedelta(minutes=10))
+    assert appointment.room_is_open(ENDS_AT + timedelta(minutes=29, seconds=59))
+    assert not appointment.room_is_open(ENDS_AT + timedelta(minutes=30))
 
 
 def test_after_its_window_the_session_has_ended():
@@ -134,9 +138,11 @@ def test_the_token_is_unguessable_and_never_the_appointments_id():
 
     assert len(room.token) >= 32
     assert room.token != other.token
-    for value in (room.appointment_id, room.appointment.uid, room.pk):
-        assert str(value) not in room.token
-    assert str(room.appointment_id) not in reverse("session_room", kwargs={"token": room.token})
+    # Random, not derived: not an id, not the appointment's calendar uid (a short id may well
+    # appear by chance among 43 random characters, so "not in" would be a coin toss).
+    assert room.token not in {str(room.appointment_id), str(room.appointment.uid), str(room.pk)}
+    assert str(room.appointment.uid) not in room.token
+    assert reverse("session_room", kwargs={"token": room.token}) == f"/room/{room.token}/"
 
 
 def test_a_room_is_made_once_per_appointment():
@@ -175,3 +181,33 @@ def test_the_session_page_offers_the_room_while_it_is_open(moment, shown):
         )
     assert (enter in page.text) is shown
     assert ("The room opens at 09:50" in page.text) is (moment < STARTS_AT - timedelta(minutes=10))
+
+
+def test_the_room_selector_answers_none_to_anyone_else():
+    patient, therapist, room = a_room()
+    outsider = PatientFactory()
+
+    assert selectors.room_get_for_user(user=patient, token=room.token) == room
+    assert selectors.room_get_for_user(user=therapist, token=room.token) == room
+    assert selectors.room_get_for_user(user=outsider, token=room.token) is None
+    assert selectors.room_get_for_user(user=patient, token="not-a-token") is None
+
+
+def test_the_call_gets_its_ice_servers_and_transport_policy_from_settings(settings):
+    settings.ICE_STUN_URLS = []
+    settings.ICE_TURN_URLS = ["turn:turn.example.org:3478?transport=udp"]
+    settings.TURN_SHARED_SECRET = "coturn-shared-secret"
+    settings.ICE_TRANSPORT_POLICY = "relay"
+    patient, _therapist, room = a_room()
+
+    page = room_page(patient, room)
+
+    data = re.search(
+        r'<script id="call-rtc-configuration" type="application/json">(.*?)</script>', page.text
+    )
+    assert data is not None
+    configuration = json.loads(data.group(1))
+    assert configuration["iceTransportPolicy"] == "relay"
+    [server] = configuration["iceServers"]
+    assert server["urls"] == ["turn:turn.example.org:3478?transport=udp"]
+    assert server["username"].endswith(f":{turn_user_id(patient)}")

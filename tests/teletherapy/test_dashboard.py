@@ -3,110 +3,58 @@ an answer, unread, next session, latest scores with a trend), today and this wee
 the usual reply time; the same number of queries for a small practice and a full one; nobody
 sees another therapist's patients."""
 
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.choices import Modality
 from matching import services as matching_services
-from matching.models import Match, Offer, ScreeningResult
+from matching.models import Match, Offer
 from messaging.models import Message
-from messaging.services import conversation_open
-from scheduling.models import Appointment
-from teletherapy import crypto
-from tests.conftest import client_for
-from tests.factories import PatientFactory, TherapistFactory
-from tests.matching.test_offers import make_eligible, open_request
+from tests.factories import TherapistFactory
+from tests.factories.matching import MatchRequestFactory, make_eligible
+from tests.factories.messaging import MessageFactory
+from tests.helpers import client_for
 
-pytestmark = pytest.mark.django_db
-
-# Wednesday 3 March 2027, 10:00 in Paris (the therapist's zone).
-NOW = datetime(2027, 3, 3, 9, 0, tzinfo=UTC)
+# Wednesday 3 March 2027, 10:00 in Paris (the therapist's zone: the factories' default).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
 @pytest.fixture
-def therapist(therapist):
-    therapist.time_zone = "Europe/Paris"
-    therapist.save(update_fields=["time_zone"])
-    return therapist
+def practice(now, make_match, make_session, make_score):
+    """``practice(therapist, patients, appointments, messages)``: a practice of this size,
+    every patient with messages both ways (some unread), sessions past and to come, and two
+    check-ins."""
 
-
-def matched(therapist, nickname="Robin", patient=None) -> Match:
-    patient = patient or PatientFactory(patient_profile__nickname=nickname)
-    match = Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
-    conversation_open(match_id=match.pk)
-    return match
-
-
-def message(match, sender, body, at, read=False, live=False) -> Message:
-    return Message.objects.create(
-        conversation=match.conversation,
-        sender=sender,
-        client_id=uuid.uuid4(),
-        body_encrypted=crypto.encrypt_text(body),
-        created_at=at,
-        read_at=at if read else None,
-        live_session=live,
-    )
-
-
-def session(match, starts_at, minutes=50, status="booked", modality=Modality.VIDEO) -> Appointment:
-    return Appointment.objects.create(
-        match=match,
-        therapist=match.therapist,
-        patient=match.patient,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=minutes),
-        modality=modality,
-        status=status,
-        cancelled_at=starts_at - timedelta(days=1) if status == "cancelled" else None,
-    )
-
-
-def score(patient, instrument, value, at) -> ScreeningResult:
-    return ScreeningResult.objects.create(
-        patient=patient, instrument=instrument, answers=[], score=value, band="mild", taken_at=at
-    )
-
-
-def practice(therapist, patients: int, appointments: int, messages: int) -> list[Match]:
-    """A practice of this size: every patient with messages both ways (some unread), sessions
-    past and to come, and two check-ins."""
-    matches = [matched(therapist, f"Patient {n}") for n in range(patients)]
-    for n in range(appointments):
-        session(matches[n % patients], NOW - timedelta(days=150) + timedelta(hours=3 * n))
-    rows = []
-    for n in range(messages):
-        match = matches[n % patients]
-        sender = match.patient if n % 3 else therapist
-        at = NOW - timedelta(minutes=messages - n)
-        rows.append(
-            Message(
-                conversation=match.conversation,
-                sender=sender,
-                client_id=uuid.uuid4(),
-                body_encrypted=crypto.encrypt_text(f"message {n}"),
-                created_at=at,
-                read_at=at if n % 2 else None,
+    def make(therapist, patients: int, appointments: int, messages: int) -> list[Match]:
+        matches = [make_match(therapist, f"Patient {n}") for n in range(patients)]
+        for n in range(appointments):
+            start = now - timedelta(days=150) + timedelta(hours=3 * n)
+            make_session(matches[n % patients], start)
+        rows = []
+        for n in range(messages):
+            match = matches[n % patients]
+            at = now - timedelta(minutes=messages - n)
+            rows.append(
+                MessageFactory.build(
+                    conversation=match.conversation,
+                    sender=match.patient if n % 3 else therapist,
+                    body=f"message {n}",
+                    created_at=at,
+                    read_at=at if n % 2 else None,
+                )
             )
-        )
-    Message.objects.bulk_create(rows)
-    for match in matches:
-        for weeks, value in ((8, 14), (4, 11)):
-            score(match.patient, "phq9", value, NOW - timedelta(weeks=weeks))
-    return matches
+        Message.objects.bulk_create(rows)
+        for match in matches:
+            for weeks, value in ((8, 14), (4, 11)):
+                make_score(match.patient, "phq9", value, now - timedelta(weeks=weeks))
+        return matches
+
+    return make
 
 
 def dashboard(client):
@@ -125,20 +73,22 @@ def queries(client) -> int:
 # --- The caseload ---------------------------------------------------------------------------
 
 
-def test_each_patient_row_says_where_things_stand(therapist):
-    robin = matched(therapist, "Robin")
-    kim = matched(therapist, "Kim")
-    message(robin, therapist, "How did the week go?", NOW - timedelta(days=2), read=True)
-    message(robin, robin.patient, "Hard. I could not sleep.", NOW - timedelta(hours=5))
-    message(robin, robin.patient, "And today is worse.", NOW - timedelta(hours=3))
-    message(kim, kim.patient, "Thank you for Monday.", NOW - timedelta(days=1), read=True)
-    message(kim, therapist, "You are welcome, see you Friday.", NOW - timedelta(hours=20))
-    session(robin, NOW + timedelta(days=6))
-    session(robin, NOW + timedelta(days=2))
-    session(robin, NOW + timedelta(days=1), status="cancelled")
-    score(robin.patient, "phq9", 15, NOW - timedelta(weeks=8))
-    score(robin.patient, "phq9", 11, NOW - timedelta(weeks=4))
-    score(robin.patient, "gad7", 6, NOW - timedelta(weeks=4))
+def test_each_patient_row_says_where_things_stand(
+    therapist, now, make_match, make_message, make_session, make_score
+):
+    robin = make_match(therapist, "Robin")
+    kim = make_match(therapist, "Kim")
+    make_message(robin, therapist, "How did the week go?", now - timedelta(days=2), read=True)
+    make_message(robin, robin.patient, "Hard. I could not sleep.", now - timedelta(hours=5))
+    make_message(robin, robin.patient, "And today is worse.", now - timedelta(hours=3))
+    make_message(kim, kim.patient, "Thank you for Monday.", now - timedelta(days=1), read=True)
+    make_message(kim, therapist, "You are welcome, see you Friday.", now - timedelta(hours=20))
+    make_session(robin, now + timedelta(days=6))
+    make_session(robin, now + timedelta(days=2))
+    make_session(robin, now + timedelta(days=1), status="cancelled")
+    make_score(robin.patient, "phq9", 15, now - timedelta(weeks=8))
+    make_score(robin.patient, "phq9", 11, now - timedelta(weeks=4))
+    make_score(robin.patient, "gad7", 6, now - timedelta(weeks=4))
 
     rows = {
         row.match.patient_id: row
@@ -147,9 +97,9 @@ def test_each_patient_row_says_where_things_stand(therapist):
 
     robin_row, kim_row = rows[robin.patient_id], rows[kim.patient_id]
     assert robin_row.conversation.preview == "And today is worse."
-    assert robin_row.conversation.waiting_since == NOW - timedelta(hours=5)  # the first unanswered
+    assert robin_row.conversation.waiting_since == now - timedelta(hours=5)  # the first unanswered
     assert robin_row.conversation.unread == 2
-    assert robin_row.next_session.starts_at == NOW + timedelta(days=2)  # not the cancelled one
+    assert robin_row.next_session.starts_at == now + timedelta(days=2)  # not the cancelled one
     assert robin_row.scores["phq9"].latest.score == 11
     assert (robin_row.scores["phq9"].change, robin_row.scores["phq9"].direction) == (-4, "better")
     assert robin_row.scores["gad7"].direction == ""  # a first score has no trend
@@ -158,11 +108,11 @@ def test_each_patient_row_says_where_things_stand(therapist):
     assert kim_row.next_session is None
 
 
-def test_the_caseload_table_shows_it_in_words(therapist):
-    robin = matched(therapist, "Robin")
-    message(robin, robin.patient, "Hard. I could not sleep.", NOW - timedelta(hours=5))
-    score(robin.patient, "phq9", 15, NOW - timedelta(weeks=8))
-    score(robin.patient, "phq9", 18, NOW - timedelta(weeks=4))
+def test_the_caseload_table_shows_it_in_words(therapist, now, make_match, make_message, make_score):
+    robin = make_match(therapist, "Robin")
+    make_message(robin, robin.patient, "Hard. I could not sleep.", now - timedelta(hours=5))
+    make_score(robin.patient, "phq9", 15, now - timedelta(weeks=8))
+    make_score(robin.patient, "phq9", 18, now - timedelta(weeks=4))
 
     page = dashboard(client_for(therapist)).content.decode()
 
@@ -172,7 +122,7 @@ def test_the_caseload_table_shows_it_in_words(therapist):
     assert reverse("conversation", kwargs={"pk": robin.conversation.pk}) in page
 
 
-def test_the_dashboard_costs_the_same_queries_for_a_full_practice(therapist):
+def test_the_dashboard_costs_the_same_queries_for_a_full_practice(therapist, practice):
     """60 patients, 300 sessions and 10,000 messages cost what 2 patients, 10 sessions and 50
     messages cost."""
     client = client_for(therapist)
@@ -188,11 +138,13 @@ def test_the_dashboard_costs_the_same_queries_for_a_full_practice(therapist):
     assert len(dashboard(big_client).context["dashboard"].caseload) == 60
 
 
-def test_another_therapists_patients_never_show(therapist, other_therapist):
-    mine = matched(therapist, "Robin")
-    theirs = matched(other_therapist, "Kim")
-    message(theirs, theirs.patient, "Only for my own therapist", NOW - timedelta(hours=1))
-    session(theirs, NOW + timedelta(hours=2))
+def test_another_therapists_patients_never_show(
+    therapist, other_therapist, now, make_match, make_message, make_session
+):
+    mine = make_match(therapist, "Robin")
+    theirs = make_match(other_therapist, "Kim")
+    make_message(theirs, theirs.patient, "Only for my own therapist", now - timedelta(hours=1))
+    make_session(theirs, now + timedelta(hours=2))
 
     page = dashboard(client_for(therapist)).content.decode()
 
@@ -201,10 +153,10 @@ def test_another_therapists_patients_never_show(therapist, other_therapist):
     assert "Only for my own therapist" not in page
 
 
-def test_a_former_patient_leaves_the_caseload(therapist):
-    match = matched(therapist, "Robin")
-    message(match, match.patient, "Before the switch", NOW - timedelta(hours=1))
-    Match.objects.filter(pk=match.pk).update(status=Match.Status.ENDED, ended_at=NOW)
+def test_a_former_patient_leaves_the_caseload(therapist, now, make_match, make_message):
+    match = make_match(therapist, "Robin")
+    make_message(match, match.patient, "Before the switch", now - timedelta(hours=1))
+    Match.objects.filter(pk=match.pk).update(status=Match.Status.ENDED, ended_at=now)
 
     page = dashboard(client_for(therapist)).content.decode()
 
@@ -219,22 +171,26 @@ def test_an_unvetted_therapist_gets_their_application_not_a_dashboard(unvetted_t
     assert response["Location"] == reverse("therapist_application")
 
 
-# --- Today and this week --------------------------------------------------------------------
+# --- Today and the next days --------------------------------------------------------------------
 
 
-def test_sessions_today_and_this_week_with_a_join_button_when_the_room_is_open(therapist):
-    match = matched(therapist, "Robin")
-    soon = session(match, NOW + timedelta(minutes=5))  # its room is open
-    later_today = session(match, NOW + timedelta(hours=4), modality=Modality.PHONE)
-    friday = session(match, NOW + timedelta(days=2))
-    session(match, NOW + timedelta(days=5))  # next Monday: next week
-    session(match, NOW + timedelta(hours=6), status="cancelled")
+def test_sessions_today_and_the_next_7_days_with_a_join_button_when_the_room_is_open(
+    therapist, now, make_match, make_session
+):
+    match = make_match(therapist, "Robin")
+    soon = make_session(match, now + timedelta(minutes=5))  # its room is open
+    later_today = make_session(match, now + timedelta(hours=4), modality=Modality.PHONE)
+    friday = make_session(match, now + timedelta(days=2))
+    monday = make_session(match, now + timedelta(days=5))  # next week, within 7 days
+    make_session(match, now + timedelta(days=8))  # beyond the next 7 days
+    make_session(match, now + timedelta(hours=6), status="cancelled")
 
     response = dashboard(client_for(therapist))
 
     board = response.context["dashboard"]
     assert board.today == [soon, later_today]
-    assert board.this_week == [friday]
+    assert board.next_days == [friday, monday]
+    assert "The next 7 days" in response.content.decode()
     page = response.content.decode()
     enter = reverse("session_room_enter", kwargs={"pk": soon.pk})
     assert page.count(enter) == 1  # only the session whose room is open
@@ -267,15 +223,15 @@ def test_a_license_about_to_expire_is_announced(therapist, expiry, banner, words
         assert words in response.content.decode()
 
 
-def test_a_full_caseload_is_announced(therapist):
+def test_a_full_caseload_is_announced(therapist, make_match):
     profile = therapist.therapist_profile
     profile.caseload_limit = 2
     profile.save(update_fields=["caseload_limit"])
-    matched(therapist, "Robin")
+    make_match(therapist, "Robin")
     client = client_for(therapist)
     assert "caseload_full" not in dashboard(client).context["dashboard"].banners
 
-    matched(therapist, "Kim")
+    make_match(therapist, "Kim")
 
     response = dashboard(client)
     assert "caseload_full" in response.context["dashboard"].banners
@@ -295,11 +251,12 @@ def test_a_therapist_without_an_authenticator_sets_one_up_before_the_dashboard(d
 
 
 @pytest.fixture
-def offer(patient, therapist, other_therapist):
+def offer(patient, therapist, other_therapist, now):
     make_eligible(therapist)
     make_eligible(other_therapist, specialities=["grief"])
-    request = open_request(patient, now=NOW - timedelta(minutes=40))
-    offer = matching_services.offer_next(request=request, now=NOW - timedelta(minutes=40))
+    asked = now - timedelta(minutes=40)
+    request = MatchRequestFactory(patient=patient, created_at=asked)
+    offer = matching_services.offer_next(request=request, now=asked)
     assert offer.therapist.user == therapist
     return offer
 
@@ -315,7 +272,7 @@ def test_a_pending_offer_shows_what_to_decide_with_and_the_time_left(therapist, 
     assert f'data-deadline="{int(offer.expires_at.timestamp())}"' in page
 
 
-def test_accepting_from_the_dashboard_answers_in_place(therapist, offer, patient):
+def test_accepting_from_the_dashboard_answers_in_place(therapist, offer, patient, now):
     client = client_for(therapist)
 
     response = client.post(reverse("offer_accept", args=[offer.pk]), headers=HTMX)
@@ -375,13 +332,57 @@ def test_another_therapist_cannot_answer_the_offer(offer, other_therapist):
 # --- Usual reply time -----------------------------------------------------------------------
 
 
-def test_the_usual_reply_time_is_shown_to_the_therapist(therapist):
-    match = matched(therapist, "Robin")
+def test_the_usual_reply_time_is_shown_to_the_therapist(therapist, now, make_match, make_message):
+    match = make_match(therapist, "Robin")
     for day, hours in ((1, 2), (2, 5), (3, 3)):
-        asked = NOW - timedelta(days=day, hours=12)
-        message(match, match.patient, "A question", asked, read=True)
-        message(match, therapist, "An answer", asked + timedelta(hours=hours), read=True)
+        asked = now - timedelta(days=day, hours=12)
+        make_message(match, match.patient, "A question", asked, read=True)
+        make_message(match, therapist, "An answer", asked + timedelta(hours=hours), read=True)
 
     page = dashboard(client_for(therapist)).content.decode()
 
     assert "Usually replies within 3 hours" in page
+
+
+def test_an_empty_week_says_so_honestly(therapist):
+    page = dashboard(client_for(therapist)).content.decode()
+
+    assert "No sessions booked in the next 7 days." in page
+
+
+# --- The caseload, fetched again when it changes --------------------------------------------
+
+
+def test_the_caseload_alone_is_fetched_again_with_what_changed(
+    therapist, now, make_match, make_message
+):
+    client = client_for(therapist)
+    page = dashboard(client).content.decode()
+    url = reverse("dashboard_caseload")
+    assert f'data-refresh-url="{url}"' in page
+    assert "match.started" in page
+    robin = make_match(therapist, "Robin")
+    make_message(robin, robin.patient, "Are you there?", now - timedelta(minutes=2))
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert "caseload" in [t.name for t in response.templates]  # the partial
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith('<section class="col-12"')
+    assert "Robin" in fragment
+    assert "Are you there?" in fragment
+    assert "1 of at most" in fragment
+    assert "Patients proposed to you" not in fragment  # the caseload only
+
+
+def test_the_caseload_is_for_its_approved_therapist_only(
+    therapist, other_therapist, unvetted_therapist, patient, staff, make_match, client
+):
+    make_match(therapist, "Robin")
+    url = reverse("dashboard_caseload")
+
+    assert "Robin" not in client_for(other_therapist).get(url).content.decode()
+    for outsider in (unvetted_therapist, patient, staff):
+        assert client_for(outsider).get(url).status_code == 404
+    assert client.get(url).status_code == 302  # to the login page

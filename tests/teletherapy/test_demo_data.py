@@ -1,3 +1,7 @@
+"""The demo data: what a newcomer needs to click through every journey, made through the apps'
+services with a history in a plausible order, loaded twice without change, private files,
+DEBUG only, no email sent."""
+
 import io
 import re
 from datetime import UTC, date, datetime
@@ -7,6 +11,7 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from PIL import Image
@@ -19,12 +24,13 @@ from accounts.models import (
     User,
     VettingDecision,
 )
-from matching.models import Intake, Match, Offer
+from core import crypto, uploads
+from matching.models import Intake, Match, Offer, ScreeningResult
 from messaging.models import Message
 from messaging.selectors import conversations_for_user, unread_count
-from scheduling.models import Appointment
-from teletherapy import uploads
-from teletherapy.demo import PATIENT_PASSWORD, STAFF_EMAIL, THERAPISTS, demo_data_load
+from scheduling.models import Appointment, SessionNote
+from sessions_video.models import Room
+from teletherapy.demo import PATIENT_PASSWORD, STAFF_EMAIL, THERAPISTS, demo_data_load, load
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +56,12 @@ def snapshot(settings):
         ),
         sorted(
             TherapistDocument.objects.values_list(
-                "therapist__user__email", "kind", "file", "original_name", "size", "uploaded_at"
+                "therapist__user__email",
+                "kind",
+                "file",
+                "original_name_encrypted",
+                "size",
+                "uploaded_at",
             )
         ),
         sorted(
@@ -83,7 +94,7 @@ def test_demo_data_covers_what_a_newcomer_needs_to_click_through():
     assert spoken >= LANGUAGES
     assert approved.filter(specialities__contains=["lgbt"]).count() == 1
     assert TherapistProfile.objects.filter(vetting_status="submitted").count() == 1
-    assert User.objects.filter(role="patient").count() == 2
+    assert User.objects.filter(role="patient").count() == 3
     assert User.objects.get(email=STAFF_EMAIL).is_staff
     assert not EmailAddress.objects.filter(verified=False).exists()
     needs_mfa = User.objects.filter(role__in=["therapist", "staff"])
@@ -97,11 +108,70 @@ def test_demo_data_covers_what_a_newcomer_needs_to_click_through():
     therapist = conversation.therapist.user
     assert unread_count(user=therapist) == 1
     assert unread_count(user=patient) == 0
-    # Every approved therapist can be booked; Léa has her first session booked.
+    # Every approved therapist can be booked; Léa has held her first session and booked the
+    # next one.
     assert all(t.availability_windows.exists() for t in approved)
-    (session,) = Appointment.objects.filter(patient=patient)
-    assert session.is_booked
-    assert session.therapist == conversation.therapist
+    held, booked = Appointment.objects.filter(patient=patient).order_by("starts_at")
+    assert held.ends_at < timezone.now() < booked.starts_at
+    assert booked.is_booked
+    assert {held.therapist, booked.therapist} == {conversation.therapist}
+    room = Room.objects.get(appointment=held)
+    assert room.started_at is not None
+    assert room.closed_at is not None
+    assert not room.patient_no_show
+    assert not room.therapist_no_show
+    note = SessionNote.objects.get(appointment=held)
+    assert "Première séance" not in note.body_encrypted  # encrypted at rest, by the service
+    # Her progress: the intake's scores and a check-in, so the charts have a line to draw.
+    assert ScreeningResult.objects.filter(patient=patient, instrument="phq9").count() == 2
+    assert ScreeningResult.objects.filter(patient=patient, intake=None).count() == 2
+
+
+def test_every_story_happens_in_order_and_before_the_demo_is_loaded():
+    """A newcomer reads dates everywhere: an application sent before its documents were
+    uploaded, or a session before the match, would look broken."""
+    demo_data_load()
+    now = timezone.now()
+
+    admin_joined = User.objects.get(email=STAFF_EMAIL).date_joined
+    for profile in TherapistProfile.objects.select_related("user"):
+        joined = profile.user.date_joined
+        uploaded = [document.uploaded_at for document in profile.documents.all()]
+        decisions = [d.created_at for d in profile.vetting_decisions.order_by("created_at")]
+        steps = [admin_joined, joined, *sorted(uploaded), *decisions, now]
+        assert steps == sorted(steps), profile
+        assert max(uploaded) < decisions[0]  # sent for review after the last document
+        assert profile.vetting_status_changed_at == decisions[-1]
+
+    for email in ("patient@example.org", "patient2@example.org", "patient3@example.org"):
+        patient = User.objects.get(email=email)
+        intake = patient.intakes.get()
+        request = patient.match_requests.get()
+        offer = request.offers.earliest("created_at")
+        steps = [patient.date_joined, intake.created_at, request.created_at, offer.created_at]
+        match = patient.matches.first()
+        if match is not None:
+            messages = list(match.conversation.messages.order_by("created_at"))
+            steps += [match.started_at, messages[0].created_at]
+            assert all(m.read_at is None or m.read_at > m.created_at for m in messages)
+        if email == "patient@example.org":
+            # Léa: her first session, its note, her check-in, her latest message, the next one.
+            held, booked = Appointment.objects.filter(patient=patient).order_by("starts_at")
+            checkin = ScreeningResult.objects.filter(patient=patient, intake=None).latest(
+                "taken_at"
+            )
+            steps += [
+                messages[1].created_at,
+                held.created_at,
+                held.starts_at,
+                held.ends_at,
+                SessionNote.objects.get(appointment=held).created_at,
+                checkin.taken_at,
+                messages[-1].created_at,
+                booked.created_at,
+            ]
+        steps.append(now)
+        assert steps == sorted(steps), email
 
 
 def test_loading_twice_changes_nothing(settings):
@@ -223,14 +293,14 @@ def test_photos_and_documents_are_generated_and_private(settings):
     for profile in TherapistProfile.objects.all():
         photo = Path(profile.photo.path)
         assert photo.is_relative_to(root)
-        with Image.open(photo) as image:
+        with Image.open(io.BytesIO(crypto.decrypt_bytes(photo.read_bytes()))) as image:
             assert image.format == "JPEG"
             assert image.size == (uploads.PHOTO_SIZE, uploads.PHOTO_SIZE)
             assert not image.getexif()
         documents = {document.kind: document for document in profile.documents.all()}
         assert set(documents) == {"degree", "license"}
         for document in documents.values():
-            content = Path(document.file.path).read_bytes()
+            content = crypto.decrypt_bytes(Path(document.file.path).read_bytes())
             assert Path(document.file.path).is_relative_to(root)
             assert document.content_type == uploads.PDF
             assert document.size == len(content)
@@ -241,8 +311,7 @@ def test_photos_and_documents_are_generated_and_private(settings):
 
 def _assert_pdf_is_well_formed(content: bytes) -> None:
     """Its cross-reference table points at each object, as a viewer expects."""
-    upload = io.BytesIO(content)
-    upload.size = len(content)
+    upload = SimpleUploadedFile("demo.pdf", content)
     assert uploads.validate_upload(upload, allowed=(uploads.PDF,)) == uploads.PDF
     assert content.endswith(b"%%EOF\n")
     startxref = int(content.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
@@ -288,6 +357,23 @@ def test_the_command_prints_the_logins(settings, capsys):
     assert "pending vetting" in out
 
 
+def test_an_expatriate_in_japan_is_matched_with_a_french_therapist():
+    """Nobody is licensed in Japan: Hugo, French, living in Tokyo, is seen by a therapist
+    licensed in France who sees French people abroad (the jurisdiction rule)."""
+    demo_data_load()
+
+    hugo = User.objects.get(email="patient3@example.org")
+    assert hugo.patient_profile.country == "JP"
+    assert hugo.intakes.get().home_country == "FR"
+    match = Match.objects.get(patient=hugo, status=Match.Status.ACTIVE)
+    therapist = match.therapist
+    assert "FR" in therapist.licensed_countries
+    assert "JP" not in therapist.licensed_countries
+    assert therapist.abroad_practice.serves_citizens_abroad
+    assert therapist.languages.filter(language="fr").exists()
+    assert match.conversation.messages.count() == 2
+
+
 def test_one_demo_patient_is_matched_and_the_other_waits_for_an_answer():
     demo_data_load()
 
@@ -305,3 +391,57 @@ def test_the_demo_sends_no_email(settings, mailoutbox, capsys):
     call_command("demo_data")
 
     assert "Subject:" not in capsys.readouterr().out
+
+
+def test_the_demo_is_made_through_the_apps_services(monkeypatch):
+    """The demo writes what the platform writes, the way it writes it: through each app's
+    services, so it never drifts from their rules (no row the platform could not have made)."""
+    calls: dict[str, int] = {}
+
+    def spy(module, name):
+        real = getattr(module, name)
+
+        def counted(*args, **kwargs):
+            calls[name] = calls.get(name, 0) + 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+
+    for module, names in (
+        (
+            load.accounts_services,
+            [
+                "user_register",
+                "therapist_about_update",
+                "therapist_credentials_update",
+                "therapist_document_add",
+                "therapist_application_submit",
+                "therapist_vetting_decide",
+            ],
+        ),
+        (
+            load.matching_services,
+            ["intake_record", "offer_next", "offer_accept", "checkin_record"],
+        ),
+        (load.messaging_services, ["message_send", "messages_mark_read"]),
+        (load.scheduling_services, ["availability_window_add", "appointment_book"]),
+        (load.room_services, ["room_join", "rooms_close"]),
+    ):
+        for name in names:
+            spy(module, name)
+    spy(load, "session_note_save")
+
+    demo_data_load()
+
+    therapists, patients = len(THERAPISTS), 3
+    assert calls["user_register"] == therapists + patients
+    assert calls["therapist_document_add"] == 2 * therapists
+    assert calls["therapist_application_submit"] == therapists
+    assert calls["therapist_vetting_decide"] == therapists - 1  # Sam waits
+    assert calls["intake_record"] == patients
+    assert calls["offer_accept"] == 2  # Léa and Hugo; Tomás waits
+    assert calls["appointment_book"] == 2
+    assert calls["session_note_save"] == 1
+    assert calls["checkin_record"] == 1
+    assert calls["rooms_close"] == 1
+    assert set(calls) >= {"message_send", "messages_mark_read", "availability_window_add"}

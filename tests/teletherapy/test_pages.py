@@ -1,3 +1,6 @@
+"""The public pages under a strict Content-Security-Policy, in English and French; each role's
+home; no inline script or handler in any template."""
+
 import re
 from pathlib import Path
 
@@ -5,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

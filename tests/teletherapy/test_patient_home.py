@@ -10,12 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.choices import Modality
-from tests.conftest import client_for
 from tests.factories import PatientFactory
-from tests.teletherapy.test_dashboard import NOW, clock, matched, message, score, session
+from tests.helpers import client_for
 
-pytestmark = pytest.mark.django_db
-assert clock  # the controlled clock (an autouse fixture) of the dashboard tests applies here too
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 def home(client):
@@ -25,8 +23,8 @@ def home(client):
 
 
 @pytest.fixture
-def match(patient, therapist):
-    match = matched(therapist, patient=patient)
+def match(patient, therapist, make_match):
+    match = make_match(therapist, patient=patient)
     match.reasons = [{"code": "language", "value": "fr"}]
     match.save(update_fields=["reasons"])
     return match
@@ -40,11 +38,11 @@ def test_a_patient_without_a_therapist_is_invited_to_find_one(patient):
     assert reverse("book_session") not in page
 
 
-def test_their_therapist_why_them_and_how_to_change(patient, therapist, match):
+def test_their_therapist_why_them_and_how_to_change(patient, therapist, match, now, make_message):
     for day, hours in ((1, 2), (2, 2), (3, 2)):
-        asked = NOW - timedelta(days=day, hours=8)
-        message(match, patient, "A question", asked, read=True)
-        message(match, therapist, "An answer", asked + timedelta(hours=hours), read=True)
+        asked = now - timedelta(days=day, hours=8)
+        make_message(match, patient, "A question", asked, read=True)
+        make_message(match, therapist, "An answer", asked + timedelta(hours=hours), read=True)
 
     page = home(client_for(patient)).content.decode()
 
@@ -57,9 +55,11 @@ def test_their_therapist_why_them_and_how_to_change(patient, therapist, match):
     assert "Usually replies within 2 hours" in my_therapist
 
 
-def test_the_next_session_with_a_join_button_once_its_room_is_open(patient, match, clock):
-    booked = session(match, NOW + timedelta(hours=2), modality=Modality.PHONE)
-    session(match, NOW + timedelta(hours=1), status="cancelled")
+def test_the_next_session_with_a_join_button_once_its_room_is_open(
+    patient, match, clock, now, make_session
+):
+    booked = make_session(match, now + timedelta(hours=2), modality=Modality.PHONE)
+    make_session(match, now + timedelta(hours=1), status="cancelled")
     client = client_for(patient)
     enter = reverse("session_room_enter", kwargs={"pk": booked.pk})
 
@@ -73,12 +73,14 @@ def test_the_next_session_with_a_join_button_once_its_room_is_open(patient, matc
     assert "Phone" in page
 
 
-def test_unread_messages_are_counted_and_only_their_own(patient, therapist, match, other_patient):
-    message(match, therapist, "How are you?", NOW - timedelta(hours=3))
-    message(match, therapist, "Here is the exercise.", NOW - timedelta(hours=2))
-    message(match, patient, "Fine", NOW - timedelta(hours=1))  # their own: never unread
-    others = matched(therapist, patient=other_patient)
-    message(others, therapist, "For Kim only", NOW - timedelta(hours=1))
+def test_unread_messages_are_counted_and_only_their_own(
+    patient, therapist, match, other_patient, now, make_match, make_message
+):
+    make_message(match, therapist, "How are you?", now - timedelta(hours=3))
+    make_message(match, therapist, "Here is the exercise.", now - timedelta(hours=2))
+    make_message(match, patient, "Fine", now - timedelta(hours=1))  # their own: never unread
+    others = make_match(therapist, patient=other_patient)
+    make_message(others, therapist, "For Kim only", now - timedelta(hours=1))
 
     response = home(client_for(patient))
 
@@ -87,9 +89,9 @@ def test_unread_messages_are_counted_and_only_their_own(patient, therapist, matc
     assert "For Kim only" not in response.content.decode()
 
 
-def test_the_check_in_when_due_and_the_charts(patient, match, clock):
-    score(patient, "phq9", 14, NOW - timedelta(days=27))
-    score(patient, "gad7", 9, NOW - timedelta(days=27))
+def test_the_check_in_when_due_and_the_charts(patient, match, clock, now, make_score):
+    make_score(patient, "phq9", 14, now - timedelta(days=27))
+    make_score(patient, "gad7", 9, now - timedelta(days=27))
     client = client_for(patient)
 
     page = home(client).content.decode()
@@ -97,32 +99,34 @@ def test_the_check_in_when_due_and_the_charts(patient, match, clock):
     assert page.count("<svg") == 2  # both charts
     assert "PHQ-9 scores over time" in page
 
-    clock.move_to(NOW + timedelta(days=1))
+    clock.move_to(now + timedelta(days=1))
     page = home(client).content.decode()
     assert "Your check-in is due" in page
     assert f'class="btn btn-primary" href="{reverse("checkin")}"' in page
 
 
-def test_another_patients_scores_never_show(patient, match, other_patient):
-    score(other_patient, "phq9", 27, NOW - timedelta(days=3))
+def test_another_patients_scores_never_show(patient, match, other_patient, now, make_score):
+    make_score(other_patient, "phq9", 27, now - timedelta(days=3))
 
     response = home(client_for(patient))
 
     assert response.context["home"].scores == []
 
 
-def test_the_home_costs_the_same_queries_however_long_the_history(patient, therapist, match):
+def test_the_home_costs_the_same_queries_however_long_the_history(
+    patient, therapist, match, now, make_message, make_session, make_score
+):
     client = client_for(patient)
-    session(match, NOW + timedelta(days=1))
-    message(match, therapist, "Hello", NOW - timedelta(hours=1))
-    score(patient, "phq9", 10, NOW - timedelta(days=3))
+    make_session(match, now + timedelta(days=1))
+    make_message(match, therapist, "Hello", now - timedelta(hours=1))
+    make_score(patient, "phq9", 10, now - timedelta(days=3))
     with CaptureQueriesContext(connection) as few:
         home(client)
 
     for n in range(30):
-        message(match, therapist, f"Message {n}", NOW - timedelta(days=20, minutes=n))
-        session(match, NOW - timedelta(days=40) + timedelta(days=n))
-        score(patient, "gad7", n % 21, NOW - timedelta(days=400 - n))
+        make_message(match, therapist, f"Message {n}", now - timedelta(days=20, minutes=n))
+        make_session(match, now - timedelta(days=40) + timedelta(days=n))
+        make_score(patient, "gad7", n % 21, now - timedelta(days=400 - n))
     with CaptureQueriesContext(connection) as many:
         home(client)
 
@@ -143,9 +147,11 @@ def test_anonymous_visitors_are_asked_to_log_in(client):
     assert response["Location"].startswith(reverse("account_login"))
 
 
-def test_a_patient_with_nothing_yet_sees_no_one_elses_session(patient, therapist):
+def test_a_patient_with_nothing_yet_sees_no_one_elses_session(
+    patient, therapist, now, make_match, make_session
+):
     stranger = PatientFactory()
-    session(matched(therapist, patient=stranger), NOW + timedelta(hours=2))
+    make_session(make_match(therapist, patient=stranger), now + timedelta(hours=2))
 
     response = home(client_for(patient))
 

@@ -1,35 +1,12 @@
-import os
-import subprocess
-import sys
+"""Settings from the environment: production passes the deployment checks and refuses to start
+without its secrets, development defaults announce themselves, secrets from files, mailers from
+URLs."""
 
 import pytest
-from cryptography.fernet import Fernet
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from teletherapy.env import mailer_config
-
-PRODUCTION = {
-    "DEBUG": "false",
-    "SECRET_KEY": "x" * 30 + "-production-like-secret-for-this-test-only-" + "y" * 20,
-    "MESSAGE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-    "ALLOWED_HOSTS": "therapy.example.org",
-    "EMAIL_URL": "smtp://mailer:secret@smtp.example.org:587",
-    "DATABASE_URL": "postgres://app:secret@db.example.org:5432/app",
-    "REDIS_URL": "redis://cache.example.org:6379/0",
-}
-
-
-def manage(*args, env):
-    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=base | env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.helpers import PRODUCTION, manage
 
 
 def test_a_production_configuration_passes_the_deployment_checks():
@@ -77,7 +54,7 @@ def test_secrets_can_come_from_files(tmp_path):
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("console:", {"BACKEND": "django.core.mail.backends.console.EmailBackend"}),
+        ("console:", {"BACKEND": "teletherapy.console_mail.EmailBackend"}),
         (
             "file:///var/mail/outbox",
             {

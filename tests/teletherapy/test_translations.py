@@ -1,5 +1,6 @@
 """French and English are both complete: every UI string is extracted and translated."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -10,8 +11,10 @@ from django.conf import settings
 
 SOURCES = [
     "manage.py",
+    "core",
     "teletherapy",
     "accounts",
+    "audit",
     "matching",
     "messaging",
     "scheduling",
@@ -65,3 +68,59 @@ def test_the_catalogue_holds_every_string_the_code_marks(tmp_path):
     committed = polib.pofile(str(PO))
     assert msgids(fresh) - msgids(committed) == set(), "run `make messages` and translate"
     assert msgids(committed) - msgids(fresh) == set(), "run `make messages` to drop old strings"
+
+
+# --- French typography ----------------------------------------------------------------------
+
+NO_BREAK = "\u00a0\u202f"  # the no-break space and the narrow one
+# What is not prose: HTML tags, entities, addresses, placeholders, times such as 10:00.
+NOT_PROSE = re.compile(r"<[^>]*>|&#?\w+;|\w+://\S+|%\([^)]*\)[sd]|\{[^}]*\}|\d:\d")
+
+
+def typography_faults(text: str) -> list[str]:
+    """Where French typography wants a no-break space and ``text`` has none: before : ; ? !
+    (after another of them is fine, as in "?!"), after « and before »."""
+    prose = NOT_PROSE.sub(lambda found: "x" * len(found.group()), text)
+    faults = []
+    for index, char in enumerate(prose):
+        before = prose[index - 1] if index else ""
+        after = prose[index + 1] if index + 1 < len(prose) else ""
+        if char in ":;?!" and index and before not in NO_BREAK and before not in ":;?!":
+            faults.append(f"{text[max(0, index - 12) : index + 1]!r}")
+        elif char == "«" and after not in NO_BREAK:
+            faults.append(f"{text[index : index + 12]!r}")
+        elif char == "»" and before not in NO_BREAK:
+            faults.append(f"{text[max(0, index - 12) : index + 1]!r}")
+    return faults
+
+
+def french_texts(po: polib.POFile):
+    for entry in po:
+        if entry.obsolete:
+            continue
+        yield from entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+
+
+def test_the_typography_check_knows_french_from_code():
+    assert typography_faults("Approuvée :") == ["'Approuvée :'"]
+    assert typography_faults("PHQ-9: Légère") == ["'PHQ-9:'"]
+    assert typography_faults("Vraiment ?") != []
+    assert typography_faults("«Bonjour»") != []
+    for right in (
+        "Approuvée\u00a0:",
+        "Vraiment\u202f?!",
+        "«\u00a0Bonjour\u00a0»",
+        'À 10:00, <a href="https://example.org/?a=1;b">ici</a>',
+        "%(name)s\u00a0: &nbsp;ok",
+    ):
+        assert typography_faults(right) == [], right
+
+
+def test_french_puts_a_no_break_space_before_double_punctuation():
+    faults = {
+        text: found
+        for text in french_texts(polib.pofile(str(PO)))
+        if (found := typography_faults(text))
+    }
+
+    assert faults == {}

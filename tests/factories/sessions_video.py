@@ -1,9 +1,11 @@
+"""Session rooms: the room of a booked session, at a fixed time the room tests travel to."""
+
 from datetime import UTC, datetime, timedelta
 
-from matching.models import Match
-from scheduling.models import Appointment
 from sessions_video import services
-from tests.factories import PatientFactory, TherapistFactory
+from tests.factories.accounts import PatientFactory, TherapistFactory
+from tests.factories.matching import MatchFactory
+from tests.factories.scheduling import AppointmentFactory
 
 # The session: 10:00-10:50 in Paris (09:00-09:50 UTC) on Monday 4 March 2030.
 STARTS_AT = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
@@ -15,11 +17,9 @@ def a_room(modality="video", patient=None, therapist=None, starts_at=STARTS_AT):
     """A booked session's room: returns (patient, therapist, room)."""
     patient = patient or PatientFactory(time_zone="Europe/Paris", patient_profile__nickname="Robin")
     therapist = therapist or TherapistFactory(therapist_profile__display_name="Ana Ruiz")
-    match = Match.objects.create(patient=patient, therapist=therapist.therapist_profile)
-    appointment = Appointment.objects.create(
+    match = MatchFactory(patient=patient, therapist=therapist.therapist_profile)
+    appointment = AppointmentFactory(
         match=match,
-        therapist=therapist.therapist_profile,
-        patient=patient,
         starts_at=starts_at,
         ends_at=starts_at + (ENDS_AT - STARTS_AT),
         modality=modality,

@@ -1,0 +1,67 @@
+"""What the call tests read in a room page: the page's scripts keep no handle for tests, so a
+test adds, before the page loads, a recorder of what the page asks of the browser (each peer
+connection it opens, each camera and microphone request and the stream it got), and reads the
+call through it with the browser's own getStats()."""
+
+from tests.helpers import wait_until
+
+CONNECT_TIMEOUT = 20_000
+
+RECORD_THE_CALL = """(() => {
+    const seen = { connections: [], constraints: [], streams: [] };
+    Object.defineProperty(window, "callSeenByTest", { value: seen });
+    const Native = window.RTCPeerConnection;
+    window.RTCPeerConnection = class extends Native {
+        constructor(...args) {
+            super(...args);
+            seen.connections.push(this);
+        }
+    };
+    const media = navigator.mediaDevices;
+    const getUserMedia = media.getUserMedia.bind(media);
+    media.getUserMedia = async (constraints) => {
+        seen.constraints.push(constraints);
+        const stream = await getUserMedia(constraints);
+        seen.streams.push(stream);
+        return stream;
+    };
+})()"""
+PC = "window.callSeenByTest.connections.at(-1)"
+STREAM = "window.callSeenByTest.streams.at(-1)"
+
+TOTAL = """async ([kind, media, field]) => {
+    const stats = await window.callSeenByTest.connections.at(-1).getStats();
+    let total = 0;
+    stats.forEach((r) => {
+        if (r.type === kind && r.kind === media) total += r[field] || 0;
+    });
+    return total;
+}"""
+
+
+def stat(page, kind: str, media: str, field: str) -> int:
+    """The sum of ``field`` over this page's ``kind`` RTP reports of ``media``."""
+    return page.evaluate(TOTAL, [kind, media, field])
+
+
+def grows(page, kind, media, field) -> int:
+    """The sum once it has grown past its value now."""
+    before = stat(page, kind, media, field)
+
+    def grown() -> int:
+        now = stat(page, kind, media, field)
+        return now if now > before else 0
+
+    return wait_until(grown, timeout=CONNECT_TIMEOUT / 1000, interval=0.25)
+
+
+def settled(page, kind, media, field) -> int:
+    """The value once two reads a second apart agree (packets already sent are counted)."""
+    reads: list[int] = []
+
+    def agree() -> bool:
+        reads.append(stat(page, kind, media, field))
+        return len(reads) > 1 and reads[-1] == reads[-2]
+
+    wait_until(agree, timeout=CONNECT_TIMEOUT / 1000, interval=1.0)
+    return reads[-1]
