@@ -17,6 +17,8 @@ BENCHMARKS = [
     "messaging_delivery",
     "room_signalling",
     "page_rates",
+    "audit_log",
+    "topology",
 ]
 
 
@@ -51,6 +53,25 @@ def _parser() -> argparse.ArgumentParser:
         help="use Redis for the channel layer and cache, e.g. redis://127.0.0.1:6379/1",
     )
     parser.add_argument(
+        "--topology",
+        metavar="WEB,WS",
+        default="",
+        help="serve through production's topology (deploy/serve.py: nginx, WEB gunicorn workers, "
+        "WS daphne processes for /ws/) instead of one daphne; needs PostgreSQL and Redis",
+    )
+    parser.add_argument(
+        "--web-server",
+        choices=("gunicorn", "daphne"),
+        default="gunicorn",
+        help="with --topology: HTTP in gunicorn sync workers (production's) or daphne processes",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the server processes with py-spy while measuring and print the top costs "
+        "(topology and messaging_delivery)",
+    )
+    parser.add_argument(
         "--use-env",
         action="store_true",
         help="take DATABASE_URL and REDIS_URL from the environment (the options above win)",
@@ -67,7 +88,21 @@ def _options(args: argparse.Namespace) -> Options:
         ignored = [name for name in SERVICE_VARIABLES if environment_value(name)]
         if ignored:
             print(f"(not using {' and '.join(ignored)} from the environment; --use-env would)")
-    return Options(quick=args.quick, database_url=database_url, redis_url=redis_url)
+    topology = None
+    if args.topology:
+        try:
+            web, ws = (int(part) for part in args.topology.split(","))
+        except ValueError:
+            raise SystemExit("--topology takes two numbers, WEB,WS (e.g. 2,2)") from None
+        topology = (web, ws)
+    return Options(
+        quick=args.quick,
+        database_url=database_url,
+        redis_url=redis_url,
+        topology=topology,
+        web_server=args.web_server,
+        profile=args.profile,
+    )
 
 
 def main() -> int:

@@ -9,6 +9,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from operator import attrgetter
 
 from bench.report import format_table, ratio
@@ -115,9 +116,9 @@ def run(options: Options) -> str:
         runs = QUICK_RUNS if options.quick else RUNS[size]
         data = candidates(size)
         kept = len(rank(NEEDS, data))
-        baseline = _median_ms(lambda data=data: sorted(data, key=by_id), runs, warm_up)
-        full = _median_ms(lambda data=data: rank(NEEDS, data), runs, warm_up)
-        top = _median_ms(lambda data=data: rank(NEEDS, data, limit=LIMIT), runs, warm_up)
+        baseline = _median_ms(partial(sorted, data, key=by_id), runs, warm_up)
+        full = _median_ms(partial(rank, NEEDS, data), runs, warm_up)
+        top = _median_ms(partial(rank, NEEDS, data, limit=LIMIT), runs, warm_up)
         rows.append(
             [
                 f"{size:,}",

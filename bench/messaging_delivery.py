@@ -197,7 +197,7 @@ async def _next_message(ws: ClientConnection, pair: Pair, after: int) -> tuple[i
             or event.get("by") != pair.patient
             or not event.get("message", 0) > after
         ):
-            raise BenchError(f"conversation {pair.conversation}: unexpected event {text}")
+            raise BenchError(f"conversation {pair.conversation}: unexpected event {text!r}")
         return arrived, event["message"]
 
 
@@ -316,7 +316,7 @@ def _report(
     for level in levels:
         cells = [str(level.pairs), str(level.pairs * level.messages)]
         delivery, raw = level.delivery, level.raw
-        if delivery is None:
+        if delivery is None or raw is None:
             reason, *details = level.failure.splitlines()
             if details:
                 failures.append(f"{level.pairs} pairs: {level.failure}")
@@ -350,8 +350,8 @@ def _report(
     ]
     lines = [
         f"{TITLE}    database: {project.database}    channel layer: {project.channel_layer}",
-        f"project: daphne, POST /messages/<pk>/send/ -> message.new on /ws/conversations/<pk>/ "
-        f"(DEBUG={project.debug})",
+        f"project: {project.words}, POST /messages/<pk>/send/ -> message.new on "
+        f"/ws/conversations/<pk>/ (DEBUG={project.debug})",
         "latency: just before the POST -> the event at the therapist's socket; POST: -> its 302",
         "persisted/s: timed messages / wall time; in database: Message rows added vs messages "
         f"posted and delivered ({WARM_UP_MESSAGES} warm-up message per pair included)",
@@ -370,7 +370,7 @@ def run(options: Options) -> str:
     # Server, database, Redis and clients share these CPUs: what else runs shows in the numbers.
     machine = (
         f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start "
-        "(daphne is one process: its Python runs on one CPU at a time)"
+        "(what else runs on it shows in the numbers)"
     )
     with echo_server() as raw, project_server(options) as project:
         measured = _measure_levels(project, raw, levels, options)

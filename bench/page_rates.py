@@ -227,7 +227,7 @@ def _report(
     ]
     lines = [
         f"{TITLE}    database: {project.database}    channel layer: {project.channel_layer}",
-        f"project: daphne (DEBUG={project.debug}); one approved therapist with "
+        f"project: {project.words} (DEBUG={project.debug}); one approved therapist with "
         f"{practice['patients']} patients, {practice['appointments']} appointments, "
         f"{practice['messages']:,} messages ({practice['conversation_messages']:,} in the "
         f"busiest conversation, the thread measured), {practice['screening_results']} "
@@ -257,7 +257,7 @@ def run(options: Options) -> str:
     # Server, database, Redis and clients share these CPUs: what else runs shows in the numbers.
     machine = (
         f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start "
-        "(daphne is one process: its Python runs on one CPU at a time)"
+        "(what else runs on it shows in the numbers)"
     )
     with project_server(options) as project:
         with project_data(

@@ -99,6 +99,7 @@ class HttpConnection:
                 "Content-Type: application/x-www-form-urlencoded",
                 f"Content-Length: {len(body)}",
             ]
+        assert self.writer is not None  # connected above
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         response, keep_alive = await self._response()
         if not keep_alive:
@@ -114,6 +115,7 @@ class HttpConnection:
 
     async def _response(self) -> tuple[Response, bool]:
         reader = self.reader
+        assert reader is not None  # a request was just written on this connection
         status_line = await reader.readline()
         if not status_line:
             raise BenchError("the server closed the HTTP connection without answering")
@@ -127,11 +129,13 @@ class HttpConnection:
                 self.cookies[cookie_name.strip()] = rest.split(";", 1)[0]
             headers[name] = value
         keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+        body: bytes
         if "chunked" in headers.get("transfer-encoding", "").lower():
-            body = bytearray()
+            chunks = bytearray()
             while size := int((await reader.readline()).split(b";")[0], 16):
-                body += await reader.readexactly(size)
+                chunks += await reader.readexactly(size)
                 await reader.readexactly(2)
+            body = bytes(chunks)
             while (await reader.readline()) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
         elif "content-length" in headers:

@@ -18,12 +18,14 @@ def create() -> dict[str, str | bool]:
     from django.test import Client
 
     from accounts.models import PatientProfile, User
+    from accounts.services import legal_accept_current
 
     email = f"bench-{secrets.token_hex(6)}@example.invalid"
     patient = User.objects.create_user(
         email=email, password=secrets.token_urlsafe(), role="patient", time_zone="UTC"
     )
     PatientProfile.objects.create(user=patient, nickname="Bench")
+    legal_accept_current(user=patient)  # or every page asks them first
     client = Client()
     client.force_login(patient)
     cookie_name = settings.SESSION_COOKIE_NAME
@@ -59,15 +61,17 @@ def _pair_email_prefix(tag: str) -> str:
     return f"bench-{tag}-"
 
 
-def _signed_up(role: str, email: str, **profile: str):
+def _signed_up(role: str, email: str, nickname: str = ""):
     """An account signed up as the sign-up form would (``user_register``). No password:
     hashing hundreds would take longer than the benchmark."""
     from accounts.models import User
-    from accounts.services import user_register
+    from accounts.services import legal_accept_current, user_register
 
     user = User(email=email)
     user.set_unusable_password()
-    return user_register(user=user, role=role, language="en", time_zone="UTC", **profile)
+    user = user_register(user=user, role=role, language="en", time_zone="UTC", nickname=nickname)
+    legal_accept_current(user=user)  # as the form's ticks would: or every page asks them first
+    return user
 
 
 def _therapist_signed_up(email: str, display_name: str):
@@ -201,8 +205,8 @@ def _practice_messages(conversations: list, count: int, therapist_id: int, now) 
     import uuid
     from datetime import timedelta
 
+    from core.crypto import encrypt_text
     from messaging.models import Message
-    from teletherapy.crypto import encrypt_text
 
     weights = [1 / rank for rank in range(1, len(conversations) + 1)]
     shares = [int(count * weight / sum(weights)) for weight in weights]
@@ -323,18 +327,41 @@ def pairs_delete(tag: str, session_keys: list[str]) -> None:
     from matching.models import Match
     from messaging.models import Message
     from scheduling.models import Appointment
+    from sessions_video.models import Room
 
     store = import_module(settings.SESSION_ENGINE).SessionStore
     for session_key in session_keys:
         store(session_key).delete()
     users = User.objects.filter(email__startswith=_pair_email_prefix(tag))
+    rooms = Room.objects.filter(appointment__patient__in=users)
+    _wait_for_rooms_left(rooms)
     with transaction.atomic():
+        # The rooms' row locks first, in one order, as room_join and room_leave take them: the
+        # deletion below removes attendances before rooms, and a late room_leave (the room's row
+        # locked, then its attendance) would otherwise deadlock with it.
+        list(rooms.select_for_update().order_by("pk").values_list("pk", flat=True))
         # Messages protect their sender, appointments their match and patient, conversations
         # their therapist: children first.
         Message.objects.filter(conversation__patient__in=users).delete()
         Appointment.objects.filter(patient__in=users).delete()  # and their rooms
         Match.objects.filter(patient__in=users).delete()  # and their conversations
         users.delete()
+
+
+ROOMS_LEFT_WITHIN_SECONDS = 15
+
+
+def _wait_for_rooms_left(rooms) -> None:
+    """Until the server has recorded every socket of these rooms as gone (it handles the
+    closes a moment after the bench made them), or a while has passed."""
+    import time
+
+    from sessions_video.models import Attendance
+
+    deadline = time.monotonic() + ROOMS_LEFT_WITHIN_SECONDS
+    open_attendances = Attendance.objects.filter(room__in=rooms, left_at__isnull=True)
+    while open_attendances.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 USAGE = (

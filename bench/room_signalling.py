@@ -206,7 +206,15 @@ def _calls(project: ProjectServer, pairs: Sequence[dict]) -> Calls:
                 for pair in pairs:
                     calls.project_ms.append(_call(browser, project, cookie, pair))
                 page = browser.new_page()
-                page.goto(f"{project.origin}/healthz/")  # a secure context, for the camera
+                # A blank page of a loopback origin (a secure context, for the camera), made up
+                # by Playwright: the project's pages refuse the camera outside session rooms.
+                page.route(
+                    "http://127.0.0.1/loopback",
+                    lambda route: route.fulfill(
+                        body="<!doctype html><title>loopback</title>", content_type="text/html"
+                    ),
+                )
+                page.goto("http://127.0.0.1/loopback")
                 for _pair in pairs:
                     calls.loopback_ms.append(page.evaluate(LOOPBACK_SCRIPT))
             finally:
@@ -218,19 +226,31 @@ def _calls(project: ProjectServer, pairs: Sequence[dict]) -> Calls:
 
 def _call(browser, project: ProjectServer, cookie: str, pair: dict) -> float:
     """One call in the pair's room: milliseconds from both joined to both connected."""
+    from playwright.sync_api import Error  # installed: checked by the caller
+
     pages = []
+    problems: list[str] = []
     try:
         for session in (pair["patient_session"], pair["therapist_session"]):
             context = browser.new_context()
             context.add_cookies([{"name": cookie, "value": session, "url": project.origin}])
             context.add_init_script(TIMING_SCRIPT)
             page = context.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: problems.append(str(error)))
             page.goto(f"{project.origin}/room/{pair['token']}/")
             pages.append(page)
         for page in pages:
-            page.wait_for_function(
-                "() => window.__timing.connected", timeout=CALL_TIMEOUT_MS, polling=100
-            )
+            try:
+                page.wait_for_function(
+                    "() => window.__timing.connected", timeout=CALL_TIMEOUT_MS, polling=100
+                )
+            except Error as error:
+                states = [p.evaluate("() => document.body.dataset.callState") for p in pages]
+                raise BenchError(
+                    f"no call connected at {[p.url for p in pages]} (states {states}; "
+                    f"the pages said {problems[:3]})"
+                ) from error
         timings = [page.evaluate("() => window.__timing") for page in pages]
     finally:
         for page in pages:

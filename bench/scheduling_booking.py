@@ -58,14 +58,16 @@ def _prefix(tag: str) -> str:
     return f"bench-{tag}-book-"
 
 
-def _signed_up(role: str, email: str, **profile: str):
+def _signed_up(role: str, email: str, nickname: str = ""):
     """A user as the sign-up form makes one (no password: hashing is not what is measured)."""
     from accounts.models import User
     from accounts.services import user_register
 
     user = User(email=email)
     user.set_unusable_password()
-    return user_register(user=user, role=role, language="en", time_zone=TIME_ZONE, **profile)
+    return user_register(
+        user=user, role=role, language="en", time_zone=TIME_ZONE, nickname=nickname
+    )
 
 
 def _therapist(email: str):
@@ -217,11 +219,15 @@ def _threaded(jobs: list[tuple], threads: int, work, now) -> dict:
     barrier = threading.Barrier(threads, timeout=BARRIER_TIMEOUT_SECONDS)
     latencies: list[int] = []
     errors: Counter = Counter()
-    starts, ends = [], []
+    starts: list[int] = []
+    ends: list[int] = []
     lock = threading.Lock()
 
     def worker(mine: list[tuple]) -> None:
-        done, failed = [], Counter()
+        done: list[int] = []
+        failed: Counter = Counter()
+        started: int | None
+        ended: int | None
         try:
             barrier.wait()
             started = time.perf_counter_ns()
@@ -241,7 +247,7 @@ def _threaded(jobs: list[tuple], threads: int, work, now) -> dict:
         with lock:
             latencies.extend(done)
             errors.update(failed)
-            if started is not None:
+            if started is not None and ended is not None:
                 starts.append(started)
                 ends.append(ended)
 
@@ -288,7 +294,7 @@ def _throughput(tag: str, made: dict, plan: dict, now) -> list[dict]:
         _delete_appointments(tag)
         for threads in plan["threads"]:
             row = {"shape": shape, "threads": threads, "bookings": len(jobs)}
-            errors = {"create": Counter(), "book": Counter()}
+            errors: dict[str, Counter] = {"create": Counter(), "book": Counter()}
             # Passes in turn, create then book: neither has the quieter machine throughout.
             for _ in range(plan["passes"]):
                 for name, work in (("create", _create), ("book", _book)):
@@ -364,7 +370,8 @@ def _races(made: dict, plan: dict, now) -> list[dict]:
     rows = []
     for count in plan["racers"]:
         counts: Counter = Counter()
-        latencies, exactly_one, in_database = [], 0, 0
+        latencies: list[int] = []
+        exactly_one, in_database = 0, 0
         rounds = plan["rounds"]
         for _ in range(rounds):
             starts_at = next(slots)

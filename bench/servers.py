@@ -1,12 +1,15 @@
 """The servers a benchmark measures, each in its own process, always stopped on the way out.
 
-``project_server`` serves the real ASGI app with daphne on a fresh database; ``echo_server``
-is the baseline. Both listen on 127.0.0.1 only.
+``project_server`` serves the real ASGI app with daphne on a fresh database, or, with
+``Options.topology``, production's topology (``deploy/serve.py``: nginx, gunicorn, daphne
+processes for /ws/) on PostgreSQL and Redis; ``echo_server`` is the baseline. All listen on
+127.0.0.1 only.
 """
 
 import json
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -23,6 +26,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from bench.errors import BenchError
+from deploy.serve import services_down
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -42,6 +46,21 @@ class Options:
     quick: bool = False
     database_url: str = ""  # empty: a temporary SQLite database
     redis_url: str = ""  # empty: the in-memory channel layer
+    # (web workers, ws processes) of production's topology through nginx; None: one daphne
+    topology: tuple[int, int] | None = None
+    web_server: str = "gunicorn"  # the topology's HTTP processes: "gunicorn" or "daphne"
+    profile: bool = False  # py-spy samples the server processes; the top costs are printed
+
+    @property
+    def server_words(self) -> str:
+        """What serves the project, for the tables' headers."""
+        if self.topology is None:
+            return "daphne (one process: HTTP and WebSockets)"
+        web, ws = self.topology
+        return (
+            f"nginx -> {web} {self.web_server} web worker(s) + {ws} daphne ws process(es) "
+            "(deploy/serve.py)"
+        )
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,8 @@ class ProjectServer(Server):
     channel_layer: str
     debug: bool  # settings.DEBUG of the served app: it logs every query when on
     env: dict[str, str] = field(repr=False, compare=False)  # its database, Redis, VAR_DIR
+    pid: int = 0  # daphne's, or deploy/serve.py's (its children are the topology's processes)
+    words: str = "daphne"  # what serves it, for the tables
 
     @property
     def origin(self) -> str:
@@ -140,34 +161,29 @@ def _wait_for_port(name: str, port: int, process: subprocess.Popen, log_path: Pa
         time.sleep(0.05)
 
 
-def _wait_for_health(port: int, process: subprocess.Popen, log_path: Path) -> None:
-    """Until /healthz/ answers 200. A service it reports down fails fast, naming the service."""
-    url = f"http://127.0.0.1:{port}/healthz/"
+def _wait_for_health(port: int, process: subprocess.Popen, log_path: Path, token: str) -> None:
+    """Until /healthz/details/ says every service the server uses answers (Celery's beat and
+    worker aside: the benchmarks run none). One it reports down fails fast, naming it."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     first_down = None
     while True:
         if process.poll() is not None:
-            raise _exited("daphne", process, log_path)
-        try:
-            with _loopback.open(url, timeout=10):
-                return
-        except urllib.error.HTTPError as error:
-            try:
-                down = ", ".join(json.load(error).get("down", []))
-            except ValueError:
-                down = ""
+            raise _exited("the server", process, log_path)
+        down = services_down(port, token)
+        if down == []:
+            return
+        if down:
             first_down = first_down or time.monotonic()
-            # Each check already waits up to 2s: a few seconds more is grace enough.
+            # Each check already waits up to a second: a few seconds more is grace enough.
             if time.monotonic() - first_down > DOWN_GRACE_SECONDS:
                 raise BenchError(
-                    f"daphne answers, but /healthz/ says HTTP {error.code}, down: "
-                    f"{down or 'unknown'} (are the database and Redis URLs right and reachable?)"
-                ) from None
-        except (urllib.error.URLError, OSError):
-            pass  # not listening yet
+                    f"the server answers, but /healthz/details/ says down: {', '.join(down)} "
+                    "(are the database and Redis URLs right and reachable?)"
+                )
         if time.monotonic() > deadline:
             raise BenchError(
-                f"daphne did not answer {url} within {START_TIMEOUT_SECONDS}s:\n" + _tail(log_path)
+                f"the server did not answer /healthz/details/ within {START_TIMEOUT_SECONDS}s:\n"
+                + _tail(log_path)
             )
         time.sleep(0.1)
 
@@ -204,14 +220,28 @@ def _project_env(options: Options, var_dir: str) -> dict[str, str]:
     env["VAR_DIR"] = var_dir  # the default SQLite file and the Celery broker folder
     if options.database_url:
         env["DATABASE_URL"] = options.database_url
+        # The data keys in that database outlive the run: so must the key vault that wraps
+        # them (in VAR_DIR, it went with each server, and the next one refused every message).
+        env.setdefault("KEY_VAULT_ROOT", str(_vault_for(options.database_url)))
     if options.redis_url:
         env["REDIS_URL"] = options.redis_url
         # Keys of their own: a running instance on the same Redis must not deliver its events
         # to the benchmark's sockets (user ids of two databases coincide), nor see its keys.
         env["REDIS_KEY_PREFIX"] = env.get("REDIS_KEY_PREFIX", "teletherapy") + "-bench"
     env.setdefault("DJANGO_SETTINGS_MODULE", "teletherapy.settings")
+    # Every client of a benchmark is 127.0.0.1, and hundreds of them send at once: the limits
+    # per address would refuse them (429). Still counted, as in production, never reached.
+    env.setdefault("RATE_LIMIT_MESSAGES", "100000/m/user,100000/m/ip")
     env["PYTHONUNBUFFERED"] = "1"
+    env["HEALTH_TOKEN"] = secrets.token_urlsafe(24)  # the detailed health check, for readiness
     return env
+
+
+def _vault_for(database_url: str) -> Path:
+    """A key vault of its own for each database the benchmarks are run on (under var/)."""
+    parts = urlsplit(database_url)
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{parts.hostname}-{parts.port}-{parts.path.strip('/')}")
+    return ROOT / "var" / "bench-keys" / name
 
 
 @contextmanager
@@ -236,24 +266,15 @@ def project_server(options: Options) -> Iterator[ProjectServer]:
         patient = json.loads(created.splitlines()[-1])
         try:
             port = free_port()
-            log_path = Path(var_dir) / "daphne.log"
+            log_path = Path(var_dir) / ("serve.log" if options.topology else "daphne.log")
             with (
                 log_path.open("w", encoding="utf-8") as log,
-                _running(
-                    [
-                        str(BIN / "daphne"),
-                        "-b",
-                        "127.0.0.1",
-                        "-p",
-                        str(port),
-                        "teletherapy.asgi:application",
-                    ],
-                    env=env,
-                    log=log,
-                ) as process,
+                _running(_server_command(options, port, var_dir), env=env, log=log) as process,
             ):
-                _wait_for_health(port, process, log_path)
+                _wait_for_health(port, process, log_path, env["HEALTH_TOKEN"])
                 yield ProjectServer(
+                    pid=process.pid,
+                    words=options.server_words,
                     port=port,
                     session_cookie=f"{patient['cookie_name']}={patient['session_key']}",
                     database=(
@@ -284,6 +305,39 @@ def project_server(options: Options) -> Iterator[ProjectServer]:
                     print(error, file=sys.stderr)
 
 
+def _server_command(options: Options, port: int, var_dir: str) -> list[str]:
+    if options.topology is None:
+        return [
+            str(BIN / "daphne"),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "teletherapy.asgi:application",
+        ]
+    if not (options.database_url and options.redis_url):
+        raise BenchError(
+            "production's topology runs on PostgreSQL and Redis: give --database-url and "
+            "--redis-url (or --use-env)"
+        )
+    web, ws = options.topology
+    return [
+        sys.executable,
+        str(ROOT / "deploy" / "serve.py"),
+        "--port",
+        str(port),
+        "--web-workers",
+        str(web),
+        "--ws-processes",
+        str(ws),
+        "--web-server",
+        options.web_server,
+        "--no-celery",
+        "--var-dir",
+        str(Path(var_dir) / "serve"),
+    ]
+
+
 @contextmanager
 def echo_server() -> Iterator[Server]:
     """The baseline: a plain ``websockets`` echo server in its own process."""
@@ -309,8 +363,12 @@ def logged_errors(project: ProjectServer) -> str:
         text = project.log_path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return "daphne's log: unreadable"
+    # deploy/serve.py puts each process's name in front of its lines ("ws.2   | ...").
     errors = Counter(
-        match.group(1) for match in re.finditer(r"^\S+ \S+ (?:ERROR|CRITICAL) (.*)$", text, re.M)
+        match.group(1)
+        for match in re.finditer(r"^(?:\S+\s+\| )?\S+ \S+ (?:ERROR|CRITICAL) (.*)$", text, re.M)
+        # The readiness probe's 503 while Celery, which the benchmarks do not run, is away.
+        if "/healthz/details/" not in match.group(1)
     )
     if not errors:
         return "daphne's log: no errors"
