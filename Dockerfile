@@ -1,13 +1,15 @@
 # syntax=docker/dockerfile:1
-# The production image: daphne (HTTP + WebSocket), and the same image runs the Celery worker and
-# beat (see docker-compose.yml). Three stages:
+# The production images (docker-compose.yml). Four stages:
 #   frontend  npm ci of the front-end libraries (Bootstrap, htmx), served by the app, never a CDN
 #   build     Python dependencies, translations compiled, static files collected (hashed, gzip/br)
-#   runtime   the above without gettext or build caches, as a non-root user
+#   proxy     the official nginx image with those static files and the site's configuration
+#   runtime   (the default target) the app without gettext or build caches, as a non-root user:
+#             gunicorn (HTTP), daphne (WebSockets), the Celery worker and beat, manage.py
 # Nothing secret is baked in: every setting comes from the environment at run time.
 
 ARG NODE_IMAGE=node:20-slim
 ARG PYTHON_IMAGE=python:3.13-slim
+ARG NGINX_IMAGE=nginx:1.28
 
 # --- frontend ---------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS frontend
@@ -31,12 +33,10 @@ RUN apt-get update \
 RUN python -m venv /opt/venv
 WORKDIR /app
 
-# The dependencies first, read from pyproject.toml alone, so that this layer is reused until
-# they change rather than on every code change.
-COPY pyproject.toml ./
-RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
-        > /tmp/requirements.txt \
- && pip install -r /tmp/requirements.txt
+# The dependencies first, exactly as locked (versions and file hashes: a tampered or swapped
+# package fails the build), so that this layer is reused until the lock changes.
+COPY requirements/base.lock /tmp/base.lock
+RUN pip install --require-hashes -r /tmp/base.lock
 
 COPY . .
 COPY --from=frontend /build/node_modules ./node_modules
@@ -62,6 +62,14 @@ RUN export DEBUG=false \
  && python manage.py collectstatic --noinput --verbosity 1 \
  && rm -rf /tmp/build-only-var
 
+# --- proxy ------------------------------------------------------------------------------------
+# nginx >= 1.27.3: the upstreams follow the replicas of web and ws through Docker's DNS
+# (`server web:8000 resolve`). The image's entrypoint renders /etc/nginx/templates/*.template
+# from the environment into /etc/nginx/conf.d/ (docker-compose.yml gives the values).
+FROM ${NGINX_IMAGE} AS proxy
+COPY --from=build /app/staticfiles /srv/static
+COPY deploy/nginx/site.conf.template deploy/compose/tls.conf.template /etc/nginx/templates/
+
 # --- runtime ----------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="teletherapy" \
@@ -72,7 +80,14 @@ ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
-    VAR_DIR=/app/var
+    VAR_DIR=/app/var \
+    KEY_VAULT_ROOT=/app/keys
+
+# pg_dump and pg_restore, for `manage.py backup` and `restore` (docker-compose.yml's postgres is
+# the same major version as Debian's client).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client \
+ && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 teletherapy \
  && useradd --system --uid 10001 --gid teletherapy --no-create-home --home-dir /nonexistent \
@@ -82,17 +97,28 @@ RUN groupadd --system --gid 10001 teletherapy \
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 
-# Private files (and beat's schedule): the only place the app writes. A new named volume
-# mounted here takes this owner and mode.
+# Private files when PRIVATE_STORAGE=filesystem, and beat's schedule: the only place the app
+# writes. A new named volume mounted here takes this owner and mode. (docker-compose.yml keeps
+# private files in MinIO and mounts a volume here for beat only.)
 RUN mkdir -p /app/var \
  && chown teletherapy:teletherapy /app/var \
  && chmod 0700 /app/var
+# The key vault (core.keyvault, KEY_VAULT_ROOT): every patient's data key is wrapped under it.
+# Never in the database or its backups; every app process of a host must read the same one
+# (docker-compose.yml mounts one named volume here for them all).
+RUN mkdir -p /app/keys \
+ && chown teletherapy:teletherapy /app/keys \
+ && chmod 0700 /app/keys
 
 WORKDIR /app
 USER teletherapy:teletherapy
-VOLUME ["/app/var"]
+VOLUME ["/app/var", "/app/keys"]
 EXPOSE 8000
 
-# --proxy-headers: the platform sits behind a TLS-terminating reverse proxy (client address
-# from X-Forwarded-For). The worker and beat override this command in docker-compose.yml.
-CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--proxy-headers", "teletherapy.asgi:application"]
+# One process for HTTP and WebSockets, enough for `docker run`; docker-compose.yml gives each
+# service its own command (gunicorn for web, daphne for ws, celery). --proxy-headers: behind a
+# reverse proxy (client address from X-Forwarded-For).
+# HTTP and WebSockets in one process (compose runs them apart): no Server banner, no access log
+# (the app writes its own, with the secrets of paths redacted); X-Forwarded-For is read by the
+# app from TRUSTED_PROXIES only.
+CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--no-server-name", "--access-log", "/dev/null", "teletherapy.asgi:application"]

@@ -1,0 +1,1 @@
+"""Production's topology: the proxy configuration and the local supervisor (make serve)."""
