@@ -239,6 +239,9 @@ def _call(browser, project: ProjectServer, cookie: str, pair: dict) -> float:
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda error: problems.append(str(error)))
             page.goto(f"{project.origin}/room/{pair['token']}/")
+            # Past the check before joining, as soon as it is there (not timed: it runs
+            # before the socket opens, and "joined" is when both sockets are in).
+            page.get_by_role("button", name="Join the session").click()
             pages.append(page)
         for page in pages:
             try:

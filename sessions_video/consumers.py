@@ -12,8 +12,11 @@ encrypted, in the pair's conversation as the live session's transcript
 (``services.room_chat_say``), then sent to both sides; never logged.
 
 Client → server (JSON): ``offer``/``answer`` ``{"sdp": str}``; ``candidate``
-``{"candidate": {...} | str | null}``; ``hangup``; ``chat`` ``{"id": uuid, "text": str}`` (1 to
-2000 characters; the id makes a resend after a reconnection one line); ``typing``; ``ping``
+``{"candidate": {...} | str | null}``; ``hangup``; ``screen`` ``{"sharing": bool}`` (a screen is
+shared in place of the camera, or not any more); ``screen-policy`` ``{"patientMayShare": bool}``
+(the therapist only: kept on the room, relayed to the patient); ``chat``
+``{"id": uuid, "text": str}`` (1 to 2000 characters; the id makes a resend after a
+reconnection one line); ``typing``; ``ping``
 (answered with ``pong``, not relayed). Anything else, or malformed (not JSON, not an object,
 nested too deep, invalid Unicode), or over 64 KB, is dropped and counted; the socket stays
 open. A binary frame closes it (4415).
@@ -32,7 +35,7 @@ from weakref import WeakKeyDictionary
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from accounts.consumers import SessionCheckedConsumer, TokenBucket
@@ -93,9 +96,19 @@ def relayable(content) -> dict | None:
             return {"type": kind, "candidate": _candidate(content["candidate"])}
         if kind in ("hangup", "typing"):
             return {"type": kind}
+        if kind == "screen" and isinstance(content.get("sharing"), bool):
+            return {"type": kind, "sharing": content["sharing"]}
     except ValueError:
         return None
     return None
+
+
+def screen_policy(content) -> bool | None:
+    """Whether the therapist lets the patient share their screen, or None if malformed."""
+    if not isinstance(content, dict) or content.get("type") != "screen-policy":
+        return None
+    allowed = content.get("patientMayShare")
+    return allowed if isinstance(allowed, bool) else None
 
 
 def chat_line(content) -> tuple[uuid.UUID, str] | None:
@@ -263,6 +276,8 @@ class RoomConsumer(SessionCheckedConsumer):
             await self._send({"type": "pong", "id": content.get("id")})
         elif kind == "chat":
             await self._chat(content)
+        elif kind == "screen-policy":
+            await self._screen_policy(content)
         elif (message := relayable(content)) is not None:
             await self._to_room({"type": "room.relay", "message": message})
         else:
@@ -291,6 +306,21 @@ class RoomConsumer(SessionCheckedConsumer):
             await self._send({"type": "chat-refused", "id": str(client_id), "reason": reason})
             return
         await self._to_room({"type": "room.chat", **kept})
+
+    async def _screen_policy(self, content: dict) -> None:
+        allowed = screen_policy(content)
+        if allowed is None:
+            self._dropped("malformed screen policy")
+            return
+        try:
+            await database_sync_to_async(services.room_screen_policy_set)(
+                room=self.room, user=self.scope["user"], patient_may_share=allowed
+            )
+        except PermissionDenied:
+            self._dropped("screen policy from the patient")
+            return
+        message = {"type": "screen-policy", "patientMayShare": allowed}
+        await self._to_room({"type": "room.relay", "message": message})
 
     # -- events of the room's group -------------------------------------------------------------
 

@@ -36,6 +36,11 @@ class Room(models.Model):
     # Set by the sweep once the room's window is over (``services.rooms_close``): who never came.
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     patient_no_show = models.BooleanField(_("patient did not come"), default=False)
+    # The therapist may share their screen in a video session; the patient only once the
+    # therapist lets them, in the room (``services.room_screen_policy_set``).
+    patient_may_share_screen = models.BooleanField(
+        _("the patient may share their screen"), default=False
+    )
     therapist_no_show = models.BooleanField(_("therapist did not come"), default=False)
 
     class Meta:

@@ -1,6 +1,6 @@
 """Every write of the session rooms: a place taken (over, from a connection whose process
-died), confirmed and given back, a live chat line kept in the pair's conversation, and the
-sweep that closes rooms whose window is over (and their sockets)."""
+died), confirmed and given back, a live chat line kept in the pair's conversation, who may
+share their screen, and the sweep that closes rooms whose window is over (and their sockets)."""
 
 import hashlib
 import uuid
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest
@@ -160,6 +161,15 @@ def room_chat_say(
         "text": message_body(message),
         "at": message.created_at.isoformat(),
     }
+
+
+def room_screen_policy_set(*, room: Room, user: User, patient_may_share: bool) -> None:
+    """The therapist lets the patient share their screen in this room, or stops letting them.
+    Only the session's therapist may; anyone else gets a PermissionDenied."""
+    if user.pk != room.appointment.therapist.user_id:
+        raise PermissionDenied
+    Room.objects.filter(pk=room.pk).update(patient_may_share_screen=patient_may_share)
+    room.patient_may_share_screen = patient_may_share
 
 
 def rooms_close(*, now: datetime | None = None) -> int:

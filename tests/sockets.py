@@ -134,6 +134,12 @@ BAD_FRAMES = {
 }
 
 
+FRAME_TYPES = [
+    *("ping", "chat", "offer", "answer", "candidate", "hangup", "typing"),
+    *("screen", "screen-policy"),
+]
+
+
 def frames():
     """Hypothesis: any frame a client could send: text with any code point (lone surrogates
     too), bytes, and JSON of any shape, some of it close to what the sockets expect."""
@@ -142,8 +148,9 @@ def frames():
         lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
         max_leaves=12,
     )
-    kinds = st.sampled_from(["ping", "chat", "offer", "answer", "candidate", "hangup", "typing"])
-    messages = st.fixed_dictionaries({"type": kinds}, optional={"id": json_values}).flatmap(
+    kinds = st.sampled_from(FRAME_TYPES)
+    optional = {"id": json_values, "sharing": json_values, "patientMayShare": json_values}
+    messages = st.fixed_dictionaries({"type": kinds}, optional=optional).flatmap(
         lambda base: st.dictionaries(st.text(max_size=10), json_values, max_size=3).map(
             lambda extra: {**extra, **base}
         )

@@ -2,6 +2,11 @@
 // over the room socket (room.js) with "perfect negotiation" (the patient is the polite side).
 // Media goes browser to browser (or through the platform's TURN); the server only relays
 // signalling. Every text shown comes from the page (data-text-*), so it is translated there.
+// Before joining, the check of precheck.js; camera, microphone and speaker can be changed
+// before and during the call (devices.js); a screen can be shared in place of the camera.
+import { devicePickers, routeSound } from "./devices.js";
+import { forgetJoined, precheck } from "./precheck.js";
+
 const STATS_EVERY_MS = 3000;
 // A call not connected this long after its peer connection opened, with no negotiation under
 // way, restarts ICE from the impolite side (a new offer, new candidates).
@@ -26,7 +31,9 @@ export function startCall(root, room) {
   const buttons = Object.fromEntries(
     [...root.querySelectorAll("[data-call-action]")].map((b) => [b.dataset.callAction, b]),
   );
-  const constraints = { audio: true, video: wantsVideo };
+  const screenLine = document.getElementById("call-screen");
+  const patientMayShare = document.getElementById("call-patient-may-share");
+  const pickers = devicePickers(document.getElementById("devices"));
 
   let stream = null;
   let socketOpen = false;
@@ -43,6 +50,7 @@ export function startCall(root, room) {
   let watchdog = null;
   let tracksAdded = false;
   let lastInbound = null;
+  let screenTrack = null; // the shared screen, sent in place of the camera while shared
 
   function setCallState(state) {
     document.body.dataset.callState = state;
@@ -65,9 +73,14 @@ export function startCall(root, room) {
 
   const send = room.send;
 
-  function audioSender() {
+  function senderOf(kind) {
     // By its transceiver: a muted sender has no track to tell its kind.
-    return pc?.getTransceivers().find((t) => t.receiver.track.kind === "audio")?.sender;
+    return pc?.getTransceivers().find((t) => t.receiver.track.kind === kind)?.sender;
+  }
+
+  function showScreen(text) {
+    screenLine.textContent = text;
+    screenLine.hidden = !text;
   }
 
   // -- the peer connection ------------------------------------------------------------------
@@ -130,6 +143,7 @@ export function startCall(root, room) {
     for (const track of stream?.getTracks() || []) {
       const sender = connection.addTrack(track, stream);
       if (track.kind === "audio" && muted) sender.replaceTrack(null);
+      if (track.kind === "video" && screenTrack) sender.replaceTrack(screenTrack);
     }
   }
 
@@ -140,6 +154,7 @@ export function startCall(root, room) {
     pc = null;
     remote.srcObject = null;
     qualityLine.textContent = "";
+    if (!screenTrack) showScreen("");
     setCallState("closed");
   }
 
@@ -178,6 +193,7 @@ export function startCall(root, room) {
         peerPresence = message.presence;
         peerEverHere = true;
         openPeerConnection();
+        if (screenTrack) send({ type: "screen", sharing: true });
       }
     } else if (message.type === "peer" && message.state === "left") {
       // News of an earlier connection leaving may arrive after its successor joined.
@@ -188,6 +204,14 @@ export function startCall(root, room) {
     } else if (message.type === "hangup") {
       peerPresence = null;
       closePeerConnection();
+    } else if (message.type === "screen") {
+      if (!screenTrack) showScreen(message.sharing ? texts.textTheyShare : "");
+    } else if (message.type === "screen-policy") {
+      const share = buttons["share-screen"];
+      if (share && role === "patient") {
+        share.hidden = !message.patientMayShare;
+        if (!message.patientMayShare) stopSharing();
+      }
     } else if (["offer", "answer", "candidate"].includes(message.type)) {
       incoming = incoming
         .then(() => handleSignal(message))
@@ -212,6 +236,9 @@ export function startCall(root, room) {
 
   function stop() {
     finished = true;
+    screenTrack?.stop();
+    screenTrack = null;
+    showScreen("");
     closePeerConnection();
     for (const track of stream?.getTracks() || []) track.stop();
     for (const button of Object.values(buttons)) button.disabled = true;
@@ -232,7 +259,7 @@ export function startCall(root, room) {
     if (!track) return;
     track.enabled = !muted;
     // Send nothing at all while muted, not encoded silence.
-    audioSender()?.replaceTrack(muted ? null : track);
+    senderOf("audio")?.replaceTrack(muted ? null : track);
   });
 
   buttons["camera-off"]?.addEventListener("click", () => {
@@ -241,7 +268,84 @@ export function startCall(root, room) {
     for (const track of stream?.getVideoTracks() || []) track.enabled = !cameraOff;
   });
 
+  // -- screen sharing: the screen replaces the camera on the same sender (no renegotiation) --
+
+  async function shareScreen() {
+    let display;
+    try {
+      display = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch (error) {
+      console.warn("call: no screen to share", error);
+      room.problem(texts.textShareFailed);
+      return;
+    }
+    screenTrack = display.getVideoTracks()[0];
+    // The browser's own "Stop sharing" ends the track.
+    screenTrack.addEventListener("ended", stopSharing);
+    await senderOf("video")?.replaceTrack(screenTrack);
+    if (local) local.srcObject = new MediaStream([screenTrack]); // what the other side sees
+    showPressed(buttons["share-screen"], true);
+    showScreen(texts.textYouShare);
+    send({ type: "screen", sharing: true });
+  }
+
+  async function stopSharing() {
+    const track = screenTrack;
+    if (!track) return;
+    screenTrack = null;
+    track.stop();
+    await senderOf("video")?.replaceTrack(stream?.getVideoTracks()[0] || null);
+    if (local) local.srcObject = stream;
+    showPressed(buttons["share-screen"], false);
+    showScreen("");
+    send({ type: "screen", sharing: false });
+  }
+
+  buttons["share-screen"]?.addEventListener("click", () =>
+    screenTrack ? stopSharing() : shareScreen(),
+  );
+
+  patientMayShare?.addEventListener("change", () => {
+    send({ type: "screen-policy", patientMayShare: patientMayShare.checked });
+  });
+
+  // -- another camera, microphone or speaker, during the call --------------------------------
+
+  async function switchDevice(kind, deviceId) {
+    if (kind === "audiooutput") return routeSound(remote, deviceId);
+    const media = kind === "audioinput" ? "audio" : "video";
+    let track;
+    try {
+      const fresh = await navigator.mediaDevices.getUserMedia({
+        [media]: { deviceId: { exact: deviceId } },
+      });
+      track = fresh.getTracks()[0];
+    } catch (error) {
+      console.warn("call: could not use that device", error);
+      pickers.undo(kind);
+      room.problem(texts.textDeviceFailed);
+      return;
+    }
+    stream ||= new MediaStream();
+    const old = stream.getTracks().find((t) => t.kind === media);
+    if (old) {
+      stream.removeTrack(old);
+      old.stop();
+    }
+    stream.addTrack(track);
+    const sender = senderOf(media);
+    if (media === "audio") track.enabled = !muted;
+    else track.enabled = !cameraOff;
+    const sends = media === "audio" ? !muted : !screenTrack;
+    if (sender && sends) await sender.replaceTrack(track);
+    else if (!sender && pc && tracksAdded) pc.addTrack(track, stream); // none before: negotiated
+    if (local && !screenTrack) local.srcObject = stream;
+    pickers.using(stream);
+    for (const button of Object.values(buttons)) button.disabled = false;
+  }
+
   buttons["hang-up"]?.addEventListener("click", () => {
+    forgetJoined();
     send({ type: "hangup" });
     room.leave();
   });
@@ -283,15 +387,25 @@ export function startCall(root, room) {
 
   async function start() {
     setCallState("new");
-    try {
-      stream = await navigator.mediaDevices.getUserMedia(constraints);
+    stream = await precheck({
+      section: document.getElementById("precheck"),
+      pickers,
+      wantsVideo,
+      rtcConfiguration,
+    });
+    // The pickers go on being usable in the call, under its controls.
+    const live = document.getElementById("call-live");
+    live.append(document.getElementById("devices"));
+    live.hidden = false;
+    if (stream) {
       if (local) local.srcObject = stream;
       for (const button of Object.values(buttons)) button.disabled = false;
-    } catch (error) {
-      console.warn("call: no microphone or camera", error);
+    } else {
       room.problem(texts.textNoMedia);
       if (buttons["hang-up"]) buttons["hang-up"].disabled = false;
     }
+    routeSound(remote, pickers.speaker());
+    pickers.onChange(switchDevice);
     // Media first: a peer connection opened before would offer nothing to send.
     room.connect();
   }

@@ -3,6 +3,10 @@ test adds, before the page loads, a recorder of what the page asks of the browse
 connection it opens, each camera and microphone request and the stream it got), and reads the
 call through it with the browser's own getStats()."""
 
+import re
+
+from playwright.sync_api import expect
+
 from tests.helpers import wait_until
 
 CONNECT_TIMEOUT = 20_000
@@ -65,3 +69,9 @@ def settled(page, kind, media, field) -> int:
 
     wait_until(agree, timeout=CONNECT_TIMEOUT / 1000, interval=1.0)
     return reads[-1]
+
+
+def join_call(page) -> None:
+    """Past the check before joining (its verdict given), into the call."""
+    expect(page.locator("#precheck")).to_have_attribute("data-verdict", re.compile(r"\w"))
+    page.get_by_role("button", name="Join the session").click()

@@ -14,7 +14,16 @@ from playwright.sync_api import expect
 from messaging.models import Conversation
 from sessions_video.models import Attendance
 from tests.e2e.browser import log_in, watch
-from tests.e2e.calls import CONNECT_TIMEOUT, PC, RECORD_THE_CALL, STREAM, grows, settled, stat
+from tests.e2e.calls import (
+    CONNECT_TIMEOUT,
+    PC,
+    RECORD_THE_CALL,
+    STREAM,
+    grows,
+    join_call,
+    settled,
+    stat,
+)
 from tests.factories.sessions_video import a_room
 from tests.helpers import wait_until
 
@@ -40,12 +49,16 @@ def enter_room(browser, page, live_server_url):
         address = reverse("session_room", kwargs={"token": room.token})
         page.add_init_script(RECORD_THE_CALL)
         page.goto(address)
+        if modality != "chat":
+            join_call(page)
         therapist_page = browser.new_page(base_url=live_server_url)
         opened.append(therapist_page)
         therapist_page.add_init_script(RECORD_THE_CALL)
         problems = watch(therapist_page)
         log_in(therapist_page, therapist.email, code=True)
         therapist_page.goto(address)
+        if modality != "chat":
+            join_call(therapist_page)
         if modality == "chat":
             expect(page.locator("#chat-presence")).to_have_text("Ana Ruiz is here.")
             expect(therapist_page.locator("#chat-presence")).to_have_text("Robin is here.")
@@ -120,6 +133,46 @@ def test_video_call(enter_room, page, screenshot):
     therapist_page.get_by_role("button", name="Hang up").click()
     expect(therapist_page.get_by_text("You left the session.")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="left the session")).to_be_visible()
+    assert problems == []
+
+
+REMOTE_WIDTH = "() => document.getElementById('call-remote').videoWidth"
+
+
+def test_screen_sharing(enter_room, page, screenshot):
+    therapist_page, problems, _room = enter_room("video")
+    # Chromium's fake camera is 640 pixels wide; its fake screen, 1280.
+    page.wait_for_function(f"() => ({REMOTE_WIDTH})() === 640", timeout=CONNECT_TIMEOUT)
+
+    # The therapist shares: the patient sees the screen, and is told whose it is.
+    therapist_page.get_by_role("button", name="Share your screen").click()
+    stop = therapist_page.get_by_role("button", name="Stop sharing your screen")
+    expect(stop).to_have_attribute("aria-pressed", "true")
+    expect(therapist_page.locator("#call-screen")).to_have_text(
+        "You are sharing your screen: the other person sees it instead of your camera."
+    )
+    expect(page.locator("#call-screen")).to_have_text("Ana Ruiz is sharing their screen.")
+    page.wait_for_function(f"() => ({REMOTE_WIDTH})() === 1280", timeout=CONNECT_TIMEOUT)
+    screenshot(page, "session-screen-shared")
+
+    # The patient may not share until the therapist lets them, live.
+    patient_share = page.get_by_role("button", name="Share your screen")
+    expect(patient_share).to_be_hidden()
+    therapist_page.get_by_label("Let Robin share their screen").check()
+    expect(patient_share).to_be_visible()
+    stop.click()
+    expect(page.locator("#call-screen")).to_be_hidden()
+    page.wait_for_function(f"() => ({REMOTE_WIDTH})() === 640", timeout=CONNECT_TIMEOUT)
+
+    patient_share.click()
+    expect(therapist_page.locator("#call-screen")).to_have_text("Robin is sharing their screen.")
+    therapist_page.wait_for_function(f"() => ({REMOTE_WIDTH})() === 1280", timeout=CONNECT_TIMEOUT)
+    # Taken back: the patient's sharing stops, on both sides.
+    therapist_page.get_by_label("Let Robin share their screen").uncheck()
+    expect(patient_share).to_be_hidden()
+    expect(page.locator("#call-screen")).to_be_hidden()
+    expect(therapist_page.locator("#call-screen")).to_be_hidden()
+    therapist_page.wait_for_function(f"() => ({REMOTE_WIDTH})() === 640", timeout=CONNECT_TIMEOUT)
     assert problems == []
 
 

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from sessions_video.ice import turn_user_id
 from sessions_video.models import Attendance
 from tests.e2e.browser import log_in, watch
-from tests.e2e.calls import CONNECT_TIMEOUT, RECORD_THE_CALL, grows
+from tests.e2e.calls import CONNECT_TIMEOUT, RECORD_THE_CALL, grows, join_call
 from tests.factories.sessions_video import a_room
 from tests.helpers import wait_until
 
@@ -87,6 +87,12 @@ def test_a_relay_only_call_connects_through_coturn(
         log_in(party, user.email, code=code)
         party.add_init_script(RECORD_THE_CALL)
         party.goto(address)
+        # The check before joining finds the relay, and says the call goes through it.
+        expect(party.locator('#precheck [data-check="connection"]')).to_have_attribute(
+            "data-state", "relay-policy", timeout=CONNECT_TIMEOUT
+        )
+        expect(party.locator("#precheck-verdict")).to_have_text("Ready: you can join.")
+        join_call(party)
     patient_page, therapist_page = opened_pages
 
     for party in opened_pages:

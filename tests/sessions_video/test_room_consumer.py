@@ -87,6 +87,43 @@ async def test_only_known_fields_are_relayed():
         await socket.disconnect()
 
 
+async def test_screen_sharing_news_is_relayed_to_the_other_side():
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+
+    for sharing in (True, False):
+        await send(therapist_socket, {"type": "screen", "sharing": sharing, "x": 1})
+        assert await received(patient_socket) == {"type": "screen", "sharing": sharing}
+    for bad in ({"type": "screen"}, {"type": "screen", "sharing": "yes"}):
+        await send(therapist_socket, bad)
+    assert await patient_socket.receive_nothing()
+    assert await therapist_socket.receive_nothing()
+    for socket in (patient_socket, therapist_socket):
+        await socket.disconnect()
+
+
+async def test_only_the_therapist_lets_the_patient_share_their_screen():
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+
+    # The patient cannot let themselves; a malformed policy is dropped.
+    await send(patient_socket, {"type": "screen-policy", "patientMayShare": True})
+    await send(therapist_socket, {"type": "screen-policy", "patientMayShare": "yes"})
+    assert await therapist_socket.receive_nothing()
+    assert await patient_socket.receive_nothing()
+    assert (await reloaded(room)).patient_may_share_screen is False
+
+    await send(therapist_socket, {"type": "screen-policy", "patientMayShare": True})
+    assert await received(patient_socket) == {"type": "screen-policy", "patientMayShare": True}
+    assert (await reloaded(room)).patient_may_share_screen is True
+    await send(therapist_socket, {"type": "screen-policy", "patientMayShare": False})
+    assert await received(patient_socket) == {"type": "screen-policy", "patientMayShare": False}
+    assert (await reloaded(room)).patient_may_share_screen is False
+    assert await therapist_socket.receive_nothing()  # never an echo
+    for socket in (patient_socket, therapist_socket):
+        await socket.disconnect()
+
+
 async def test_join_and_leave_are_recorded_and_announced():
     patient, therapist, room = await database_sync_to_async(a_room)()
     _, patient_socket = await open_socket(patient, path(room))

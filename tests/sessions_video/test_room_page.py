@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -211,3 +212,68 @@ def test_the_call_gets_its_ice_servers_and_transport_policy_from_settings(settin
     [server] = configuration["iceServers"]
     assert server["urls"] == ["turn:turn.example.org:3478?transport=udp"]
     assert server["username"].endswith(f":{turn_user_id(patient)}")
+
+
+def test_a_video_room_offers_the_check_before_joining_and_the_device_pickers():
+    patient, _therapist, room = a_room(modality="video")
+
+    page = room_page(patient, room)
+
+    assert 'id="precheck"' in page.text
+    assert "Join the session" in page.text
+    for picker in ("device-camera", "device-microphone", "device-speaker"):
+        assert f'id="{picker}"' in page.text
+    assert 'id="precheck-preview"' in page.text
+
+
+def test_a_phone_room_checks_no_camera_and_a_chat_room_checks_nothing():
+    patient, _therapist, phone = a_room(modality="phone")
+    page = room_page(patient, phone)
+    assert 'id="precheck"' in page.text
+    assert 'id="device-camera"' not in page.text
+    assert 'data-check="camera"' not in page.text
+
+    other, _therapist, chat = a_room(modality="chat")
+    assert 'id="precheck"' not in room_page(other, chat).text
+
+
+def test_the_therapist_may_share_their_screen_and_decides_for_the_patient():
+    patient, therapist, room = a_room(modality="video")
+
+    as_therapist = room_page(therapist, room).text
+    as_patient = room_page(patient, room).text
+
+    assert 'id="call-patient-may-share"' in as_therapist
+    assert "Let Robin share their screen" in as_therapist
+    assert 'id="call-patient-may-share"' not in as_patient
+    share = re.compile(r'<button[^>]*data-call-action="share-screen"[^>]*>')
+    assert " hidden" not in share.search(as_therapist).group(0)
+    assert " hidden" in share.search(as_patient).group(0)
+
+    services.room_screen_policy_set(room=room, user=therapist, patient_may_share=True)
+
+    assert " hidden" not in share.search(room_page(patient, room).text).group(0)
+
+
+def test_only_the_sessions_therapist_sets_who_may_share_the_screen():
+    patient, _therapist, room = a_room(modality="video")
+    other_therapist = TherapistFactory()
+
+    for user in (patient, other_therapist):
+        with pytest.raises(PermissionDenied):
+            services.room_screen_policy_set(room=room, user=user, patient_may_share=True)
+    room.refresh_from_db()
+    assert room.patient_may_share_screen is False
+
+
+def test_the_check_before_joining_speaks_french():
+    patient, _therapist, room = a_room(modality="video")
+    patient.language = "fr"
+    patient.save(update_fields=["language"])
+
+    page = room_page(patient, room)
+
+    assert "Avant de rejoindre la séance" in page.text
+    assert "Jouer un son de test" in page.text
+    assert "Votre réseau bloque les appels directs" in page.text
+    assert "Partager votre écran" in page.text
