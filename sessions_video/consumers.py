@@ -14,7 +14,9 @@ encrypted, in the pair's conversation as the live session's transcript
 Client → server (JSON): ``offer``/``answer`` ``{"sdp": str}``; ``candidate``
 ``{"candidate": {...} | str | null}``; ``hangup``; ``screen`` ``{"sharing": bool}`` (a screen is
 shared in place of the camera, or not any more); ``screen-policy`` ``{"patientMayShare": bool}``
-(the therapist only: kept on the room, relayed to the patient); ``chat``
+(the therapist only: kept on the room, relayed to the patient); ``admit`` (the therapist
+only: the patient is let in from the waiting room; before that, a call's signalling is not
+relayed); ``chat``
 ``{"id": uuid, "text": str}`` (1 to 2000 characters; the id makes a resend after a
 reconnection one line); ``typing``; ``ping``
 (answered with ``pong``, not relayed). Anything else, or malformed (not JSON, not an object,
@@ -24,7 +26,11 @@ Server → client: the other side's signalling as above; ``{"type": "peer", "sta
 "joined"|"left", "presence": int}`` (a newcomer is told ``joined`` too when the other side is
 already there; ``presence`` tells one connection of theirs from the next, whatever order the
 news of a reload arrives in); ``{"type": "chat", "id", "text", "at", "mine"}`` to both sides once
-kept; ``{"type": "chat-refused", "id", "reason": "closed"|"invalid"|"too-fast"}`` to the sender.
+kept; ``{"type": "chat-refused", "id", "reason": "closed"|"invalid"|"too-fast"}`` to the sender;
+``{"type": "admission", "admitted": bool, "late": int | null}`` first to every newcomer (false
+for a call's patient still in the waiting room),
+``{"type": "admitted"}`` to both when the therapist lets the patient in, and
+``{"type": "late", "minutes": int}`` to a waiting patient when the therapist says they are late.
 """
 
 import asyncio
@@ -62,6 +68,9 @@ THROTTLED_BEFORE_CLOSE = 200
 # Chat lines are written to the database: 10 at once, then one a second, is more than typing.
 CHAT_BURST = 10
 CHAT_PER_SECOND = 1.0
+
+# What makes a call: relayed only once the patient is let in from the waiting room.
+CALL_SIGNALLING = frozenset({"offer", "answer", "candidate", "hangup", "screen"})
 
 CANDIDATE_FIELDS = {"candidate": str, "sdpMid": str, "sdpMLineIndex": int, "usernameFragment": str}
 
@@ -189,6 +198,8 @@ class RoomConsumer(SessionCheckedConsumer):
         self.attendance: int | None = None  # this connection's id, while it holds a place
         self.ghosts: list[int] = []  # places this one took over
         self.other_presence: int | None = None
+        self.let_in = True  # a call's patient waits to be let in (``refusal`` reads it)
+        self.is_therapist = False
         self.dropped = 0
         self.chat_bucket = TokenBucket(CHAT_BURST, CHAT_PER_SECOND)
 
@@ -212,6 +223,8 @@ class RoomConsumer(SessionCheckedConsumer):
         if not room.appointment.room_is_open(timezone.now()):
             return CLOSE_ROOM_NOT_OPEN
         self.room, self.closes_at = room, room.appointment.room_closes_at
+        self.let_in = not room.has_waiting_room or room.admitted_at is not None
+        self.is_therapist = user.pk == room.appointment.therapist_id
         return None
 
     def admit(self, user: User) -> int | None:
@@ -234,6 +247,9 @@ class RoomConsumer(SessionCheckedConsumer):
     async def admitted(self) -> None:
         for presence in self.ghosts:  # the other side may still show them
             await self._to_room({"type": "room.peer", "state": "left", "presence": presence})
+        assert self.room is not None
+        late = None if self.let_in else self.room.late_minutes
+        await self._send({"type": "admission", "admitted": self.let_in, "late": late})
         if self.other_presence is not None:
             await self._send({"type": "peer", "state": "joined", "presence": self.other_presence})
         await self._to_room({"type": "room.peer", "state": "joined", "presence": self.attendance})
@@ -278,7 +294,12 @@ class RoomConsumer(SessionCheckedConsumer):
             await self._chat(content)
         elif kind == "screen-policy":
             await self._screen_policy(content)
+        elif kind == "admit":
+            await self._admit()
         elif (message := relayable(content)) is not None:
+            if not self.let_in and message["type"] in CALL_SIGNALLING:
+                self._dropped("signalling from the waiting room")
+                return
             await self._to_room({"type": "room.relay", "message": message})
         else:
             self._dropped("unknown or malformed")
@@ -306,6 +327,18 @@ class RoomConsumer(SessionCheckedConsumer):
             await self._send({"type": "chat-refused", "id": str(client_id), "reason": reason})
             return
         await self._to_room({"type": "room.chat", **kept})
+
+    async def _admit(self) -> None:
+        try:
+            await database_sync_to_async(services.room_admit)(
+                room=self.room, user=self.scope["user"], now=timezone.now()
+            )
+        except PermissionDenied:
+            self._dropped("admission by the patient")
+            return
+        await self.channel_layer.group_send(
+            services.room_group(self.token), {"type": "room.admitted"}
+        )
 
     async def _screen_policy(self, content: dict) -> None:
         allowed = screen_policy(content)
@@ -340,6 +373,15 @@ class RoomConsumer(SessionCheckedConsumer):
             await self._send(
                 {"type": "peer", "state": event["state"], "presence": event["presence"]}
             )
+
+    async def room_admitted(self, event):
+        self.let_in = True
+        if self.attendance is not None and await self.still_allowed():
+            await self._send({"type": "admitted"})
+
+    async def room_late(self, event):
+        if self.attendance is not None and not self.let_in and await self.still_allowed():
+            await self._send({"type": "late", "minutes": event["minutes"]})
 
     async def room_chat(self, event):
         if self.attendance is None:

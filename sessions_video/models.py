@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import Modality
 from scheduling.models import Appointment
 
 
@@ -36,6 +37,15 @@ class Room(models.Model):
     # Set by the sweep once the room's window is over (``services.rooms_close``): who never came.
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     patient_no_show = models.BooleanField(_("patient did not come"), default=False)
+    # A call (video or phone) starts once the therapist lets the patient in from the waiting
+    # room (``services.room_admit``); a reload after that goes straight back in.
+    admitted_at = models.DateTimeField(_("patient let in at"), null=True, blank=True)
+    # "I'll be N minutes late", said by the therapist (``services.room_late``), shown to the
+    # patient in the waiting room. Never about the session's content.
+    late_minutes = models.PositiveSmallIntegerField(
+        _("therapist late by (minutes)"), null=True, blank=True
+    )
+    late_said_at = models.DateTimeField(_("lateness said at"), null=True, blank=True)
     # The therapist may share their screen in a video session; the patient only once the
     # therapist lets them, in the room (``services.room_screen_policy_set``).
     patient_may_share_screen = models.BooleanField(
@@ -49,6 +59,11 @@ class Room(models.Model):
 
     def __str__(self):
         return f"room of appointment {self.appointment_id}"
+
+    @property
+    def has_waiting_room(self) -> bool:
+        """Calls have a waiting room; a live-chat session starts when both are there."""
+        return self.appointment.modality != Modality.CHAT
 
     @property
     def duration_minutes(self) -> int | None:

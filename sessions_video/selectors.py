@@ -1,8 +1,11 @@
-"""Reads of the session rooms: a user's room, who is in it, what was said in its live chat, and
-the rooms whose window is over. The window itself is the appointment's rule
-(``Appointment.room_opens_at``, ``room_closes_at``, ``room_is_open``)."""
+"""Reads of the session rooms: a user's room, who is in it (and in its waiting room), what was
+said in its live chat, and the rooms whose window is over. The window itself is the
+appointment's rule (``Appointment.room_opens_at``, ``room_closes_at``, ``room_is_open``)."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from django.db.models import Exists, OuterRef
 
 from accounts.models import User
 from messaging.models import Message
@@ -29,6 +32,35 @@ def room_token_of(*, appointment_id: int) -> str | None:
     """The token of an appointment's room, or None when nobody has opened it yet."""
     tokens = Room.objects.filter(appointment_id=appointment_id).values_list("token", flat=True)
     return tokens.first()
+
+
+@dataclass(frozen=True)
+class WaitingRoom:
+    """Where a session's waiting room stands, for the therapist's dashboard."""
+
+    patient_waiting: bool  # the patient is in the room, not let in yet
+    admitted: bool
+    late_minutes: int | None  # what the therapist said, before letting them in
+
+
+def waiting_rooms(*, appointment_ids: list[int]) -> dict[int, WaitingRoom]:
+    """By appointment id, the waiting room of those whose room was opened: one query."""
+    patient_here = Attendance.objects.filter(
+        room=OuterRef("pk"), user_id=OuterRef("appointment__patient_id"), left_at__isnull=True
+    )
+    rooms = (
+        Room.objects.filter(appointment_id__in=appointment_ids)
+        .annotate(patient_here=Exists(patient_here))
+        .values_list("appointment_id", "patient_here", "admitted_at", "late_minutes")
+    )
+    return {
+        appointment_id: WaitingRoom(
+            patient_waiting=here and admitted_at is None,
+            admitted=admitted_at is not None,
+            late_minutes=None if admitted_at is not None else late,
+        )
+        for appointment_id, here, admitted_at, late in rooms
+    }
 
 
 def room_other_party_presence(*, room_id: int, user_id: int) -> int | None:

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core import realtime
@@ -95,7 +96,13 @@ def room_join(
     changed = []
     appointment = locked.appointment
     both = {appointment.patient_id, appointment.therapist_id} <= {*attending, user.pk}
-    if both and locked.started_at is None:
+    waiting = locked.has_waiting_room and locked.admitted_at is None
+    if user.pk == appointment.patient_id and waiting:
+        # The therapist's pages (the dashboard) show the patient in the waiting room.
+        realtime.send_to_users(
+            [appointment.therapist_id], {"kind": "room.waiting", "appointment": appointment.pk}
+        )
+    if both and not waiting and locked.started_at is None:
         locked.started_at = now
         changed.append("started_at")
     if locked.ended_at is not None:  # someone came back
@@ -117,6 +124,11 @@ def room_leave(*, room: Room, user: User, now: datetime, attendance_id: int | No
     if attendance_id is not None:
         leaving = leaving.filter(pk=attendance_id)
     leaving.update(left_at=now)
+    appointment = locked.appointment
+    if user.pk == appointment.patient_id and locked.has_waiting_room and not locked.admitted_at:
+        realtime.send_to_users(
+            [appointment.therapist_id], {"kind": "room.left", "appointment": appointment.pk}
+        )
     empty = not Attendance.objects.filter(room=locked, left_at__isnull=True).exists()
     if empty and locked.started_at is not None:
         locked.ended_at = now
@@ -163,10 +175,66 @@ def room_chat_say(
     }
 
 
+@transaction.atomic
+def room_admit(*, room: Room, user: User, now: datetime) -> None:
+    """The therapist lets the patient in from the waiting room: the call starts (and counts as
+    started if both are there). Only the session's therapist may (PermissionDenied); letting
+    in twice changes nothing."""
+    if user.pk != room.appointment.therapist_id:
+        raise PermissionDenied
+    locked = Room.objects.select_for_update().get(pk=room.pk)
+    if locked.admitted_at is not None:
+        room.admitted_at = locked.admitted_at
+        return
+    locked.admitted_at = now
+    changed = ["admitted_at"]
+    appointment = locked.appointment
+    present = set(
+        Attendance.objects.filter(room=locked, left_at__isnull=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    if {appointment.patient_id, appointment.therapist_id} <= present and not locked.started_at:
+        locked.started_at = now
+        changed.append("started_at")
+    locked.save(update_fields=changed)
+    room.admitted_at, room.started_at = locked.admitted_at, locked.started_at
+    realtime.send_to_users(
+        [appointment.therapist_id], {"kind": "room.admitted", "appointment": appointment.pk}
+    )
+
+
+LATE_MINUTES = (5, 10)
+
+
+@transaction.atomic
+def room_late(*, appointment: Appointment, user: User, minutes: int, now: datetime) -> Room:
+    """The therapist tells the patient they will be about ``minutes`` late (one of
+    ``LATE_MINUTES``): kept on the room, shown live in the waiting room. Only the session's
+    therapist, while the patient has not been let in yet (ValidationError otherwise)."""
+    if user.pk != appointment.therapist_id:
+        raise PermissionDenied
+    if minutes not in LATE_MINUTES:
+        raise ValidationError(
+            {"minutes": _("Choose one of the delays offered.")}, code="invalid_choice"
+        )
+    room = room_for(appointment=appointment)
+    if room.admitted_at is not None:
+        raise ValidationError({"minutes": _("The session has started already.")}, code="started")
+    room.late_minutes, room.late_said_at = minutes, now
+    room.save(update_fields=["late_minutes", "late_said_at"])
+    group = room_group(room.token)
+    transaction.on_commit(
+        lambda: realtime.send_to_groups([group], {"type": "room.late", "minutes": minutes}),
+        robust=True,
+    )
+    return room
+
+
 def room_screen_policy_set(*, room: Room, user: User, patient_may_share: bool) -> None:
     """The therapist lets the patient share their screen in this room, or stops letting them.
     Only the session's therapist may; anyone else gets a PermissionDenied."""
-    if user.pk != room.appointment.therapist.user_id:
+    if user.pk != room.appointment.therapist_id:
         raise PermissionDenied
     Room.objects.filter(pk=room.pk).update(patient_may_share_screen=patient_may_share)
     room.patient_may_share_screen = patient_may_share

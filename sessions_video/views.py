@@ -1,17 +1,24 @@
 """The session room page, and the way in from a session (the room's address is its token)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
-from accounts.decorators import UserRequest
+from accounts.decorators import UserRequest, approved_therapist_required
+from accounts.models import TherapistProfile
+from core.htmx import is_htmx
 from core.middleware import CALL_PERMISSIONS_POLICY
 from scheduling.models import RoomState
 from scheduling.selectors import appointment_get_for_user
 from sessions_video import selectors, services
+from sessions_video.forms import LateForm
 from sessions_video.ice import rtc_configuration_for
 
 
@@ -57,9 +64,58 @@ def session_room(request: UserRequest, token: str) -> HttpResponse:
         "rtc_configuration": rtc_configuration_for(request.user) if is_open else {},
         "chat_lines": selectors.room_chat_lines(room=room, user=request.user) if is_open else [],
         "role": "patient" if is_patient else "therapist",
+        # For the waiting room (call.js, through json_script): what the patient is told when
+        # the therapist says they are late, by delay.
+        "late_texts": {
+            minutes: ngettext(
+                "%(name)s is running late: they will be with you in about %(minutes)s minute. "
+                "Thank you for waiting.",
+                "%(name)s is running late: they will be with you in about %(minutes)s minutes. "
+                "Thank you for waiting.",
+                minutes,
+            )
+            % {"name": other_party, "minutes": minutes}
+            for minutes in services.LATE_MINUTES
+        },
     }
     response = render(request, "sessions_video/room.html", context)
     response["Referrer-Policy"] = "no-referrer"
     # The one kind of page that may ask for the camera and the microphone.
     response["Permissions-Policy"] = CALL_PERMISSIONS_POLICY
     return response
+
+
+@approved_therapist_required
+@require_POST
+def session_late(request: UserRequest, profile: TherapistProfile, pk: int) -> HttpResponse:
+    """The therapist tells the patient waiting for a session whose room is open that they will
+    be a few minutes late (the dashboard's buttons). 404 for a session not theirs; 400 with
+    the reason for a delay not offered, a room not open, a session already started."""
+    appointment = appointment_get_for_user(user=request.user, pk=pk, now=timezone.now())
+    if appointment is None or appointment.therapist_id != request.user.pk:
+        raise Http404
+    form = LateForm(request.POST)
+    problem: str | None = None
+    if not form.is_valid():
+        problem = str(form.errors["minutes"][0])
+    elif not appointment.is_booked or appointment.room_state != RoomState.OPEN:
+        problem = _("The room of this session is not open.")
+    else:
+        try:
+            services.room_late(
+                appointment=appointment,
+                user=request.user,
+                minutes=form.cleaned_data["minutes"],
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            problem = error.messages[0]
+    if problem is not None:
+        if is_htmx(request):
+            return HttpResponse(problem, status=400, content_type="text/plain; charset=utf-8")
+        messages.error(request, problem)
+        return redirect("home")
+    if is_htmx(request):
+        return HttpResponse(status=204)  # the dashboard's sessions follow (htmx.changed)
+    messages.success(request, _("Your patient is told."))
+    return redirect("home")

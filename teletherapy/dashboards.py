@@ -13,8 +13,9 @@ from matching.presenters.offers import offer_card_context
 from matching.presenters.reasons import reason_texts
 from messaging import selectors as messaging
 from scheduling import selectors as scheduling
-from scheduling.models import Appointment
+from scheduling.models import Appointment, RoomState
 from scheduling.selectors.booking import COMING_DAYS
+from sessions_video import selectors as rooms
 
 LICENSE_WARNING_DAYS = 30
 
@@ -28,12 +29,18 @@ class CaseloadRow:
 
 
 @dataclass(frozen=True)
+class SessionRow:
+    session: Appointment  # with its ``room_state``
+    waiting_room: rooms.WaitingRoom | None = None  # while its room is open, once entered
+
+
+@dataclass(frozen=True)
 class TherapistDashboard:
     profile: TherapistProfile
     offers: list[dict]  # the offer cards' contexts
     caseload: list[CaseloadRow]
-    today: list[Appointment]
-    next_days: list[Appointment]  # the COMING_DAYS days after today, whatever the weekday
+    today: list[SessionRow]
+    next_days: list[SessionRow]  # the COMING_DAYS days after today, whatever the weekday
     coming_days: int
     reply_time: timedelta | None
     banners: list[str] = field(default_factory=list)  # kinds: see ``_banners``
@@ -49,6 +56,13 @@ def therapist_dashboard(*, therapist: User, now: datetime) -> TherapistDashboard
     scores = matching.screening_trends(patient_ids=patient_ids)
     zone = zoneinfo.ZoneInfo(therapist.time_zone)
     week = scheduling.therapist_week_sessions(therapist=profile, now=now, zone=zone)
+    # The waiting rooms of the sessions whose room is open (one just after midnight too).
+    open_rooms = [
+        session.pk
+        for session in week["today"] + week["next_days"]
+        if session.room_state == RoomState.OPEN
+    ]
+    waiting = rooms.waiting_rooms(appointment_ids=open_rooms)
     license_days_left = None
     if profile.license_expiry is not None:
         license_days_left = (profile.license_expiry - now.astimezone(zone).date()).days
@@ -67,8 +81,8 @@ def therapist_dashboard(*, therapist: User, now: datetime) -> TherapistDashboard
             )
             for match in caseload
         ],
-        today=week["today"],
-        next_days=week["next_days"],
+        today=[SessionRow(session, waiting.get(session.pk)) for session in week["today"]],
+        next_days=[SessionRow(session, waiting.get(session.pk)) for session in week["next_days"]],
         coming_days=COMING_DAYS,
         reply_time=messaging.therapist_reply_time(therapist_id=therapist.pk, now=now),
         banners=_banners(profile, len(caseload), license_days_left),

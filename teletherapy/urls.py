@@ -16,6 +16,7 @@ urlpatterns = [
     path("emergency/", views.emergency, name="emergency"),
     path("home/", views.home, name="home"),
     path("home/caseload/", views.dashboard_caseload, name="dashboard_caseload"),
+    path("home/sessions/", views.dashboard_sessions, name="dashboard_sessions"),
     path("healthz/", views.healthz, name="healthz"),
     path("healthz/details/", views.healthz_details, name="healthz_details"),
     path("ping/", views.ping, name="ping"),

@@ -72,6 +72,17 @@ def dashboard_caseload(request: UserRequest, profile: TherapistProfile) -> HttpR
     )
 
 
+@approved_therapist_required
+@require_safe
+def dashboard_sessions(request: UserRequest, profile: TherapistProfile) -> HttpResponse:
+    """The dashboard's sessions alone, fetched again when a live event says a patient came to
+    (or left) a waiting room, or after the therapist said they are late."""
+    dashboard = dashboards.therapist_dashboard(therapist=request.user, now=timezone.now())
+    return render(
+        request, "teletherapy/therapist_dashboard.html#sessions", {"dashboard": dashboard}
+    )
+
+
 @never_cache
 @require_safe
 def ping(request: HttpRequest) -> HttpResponse:

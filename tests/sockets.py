@@ -54,17 +54,28 @@ async def socket(
 
 
 async def open_socket(user, path="/ws/events/"):
+    """A socket of ``user``, open; a room's first message (whether the user is let in, from
+    the waiting room) read already."""
     client = await logged_in(user)
     communicator = await socket(client, path=path)
     connected, _ = await communicator.connect(timeout=WAIT_SECONDS)
     assert connected
+    if path.startswith("/ws/room/"):
+        first = await communicator.receive_output(timeout=WAIT_SECONDS)
+        if first["type"] == "websocket.close":  # refused: for ``assert_closed_with``
+            communicator.refused_with = first
+        else:
+            communicator.admission = json.loads(first["text"])
+            assert communicator.admission["type"] == "admission", first
     return client, communicator
 
 
 async def assert_closed_with(communicator, code):
     """The next thing the socket does is to close with ``code``. Awaited, not slept on: in a
     test that sends nothing, only what the test did (a revocation) can have closed it."""
-    closed = await communicator.receive_output(timeout=WAIT_SECONDS)
+    closed = getattr(communicator, "refused_with", None)
+    if closed is None:
+        closed = await communicator.receive_output(timeout=WAIT_SECONDS)
     assert closed == {"type": "websocket.close", "code": code}
 
 

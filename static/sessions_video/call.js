@@ -34,6 +34,12 @@ export function startCall(root, room) {
   const screenLine = document.getElementById("call-screen");
   const patientMayShare = document.getElementById("call-patient-may-share");
   const pickers = devicePickers(document.getElementById("devices"));
+  // The waiting room: the patient waits until the therapist lets them in (the server relays
+  // no call signalling before); a therapist running late says so, the patient sees it live.
+  const admitButton = document.getElementById("call-admit");
+  const lateLine = document.getElementById("call-late");
+  const waitingNote = document.getElementById("call-waiting-note");
+  const lateTexts = JSON.parse(document.getElementById("call-late-texts").textContent);
 
   let stream = null;
   let socketOpen = false;
@@ -51,6 +57,7 @@ export function startCall(root, room) {
   let tracksAdded = false;
   let lastInbound = null;
   let screenTrack = null; // the shared screen, sent in place of the camera while shared
+  let admitted = root.dataset.admitted === "yes"; // as the page was made; the socket says
 
   function setCallState(state) {
     document.body.dataset.callState = state;
@@ -61,9 +68,30 @@ export function startCall(root, room) {
     if (statusLine.textContent !== text) statusLine.textContent = text;
   }
 
+  function showWaitingRoom() {
+    const waiting = !admitted && !finished;
+    root.dataset.waiting = waiting ? "yes" : "no"; // site.css: no empty video frame meanwhile
+    if (admitButton) admitButton.hidden = !waiting || peerPresence === null || !socketOpen;
+    if (waitingNote) waitingNote.hidden = !waiting;
+    if (lateLine && !waiting) lateLine.hidden = true;
+  }
+
+  function showLate(minutes) {
+    if (!lateLine || !lateTexts[minutes]) return;
+    lateLine.textContent = lateTexts[minutes];
+    lateLine.hidden = false;
+  }
+
   function refreshStatus() {
+    showWaitingRoom();
     if (finished) return;
     if (!socketOpen) return showStatus("textReconnecting");
+    if (!admitted && role === "therapist") {
+      return showStatus(peerPresence === null ? "textWaiting" : "textPatientWaiting");
+    }
+    if (!admitted) {
+      return showStatus(peerPresence === null ? "textWaitingRoomAlone" : "textWaitingRoomHere");
+    }
     if (peerPresence === null) return showStatus(peerEverHere ? "textLeft" : "textWaiting");
     const state = pc?.connectionState;
     if (state === "connected") return showStatus("textConnected");
@@ -189,12 +217,19 @@ export function startCall(root, room) {
     if (message.type === "peer" && message.state === "joined") {
       // A new connection of the other side (a first one, or after a reload): it starts with
       // a new peer connection, so this side does too; negotiation sorts out who offers.
-      if (message.presence !== peerPresence || !pc) {
+      if (message.presence !== peerPresence || (!pc && admitted)) {
         peerPresence = message.presence;
         peerEverHere = true;
-        openPeerConnection();
+        if (admitted) openPeerConnection();
         if (screenTrack) send({ type: "screen", sharing: true });
       }
+    } else if (message.type === "admission" || message.type === "admitted") {
+      admitted = message.type === "admitted" || message.admitted === true;
+      if (admitButton) admitButton.disabled = false; // a new socket: letting in can be asked again
+      if (!admitted && message.late) showLate(message.late);
+      if (admitted && peerPresence !== null && !pc) openPeerConnection();
+    } else if (message.type === "late") {
+      if (!admitted) showLate(message.minutes);
     } else if (message.type === "peer" && message.state === "left") {
       // News of an earlier connection leaving may arrive after its successor joined.
       if (message.presence === peerPresence) {
@@ -343,6 +378,10 @@ export function startCall(root, room) {
     pickers.using(stream);
     for (const button of Object.values(buttons)) button.disabled = false;
   }
+
+  admitButton?.addEventListener("click", () => {
+    if (send({ type: "admit" })) admitButton.disabled = true;
+  });
 
   buttons["hang-up"]?.addEventListener("click", () => {
     forgetJoined();

@@ -408,9 +408,9 @@ def _held(appointment: Appointment) -> None:
     room = room_services.room_for(appointment=appointment)
     patient, therapist = appointment.patient, appointment.therapist.user
     room_services.room_join(room=room, user=patient, now=appointment.starts_at)
-    room_services.room_join(
-        room=room, user=therapist, now=appointment.starts_at + timedelta(minutes=1)
-    )
+    came_in = appointment.starts_at + timedelta(minutes=1)
+    room_services.room_join(room=room, user=therapist, now=came_in)
+    room_services.room_admit(room=room, user=therapist, now=came_in)  # from the waiting room
     room_services.room_leave(room=room, user=therapist, now=appointment.ends_at)
     room_services.room_leave(room=room, user=patient, now=appointment.ends_at)
     closes_after = timedelta(minutes=settings.SESSION_ROOM_CLOSES_MINUTES_AFTER + 1)

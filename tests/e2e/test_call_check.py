@@ -77,6 +77,7 @@ def test_the_check_before_joining_and_the_devices_chosen(
 
     # Remembered by this browser: after a reload, the same microphone.
     page.reload()
+    page.wait_for_function("() => window.callSeenByTest.streams.length > 0")
     expect(microphones).to_have_value(
         page.evaluate(f"() => {STREAM}.getAudioTracks()[0].getSettings().deviceId")
     )

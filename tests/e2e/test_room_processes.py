@@ -1,5 +1,6 @@
 """A session room whose two parties reached two different daphne processes (as behind a load
-balancer): join, signalling and chat still go from one to the other, through Redis."""
+balancer): join, letting the patient in, signalling and chat still go from one to the other,
+through Redis."""
 
 import asyncio
 import json
@@ -47,7 +48,12 @@ async def exchange(servers: list[str], cookies: list[str], token: str) -> list[d
         return json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
 
     try:
+        # Each is told first that the patient waits, then that the other is here.
         got = [await heard(patient), await heard(therapist)]
+        got += [await heard(patient), await heard(therapist)]
+        # The therapist lets the patient in, on the other process.
+        await therapist.send(json.dumps({"type": "admit"}))
+        got += [await heard(patient), await heard(therapist)]
         await patient.send(json.dumps(OFFER))
         got.append(await heard(therapist))
         await therapist.send(json.dumps(ANSWER))
@@ -63,7 +69,9 @@ async def exchange(servers: list[str], cookies: list[str], token: str) -> list[d
 
 def test_a_room_spans_two_daphne_processes(live_server_url, second_server_url):
     assert live_server_url != second_server_url
-    patient, therapist, room = a_room(starts_at=timezone.now() + timedelta(minutes=5))
+    patient, therapist, room = a_room(
+        starts_at=timezone.now() + timedelta(minutes=5), admitted=False
+    )
     cookies = [session_cookie(patient), session_cookie(therapist)]
 
     # From a thread of its own: Playwright may hold an event loop in this one.
@@ -72,10 +80,13 @@ def test_a_room_spans_two_daphne_processes(live_server_url, second_server_url):
             asyncio.run, exchange([live_server_url, second_server_url], cookies, room.token)
         ).result()
 
-    assert [(m["type"], m.get("state")) for m in got[:2]] == [("peer", "joined")] * 2
-    assert got[2] == OFFER
-    assert got[3] == ANSWER
-    assert [(m["type"], m["text"], m["mine"]) for m in got[4:]] == [
+    waiting = {"type": "admission", "admitted": False, "late": None}
+    assert got[:2] == [waiting, waiting]
+    assert [(m["type"], m.get("state")) for m in got[2:4]] == [("peer", "joined")] * 2
+    assert got[4:6] == [{"type": "admitted"}] * 2
+    assert got[6] == OFFER
+    assert got[7] == ANSWER
+    assert [(m["type"], m["text"], m["mine"]) for m in got[8:]] == [
         ("chat", "Can you hear me?", True),
         ("chat", "Can you hear me?", False),
     ]

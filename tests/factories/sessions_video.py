@@ -13,8 +13,9 @@ ENDS_AT = STARTS_AT + timedelta(minutes=50)
 DURING = STARTS_AT + timedelta(minutes=5)
 
 
-def a_room(modality="video", patient=None, therapist=None, starts_at=STARTS_AT):
-    """A booked session's room: returns (patient, therapist, room)."""
+def a_room(modality="video", patient=None, therapist=None, starts_at=STARTS_AT, admitted=True):
+    """A booked session's room: returns (patient, therapist, room). A call's patient has been
+    let in from the waiting room, unless ``admitted`` is false."""
     patient = patient or PatientFactory(time_zone="Europe/Paris", patient_profile__nickname="Robin")
     therapist = therapist or TherapistFactory(therapist_profile__display_name="Ana Ruiz")
     match = MatchFactory(patient=patient, therapist=therapist.therapist_profile)
@@ -24,4 +25,8 @@ def a_room(modality="video", patient=None, therapist=None, starts_at=STARTS_AT):
         ends_at=starts_at + (ENDS_AT - STARTS_AT),
         modality=modality,
     )
-    return patient, therapist, services.room_for(appointment=appointment)
+    room = services.room_for(appointment=appointment)
+    if admitted and room.has_waiting_room:
+        room.admitted_at = starts_at - timedelta(minutes=5)
+        room.save(update_fields=["admitted_at"])
+    return patient, therapist, room

@@ -64,6 +64,7 @@ async def test_after_a_bad_frame_the_user_is_still_in_or_back_at_once(name, capl
         assert await received(therapist_socket) == peer("left", first)
         again = await socket(client, path=path(room))
         assert (await again.connect())[0]  # not 4409: the place was given back
+        assert (await received(again))["type"] == "admission"
         assert await received(again) == peer("joined", await presence(room, therapist))
         assert await received(therapist_socket) == peer("joined", await presence(room, patient))
         patient_socket = again

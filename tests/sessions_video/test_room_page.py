@@ -277,3 +277,26 @@ def test_the_check_before_joining_speaks_french():
     assert "Jouer un son de test" in page.text
     assert "Votre réseau bloque les appels directs" in page.text
     assert "Partager votre écran" in page.text
+
+
+def test_a_call_room_has_its_waiting_room_in_the_viewers_words():
+    patient, therapist, room = a_room(modality="video", admitted=False)
+
+    as_patient = room_page(patient, room).text
+    as_therapist = room_page(therapist, room).text
+
+    assert 'data-admitted="no"' in as_patient
+    assert "You are in the waiting room. Ana Ruiz will let you in when the session starts." in (
+        as_patient
+    )
+    assert 'id="call-waiting-note"' in as_patient
+    assert "Ana Ruiz is running late: they will be with you in about 5 minutes." in as_patient
+    assert 'id="call-admit"' not in as_patient
+    assert "Let Robin in" in as_therapist
+    assert "Robin is in the waiting room." in as_therapist
+    patient.language = "fr"
+    patient.save(update_fields=["language"])
+    assert "Vous êtes dans la salle d’attente." in room_page(patient, room).text
+
+    services.room_admit(room=room, user=therapist, now=DURING)
+    assert 'data-admitted="yes"' in room_page(patient, room).text

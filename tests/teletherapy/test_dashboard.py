@@ -188,8 +188,8 @@ def test_sessions_today_and_the_next_7_days_with_a_join_button_when_the_room_is_
     response = dashboard(client_for(therapist))
 
     board = response.context["dashboard"]
-    assert board.today == [soon, later_today]
-    assert board.next_days == [friday, monday]
+    assert [row.session for row in board.today] == [soon, later_today]
+    assert [row.session for row in board.next_days] == [friday, monday]
     assert "The next 7 days" in response.content.decode()
     page = response.content.decode()
     enter = reverse("session_room_enter", kwargs={"pk": soon.pk})
@@ -386,3 +386,81 @@ def test_the_caseload_is_for_its_approved_therapist_only(
     for outsider in (unvetted_therapist, patient, staff):
         assert client_for(outsider).get(url).status_code == 404
     assert client.get(url).status_code == 302  # to the login page
+
+
+# --- The waiting room -----------------------------------------------------------------------
+
+
+def test_todays_session_shows_the_patient_waiting_and_the_buttons_to_say_late(
+    therapist, now, make_match, make_session
+):
+    from sessions_video import services as rooms
+
+    match = make_match(therapist, "Robin")
+    soon = make_session(match, now + timedelta(minutes=5))  # its room is open
+    later_today = make_session(match, now + timedelta(hours=4))
+    late = reverse("session_late", kwargs={"pk": soon.pk})
+    client = client_for(therapist)
+
+    page = dashboard(client).content.decode()
+    assert page.count(late) == 2  # the form's action and hx-post, for the open room only
+    assert reverse("session_late", kwargs={"pk": later_today.pk}) not in page
+    assert "Robin is in the waiting room" not in page
+
+    room = rooms.room_for(appointment=soon)
+    rooms.room_join(room=room, user=match.patient, now=now)
+    rooms.room_late(appointment=soon, user=therapist, minutes=5, now=now)
+    page = dashboard(client).content.decode()
+    assert "Robin is in the waiting room" in page
+    assert "Robin is told you will be about 5 minutes late." in page
+
+    rooms.room_admit(room=room, user=therapist, now=now)
+    page = dashboard(client).content.decode()
+    assert "Robin is in the waiting room" not in page
+    assert late not in page  # let in: no lateness to say any more
+
+
+def test_the_sessions_alone_are_fetched_again_when_a_patient_waits(
+    therapist, other_therapist, unvetted_therapist, patient, staff, now, make_match, make_session
+):
+    from sessions_video import services as rooms
+
+    match = make_match(therapist, "Robin")
+    soon = make_session(match, now + timedelta(minutes=5))
+    url = reverse("dashboard_sessions")
+    page = dashboard(client_for(therapist)).content.decode()
+    assert f'data-refresh-url="{url}"' in page
+    assert 'data-refresh-on="room.waiting room.admitted room.left htmx.changed"' in page
+    rooms.room_join(room=rooms.room_for(appointment=soon), user=match.patient, now=now)
+
+    response = client_for(therapist).get(url)
+
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith('<section class="col-lg-6"')
+    assert "Robin is in the waiting room" in fragment
+    assert "Patients proposed to you" not in fragment
+    assert "Robin" not in client_for(other_therapist).get(url).content.decode()
+    for outsider in (unvetted_therapist, patient, staff):
+        assert client_for(outsider).get(url).status_code == 404
+
+
+def test_a_patient_waiting_just_after_midnight_shows_too(
+    therapist, now, clock, make_match, make_session
+):
+    from sessions_video import services as rooms
+
+    # 23:58 in Paris, for a session at 00:03: tomorrow's, with its room open already.
+    just_before_midnight = now.replace(hour=22, minute=58)
+    clock.move_to(just_before_midnight)
+    match = make_match(therapist, "Robin")
+    soon = make_session(match, just_before_midnight + timedelta(minutes=5))
+    room = rooms.room_for(appointment=soon)
+    rooms.room_join(room=room, user=match.patient, now=just_before_midnight)
+
+    response = dashboard(client_for(therapist))
+
+    assert [row.session for row in response.context["dashboard"].next_days] == [soon]
+    page = response.content.decode()
+    assert "Robin is in the waiting room" in page
+    assert reverse("session_late", kwargs={"pk": soon.pk}) in page
