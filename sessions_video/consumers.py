@@ -13,12 +13,12 @@ encrypted, in the pair's conversation as the live session's transcript
 
 Client → server (JSON): ``offer``/``answer`` ``{"sdp": str}``; ``candidate``
 ``{"candidate": {...} | str | null}``; ``hangup``; ``screen`` ``{"sharing": bool}`` (a screen is
-shared in place of the camera, or not any more); ``screen-policy`` ``{"patientMayShare": bool}``
-(the therapist only: kept on the room, relayed to the patient); ``admit`` (the therapist
-only: the patient is let in from the waiting room; before that, a call's signalling is not
-relayed); ``chat``
-``{"id": uuid, "text": str}`` (1 to 2000 characters; the id makes a resend after a
-reconnection one line); ``typing``; ``ping``
+shared in place of the camera, or not any more); ``media`` ``{"video": bool, "lowered": bool}``
+(on a poor link: the video sent is lowered, or both go on with audio only); ``screen-policy``
+``{"patientMayShare": bool}`` (the therapist only: kept on the room, relayed to the patient);
+``admit`` (the therapist only: the patient is let in from the waiting room; before that, a
+call's signalling is not relayed); ``chat`` ``{"id": uuid, "text": str}`` (1 to 2000
+characters; the id makes a resend after a reconnection one line); ``typing``; ``ping``
 (answered with ``pong``, not relayed). Anything else, or malformed (not JSON, not an object,
 nested too deep, invalid Unicode), or over 64 KB, is dropped and counted; the socket stays
 open. A binary frame closes it (4415).
@@ -70,7 +70,7 @@ CHAT_BURST = 10
 CHAT_PER_SECOND = 1.0
 
 # What makes a call: relayed only once the patient is let in from the waiting room.
-CALL_SIGNALLING = frozenset({"offer", "answer", "candidate", "hangup", "screen"})
+CALL_SIGNALLING = frozenset({"offer", "answer", "candidate", "hangup", "screen", "media"})
 
 CANDIDATE_FIELDS = {"candidate": str, "sdpMid": str, "sdpMLineIndex": int, "usernameFragment": str}
 
@@ -107,6 +107,8 @@ def relayable(content) -> dict | None:
             return {"type": kind}
         if kind == "screen" and isinstance(content.get("sharing"), bool):
             return {"type": kind, "sharing": content["sharing"]}
+        if kind == "media" and all(isinstance(content.get(k), bool) for k in ("video", "lowered")):
+            return {"type": kind, "video": content["video"], "lowered": content["lowered"]}
     except ValueError:
         return None
     return None

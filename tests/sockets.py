@@ -147,7 +147,7 @@ BAD_FRAMES = {
 
 FRAME_TYPES = [
     *("ping", "chat", "offer", "answer", "candidate", "hangup", "typing"),
-    *("screen", "screen-policy"),
+    *("screen", "screen-policy", "admit", "media"),
 ]
 
 
@@ -160,7 +160,13 @@ def frames():
         max_leaves=12,
     )
     kinds = st.sampled_from(FRAME_TYPES)
-    optional = {"id": json_values, "sharing": json_values, "patientMayShare": json_values}
+    optional = {
+        "id": json_values,
+        "sharing": json_values,
+        "patientMayShare": json_values,
+        "video": json_values,
+        "lowered": json_values,
+    }
     messages = st.fixed_dictionaries({"type": kinds}, optional=optional).flatmap(
         lambda base: st.dictionaries(st.text(max_size=10), json_values, max_size=3).map(
             lambda extra: {**extra, **base}

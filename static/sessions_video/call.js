@@ -11,6 +11,11 @@ const STATS_EVERY_MS = 3000;
 // A call not connected this long after its peer connection opened, with no negotiation under
 // way, restarts ICE from the impolite side (a new offer, new candidates).
 const STUCK_AFTER_MS = 8000;
+// On a poor link the video sent is lowered (half, then a quarter of its resolution), then the
+// call offers to go on with audio only; after a good while it is raised again.
+const POOR_READINGS_BEFORE_LOWERING = 2;
+const GOOD_READINGS_BEFORE_RAISING = 5;
+const LOWEST_SCALE = 4;
 
 // ``room`` (room.js): ``send(message)``, ``connect()`` the room socket (once the camera and
 // microphone are on), ``leave()`` (hang up: the socket closes for good), ``problem(text)``.
@@ -58,6 +63,12 @@ export function startCall(root, room) {
   let lastInbound = null;
   let screenTrack = null; // the shared screen, sent in place of the camera while shared
   let admitted = root.dataset.admitted === "yes"; // as the page was made; the socket says
+  let videoScale = 1; // how much the video sent is scaled down
+  let audioOnly = false; // both sides send no video, to keep the call going on a poor link
+  let poorReadings = 0;
+  let goodReadings = 0;
+  const lowQualityLine = document.getElementById("call-low-quality");
+  const audioOnlyOffer = document.getElementById("call-audio-only-offer");
 
   function setCallState(state) {
     document.body.dataset.callState = state;
@@ -117,6 +128,9 @@ export function startCall(root, room) {
     closePeerConnection();
     makingOffer = ignoreOffer = settingRemoteAnswer = false;
     lastInbound = null;
+    videoScale = 1; // a new connection's video starts whole
+    poorReadings = goodReadings = 0;
+    if (!audioOnly) lowQualityLine.hidden = true;
     const connection = new RTCPeerConnection(rtcConfiguration);
     pc = connection;
     const current = () => pc === connection;
@@ -172,6 +186,7 @@ export function startCall(root, room) {
       const sender = connection.addTrack(track, stream);
       if (track.kind === "audio" && muted) sender.replaceTrack(null);
       if (track.kind === "video" && screenTrack) sender.replaceTrack(screenTrack);
+      if (track.kind === "video" && audioOnly) sender.replaceTrack(null);
     }
   }
 
@@ -222,12 +237,15 @@ export function startCall(root, room) {
         peerEverHere = true;
         if (admitted) openPeerConnection();
         if (screenTrack) send({ type: "screen", sharing: true });
+        if (audioOnly) send({ type: "media", video: false, lowered: false });
       }
     } else if (message.type === "admission" || message.type === "admitted") {
       admitted = message.type === "admitted" || message.admitted === true;
       if (admitButton) admitButton.disabled = false; // a new socket: letting in can be asked again
       if (!admitted && message.late) showLate(message.late);
       if (admitted && peerPresence !== null && !pc) openPeerConnection();
+    } else if (message.type === "media") {
+      onMedia(message);
     } else if (message.type === "late") {
       if (!admitted) showLate(message.minutes);
     } else if (message.type === "peer" && message.state === "left") {
@@ -271,6 +289,8 @@ export function startCall(root, room) {
 
   function stop() {
     finished = true;
+    lowQualityLine.hidden = true;
+    if (audioOnlyOffer) audioOnlyOffer.hidden = true;
     screenTrack?.stop();
     screenTrack = null;
     showScreen("");
@@ -418,6 +438,69 @@ export function startCall(root, room) {
     else if ((rtt === null || rtt < 0.4) && loss < 0.08) quality = "Fair";
     qualityLine.dataset.quality = quality.toLowerCase();
     qualityLine.textContent = texts[`textQuality${quality}`];
+    adapt(quality);
+  }
+
+  // -- a poor link: lower the video, then offer audio only -----------------------------------
+
+  function adapt(quality) {
+    poorReadings = quality === "Poor" ? poorReadings + 1 : 0;
+    goodReadings = quality === "Good" ? goodReadings + 1 : 0;
+    if (!wantsVideo || audioOnly) return;
+    if (poorReadings >= POOR_READINGS_BEFORE_LOWERING) {
+      poorReadings = 0;
+      if (videoScale < LOWEST_SCALE) scaleVideo(videoScale * 2);
+      else audioOnlyOffer.hidden = false;
+    } else if (goodReadings >= GOOD_READINGS_BEFORE_RAISING && videoScale > 1) {
+      goodReadings = 0;
+      scaleVideo(videoScale / 2);
+    }
+  }
+
+  async function scaleVideo(scale) {
+    const sender = senderOf("video");
+    if (!sender) return;
+    const parameters = sender.getParameters();
+    if (!parameters.encodings?.length) return;
+    for (const encoding of parameters.encodings) encoding.scaleResolutionDownBy = scale;
+    try {
+      await sender.setParameters(parameters);
+    } catch (error) {
+      console.warn("call: could not change the video's resolution", error);
+      return;
+    }
+    videoScale = scale;
+    lowQualityLine.textContent = scale > 1 ? texts.textVideoLowered : "";
+    lowQualityLine.hidden = scale === 1;
+    send({ type: "media", video: true, lowered: scale > 1 });
+  }
+
+  // Both sides stop (or start again) sending video: the sound goes on alone.
+  async function setAudioOnly(on, { tell }) {
+    audioOnly = on;
+    audioOnlyOffer.hidden = true;
+    const camera = stream?.getVideoTracks()[0] || null;
+    await senderOf("video")?.replaceTrack(on ? null : screenTrack || camera);
+    lowQualityLine.textContent = on ? texts.textAudioOnly : "";
+    lowQualityLine.hidden = !on;
+    buttons["audio-only"].hidden = on;
+    buttons["video-back"].hidden = !on;
+    if (tell) send({ type: "media", video: !on, lowered: false });
+  }
+
+  buttons["audio-only"]?.addEventListener("click", () => setAudioOnly(true, { tell: true }));
+  buttons["video-back"]?.addEventListener("click", () => {
+    setAudioOnly(false, { tell: true });
+    if (videoScale > 1) scaleVideo(1);
+  });
+
+  function onMedia(message) {
+    if (!wantsVideo) return;
+    if (message.video === audioOnly) setAudioOnly(!message.video, { tell: false });
+    else if (!audioOnly) {
+      lowQualityLine.textContent = message.lowered ? texts.textTheirVideoLowered : "";
+      lowQualityLine.hidden = !message.lowered;
+    }
   }
 
   setInterval(() => measure().catch(() => {}), STATS_EVERY_MS);

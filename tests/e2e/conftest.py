@@ -143,16 +143,53 @@ def stun_answers(port: int) -> bool:
 
 
 class TurnServer:
-    """coturn's ``turnserver`` on loopback, for the relay-only call: its address, the secret the
-    app signs credentials with, and what it logged."""
+    """coturn's ``turnserver`` on loopback, for the relay-only calls: its address, the secret
+    the app signs credentials with, and what it logged. ``stop()`` and ``start()`` again on the
+    same port cut a call's relay and bring it back (its allocations are gone)."""
 
-    def __init__(self, port: int, secret: str, log_file: Path):
+    def __init__(self, command: str, folder: Path, port: int, secret: str):
         self.url = f"turn:127.0.0.1:{port}?transport=udp"
         self.secret = secret
-        self.log_file = log_file
+        self.folder = folder
+        self.port = port
+        # Its own log file: written line by line, where its stdout to a pipe is not.
+        self.log_file = folder / "turnserver.log"
+        self.arguments = [
+            command,
+            "-n",
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            f"--listening-port={port}",
+            "--use-auth-secret",
+            f"--static-auth-secret={secret}",
+            "--realm=havre.test",
+            "--no-tls",
+            "--no-dtls",
+            "--allow-loopback-peers",
+            "--no-cli",
+            f"--log-file={self.log_file}",
+            "--simple-log",
+            "--verbose",  # each allocation and permission, for the test to read
+            f"--pidfile={folder / 'turnserver.pid'}",
+            f"--userdb={folder / 'turndb'}",
+        ]
+        self.process: subprocess.Popen | None = None
 
     def log(self) -> str:
         return self.log_file.read_text() if self.log_file.exists() else ""
+
+    def start(self) -> None:
+        with open(self.folder / "turnserver.out", "a") as out:
+            self.process = subprocess.Popen(self.arguments, stdout=out, stderr=subprocess.STDOUT)
+        server = self.process
+        wait_until(lambda: stun_answers(self.port) or server.poll() is not None, timeout=30)
+        assert server.poll() is None, f"turnserver stopped:\n{self.log()}"
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
 
 
 @pytest.fixture(scope="session")
@@ -165,43 +202,14 @@ def turn_server(tmp_path_factory):
     command = shutil.which("turnserver")
     if command is None:
         pytest.fail("coturn's turnserver is missing: apt-get install -y coturn")
-    folder = tmp_path_factory.mktemp("coturn")
-    port = free_port()
-    secret = secrets.token_urlsafe(24)
-    # Its own log file: written line by line, where its stdout to a pipe is not.
-    log_file = folder / "turnserver.log"
-    with open(folder / "turnserver.out", "w") as out:
-        server = subprocess.Popen(
-            [
-                command,
-                "-n",
-                "--listening-ip=127.0.0.1",
-                "--relay-ip=127.0.0.1",
-                f"--listening-port={port}",
-                "--use-auth-secret",
-                f"--static-auth-secret={secret}",
-                "--realm=havre.test",
-                "--no-tls",
-                "--no-dtls",
-                "--allow-loopback-peers",
-                "--no-cli",
-                f"--log-file={log_file}",
-                "--simple-log",
-                "--verbose",  # each allocation and permission, for the test to read
-                f"--pidfile={folder / 'turnserver.pid'}",
-                f"--userdb={folder / 'turndb'}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    turn = TurnServer(port, secret, log_file)
+    turn = TurnServer(
+        command, tmp_path_factory.mktemp("coturn"), free_port(), secrets.token_urlsafe(24)
+    )
     try:
-        wait_until(lambda: stun_answers(port) or server.poll() is not None, timeout=30)
-        assert server.poll() is None, f"turnserver stopped:\n{turn.log()}"
+        turn.start()
         yield turn
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        turn.stop()
 
 
 @pytest.fixture(scope="session")

@@ -176,6 +176,58 @@ def test_screen_sharing(enter_room, page, screenshot):
     assert problems == []
 
 
+# The patient's side of the link turns poor: every reading of the browser's statistics adds
+# hundreds of lost packets to what arrives (the page reads loss and round-trip time from them).
+POOR_LINK = """() => {
+    const native = RTCPeerConnection.prototype.getStats;
+    let lost = 0;
+    RTCPeerConnection.prototype.getStats = async function (...args) {
+        const report = await native.apply(this, args);
+        const worse = new Map();
+        report.forEach((r, id) => {
+            if (r.type === "inbound-rtp") lost += 500;
+            worse.set(id, r.type === "inbound-rtp" ? { ...r, packetsLost: lost } : r);
+        });
+        return worse;
+    };
+}"""
+VIDEO_SCALE = f"""() => {PC}.getTransceivers()
+    .find((t) => t.receiver.track.kind === "video").sender
+    .getParameters().encodings[0].scaleResolutionDownBy"""
+SLOW = CONNECT_TIMEOUT * 2  # three readings of the statistics, 3 s apart, for each step
+
+
+def test_a_poor_link_lowers_the_video_then_goes_on_with_audio_only(enter_room, page):
+    therapist_page, problems, _room = enter_room("video")
+    page.evaluate(POOR_LINK)
+
+    # First the video sent is lowered, and both sides are told.
+    page.wait_for_function(f"() => ({VIDEO_SCALE})() === 2", timeout=SLOW)
+    expect(page.locator("#call-low-quality")).to_have_text(
+        "Your connection is poor: the video you send is lowered to keep the call going."
+    )
+    expect(therapist_page.locator("#call-low-quality")).to_have_text(
+        "The connection of Robin is poor: their video is lowered."
+    )
+    page.wait_for_function(f"() => ({VIDEO_SCALE})() === 4", timeout=SLOW)
+
+    # Still poor: audio only is offered, for both sides at once.
+    page.get_by_role("button", name="Continue with audio only").click(timeout=SLOW)
+    for party in (page, therapist_page):
+        expect(party.locator("#call-low-quality")).to_contain_text("Audio only")
+        sent = settled(party, "outbound-rtp", "video", "bytesSent")
+        grows(party, "outbound-rtp", "audio", "bytesSent")
+        assert stat(party, "outbound-rtp", "video", "bytesSent") == sent
+    assert page.evaluate("() => document.body.dataset.callState") == "connected"
+
+    # Either side turns the video back on, for both.
+    therapist_page.get_by_role("button", name="Turn video back on").click()
+    for party in (page, therapist_page):
+        grows(party, "outbound-rtp", "video", "bytesSent")
+        expect(party.get_by_role("button", name="Turn video back on")).to_be_hidden()
+    assert problems == []
+
+
 def test_phone_call(enter_room, page):
     therapist_page, problems, _room = enter_room("phone")
 

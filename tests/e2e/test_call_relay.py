@@ -24,6 +24,9 @@ from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+# A cut relay: ICE notices within seconds, the restart waits for the next check (every 8 s).
+RECONNECT_TIMEOUT = 60_000
+
 # The standard statistics of the page's peer connection: the transport's selected pair and
 # every candidate it gathered (local) or was sent (remote).
 SELECTED_PAIR = """async () => {
@@ -72,16 +75,16 @@ def opened_pages():
     wait_until(lambda: not Attendance.objects.filter(left_at__isnull=True).exists())
 
 
-def test_a_relay_only_call_connects_through_coturn(
-    browser, relay_only_server_url, turn_server, opened_pages
-):
+def relay_only_call(browser, server_url, opened_pages, problems):
+    """Patient and therapist in a video session's room of the relay-only server, each in a
+    browser context of their own, past the check (which finds the relay): (patient, therapist,
+    room), once both calls are connected."""
     patient, therapist, room = a_room(
         modality="video", starts_at=timezone.now() + timedelta(minutes=5)
     )
     address = reverse("session_room", kwargs={"token": room.token})
-    problems: list[str] = []
     for user, code in ((patient, False), (therapist, True)):
-        party = browser.new_page(base_url=relay_only_server_url, locale="en-GB")
+        party = browser.new_page(base_url=server_url, locale="en-GB")
         opened_pages.append(party)
         watch(party, problems)
         log_in(party, user.email, code=code)
@@ -93,13 +96,22 @@ def test_a_relay_only_call_connects_through_coturn(
         )
         expect(party.locator("#precheck-verdict")).to_have_text("Ready: you can join.")
         join_call(party)
-    patient_page, therapist_page = opened_pages
-
     for party in opened_pages:
         expect(party.locator("body")).to_have_attribute(
             "data-call-state", "connected", timeout=CONNECT_TIMEOUT
         )
         expect(party.get_by_role("status").filter(has_text="Connected with")).to_be_visible()
+    return patient, therapist, room
+
+
+def test_a_relay_only_call_connects_through_coturn(
+    browser, relay_only_server_url, turn_server, opened_pages
+):
+    problems: list[str] = []
+    patient, therapist, _room = relay_only_call(
+        browser, relay_only_server_url, opened_pages, problems
+    )
+    patient_page, therapist_page = opened_pages
     paths = {party: selected_pair(party) for party in opened_pages}
 
     turn_ids = {patient_page: turn_user_id(patient), therapist_page: turn_user_id(therapist)}
@@ -137,4 +149,37 @@ def test_a_relay_only_call_connects_through_coturn(
         user = rf"user <[0-9]+:{turn_id}>"
         assert re.search(rf"{user}: incoming packet ALLOCATE processed, success", log)
         assert re.search(rf"{user}: incoming packet CREATE_PERMISSION processed, success", log)
+    assert problems == []
+
+
+def test_a_call_cut_at_the_relay_comes_back_on_the_same_connection(
+    browser, relay_only_server_url, turn_server, opened_pages
+):
+    """The network changes under a call (here its relay goes away, its allocations with it,
+    then comes back): both sides say the connection is lost, then ICE restarts on the same
+    peer connection (no new call, no reload) and media flow again."""
+    problems: list[str] = []
+    relay_only_call(browser, relay_only_server_url, opened_pages, problems)
+    calls = [
+        party.evaluate("() => window.callSeenByTest.connections.length") for party in opened_pages
+    ]
+
+    turn_server.stop()
+    try:
+        for party in opened_pages:
+            expect(party.locator("#call-status")).to_have_text(
+                "Connection lost, reconnecting…", timeout=RECONNECT_TIMEOUT
+            )
+    finally:
+        turn_server.start()
+
+    for party in opened_pages:
+        expect(party.locator("body")).to_have_attribute(
+            "data-call-state", "connected", timeout=RECONNECT_TIMEOUT
+        )
+        expect(party.get_by_role("status").filter(has_text="Connected with")).to_be_visible()
+        grows(party, "inbound-rtp", "video", "bytesReceived")
+    assert [
+        party.evaluate("() => window.callSeenByTest.connections.length") for party in opened_pages
+    ] == calls
     assert problems == []

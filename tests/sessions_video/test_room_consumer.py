@@ -102,6 +102,24 @@ async def test_screen_sharing_news_is_relayed_to_the_other_side():
         await socket.disconnect()
 
 
+async def test_a_poor_links_news_is_relayed_to_the_other_side():
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+
+    for video, lowered in ((True, True), (False, False), (True, False)):
+        await send(patient_socket, {"type": "media", "video": video, "lowered": lowered})
+        assert await received(therapist_socket) == {
+            "type": "media",
+            "video": video,
+            "lowered": lowered,
+        }
+    for bad in ({"type": "media", "video": True}, {"type": "media", "video": 1, "lowered": 0}):
+        await send(patient_socket, bad)
+    assert await therapist_socket.receive_nothing()
+    for socket in (patient_socket, therapist_socket):
+        await socket.disconnect()
+
+
 async def test_only_the_therapist_lets_the_patient_share_their_screen():
     patient, therapist, room = await database_sync_to_async(a_room)()
     patient_socket, therapist_socket = await both_in(room, patient, therapist)

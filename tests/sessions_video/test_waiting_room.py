@@ -44,6 +44,7 @@ async def test_until_let_in_the_call_is_not_relayed_but_presence_and_chat_are():
     await send(patient_socket, OFFER)
     await send(therapist_socket, OFFER)
     await send(therapist_socket, {"type": "screen", "sharing": True})
+    await send(patient_socket, {"type": "media", "video": False, "lowered": False})
     assert await patient_socket.receive_nothing()
     assert await therapist_socket.receive_nothing()
     await send(patient_socket, {"type": "typing"})
