@@ -39,6 +39,27 @@ def test_the_first_versions_exist_in_both_languages():
     assert "jamais" in privacy.body_fr
 
 
+def test_the_privacy_policy_in_effect_says_calls_may_go_through_the_relay(client):
+    """Its first version said calls "never pass through our servers": untrue once a TURN relay
+    forwards them (always, with ICE_TRANSPORT_POLICY=relay). The second says what the relay
+    is, with what changed for those who accepted the first."""
+    policy = selectors.legal_documents_current()[Kind.PRIVACY]
+
+    assert policy.version == 2
+    assert "never pass through our servers" not in policy.body_en
+    assert "relay server, which forwards them still encrypted" in policy.body_en
+    assert "serveur relais, qui les transmet toujours chiffrées" in policy.body_fr
+    assert "waiting room" in policy.body_en
+    assert "relay server" in policy.changes_en
+    assert "serveur relais" in policy.changes_fr
+    # Otherwise the same words as the first version.
+    first = LegalDocument.objects.get(kind=Kind.PRIVACY, version=1)
+    assert policy.body_en.split("## Sessions are never recorded")[0] == (
+        first.body_en.split("## Sessions are never recorded")[0]
+    )
+    assert "relay server" in client.get(PAGES[Kind.PRIVACY]).content.decode()
+
+
 @pytest.mark.parametrize(("kind", "path"), PAGES.items())
 def test_anyone_reads_the_version_in_effect(client, kind, path):
     newer = LegalDocumentFactory(kind=kind, body_en="## Heading\nThe newest words.")

@@ -216,8 +216,10 @@ def test_credentials_step_saves_a_partial_draft(applicant_client, applicant):
 
 
 def test_credentials_step_refuses_a_future_start_of_practice(applicant_client, applicant):
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
-    response = applicant_client.post(_step("credentials"), _credentials(practising_since=tomorrow))
+    # Two days ahead: still to come in the applicant's zone whatever the hour here (one day
+    # ahead of the server's date is today in Paris between midnight there and midnight UTC).
+    coming = (date.today() + timedelta(days=2)).isoformat()
+    response = applicant_client.post(_step("credentials"), _credentials(practising_since=coming))
     assert response.status_code == 422
     assert "This date has not come yet." in response.text
     assert TherapistProfile.objects.get(pk=applicant.pk).license_number == ""
