@@ -54,8 +54,9 @@ def test_the_privacy_policy_in_effect_says_calls_may_go_through_the_relay(client
     assert "serveur relais" in policy.changes_fr
     # Otherwise the same words as the first version.
     first = LegalDocument.objects.get(kind=Kind.PRIVACY, version=1)
-    assert policy.body_en.split("## Sessions are never recorded")[0] == (
-        first.body_en.split("## Sessions are never recorded")[0]
+    assert (
+        policy.body_en.split("## Sessions are never recorded")[0]
+        == (first.body_en.split("## Sessions are never recorded")[0])
     )
     assert "relay server" in client.get(PAGES[Kind.PRIVACY]).content.decode()
 
