@@ -150,6 +150,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "core.context_processors.site",
                 "core.context_processors.realtime",
+                "matching.context_processors.emergency",
                 "messaging.context_processors.unread",
                 "accounts.context_processors.idle",
             ],

@@ -123,7 +123,9 @@ def test_an_expatriate_in_japan_is_told_honestly_then_matched(
 
     page.goto("/")  # the browser tells its time zone from the first page on
     page.goto("/start/")
-    expect(page.get_by_role("link", name="119")).to_be_visible()  # Japan's, from the time zone
+    # Japan's, from the time zone: in the page and in the footer.
+    expect(page.locator("#main").get_by_role("link", name="119")).to_be_visible()
+    expect(page.get_by_role("contentinfo").get_by_role("link", name="119")).to_be_visible()
     page.get_by_role("link", name="Begin").click()
     page.get_by_label("Anxiety, worry").check()
     page.get_by_role("group", name="Are you in danger").get_by_label("No").check()
