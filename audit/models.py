@@ -44,6 +44,7 @@ class AccessEntry(models.Model):
         ATTACHMENT = "attachment", _("File in the messages")
         CHECKIN = "checkin", _("Check-in")
         PROGRESS = "progress", _("Progress")
+        JOURNAL = "journal", _("Shared journal entries")
         SESSION_NOTE = "session_note", _("Session notes")
         OFFER = "offer", _("Offer")
         CASELOAD = "caseload", _("Caseload summary")

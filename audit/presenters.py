@@ -20,6 +20,7 @@ WHAT = {
     Kind.ATTACHMENT: gettext_lazy("A file in your messages"),
     Kind.CHECKIN: gettext_lazy("Your check-in answers"),
     Kind.PROGRESS: gettext_lazy("Your progress"),
+    Kind.JOURNAL: gettext_lazy("The journal entries you shared with them"),
     Kind.SESSION_NOTE: gettext_lazy("Their notes on a session with you"),
     Kind.OFFER: gettext_lazy("Your answers, in a proposal to take you on"),
     Kind.CASELOAD: gettext_lazy("Your line in their list of patients: latest scores, last message"),

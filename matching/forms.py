@@ -9,6 +9,7 @@ from accounts.choices import THERAPY_LANGUAGES, Faith, Modality
 from accounts.forms import NicknameField, TimeZoneChoiceField
 from matching import screening
 from matching.choices import Concern, GenderPreference, PreviousTherapy, TimeOfDay, Weekday
+from matching.models import JournalEntry
 
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
 
@@ -237,4 +238,31 @@ class AbroadPracticeForm(forms.Form):
             "their country's citizens and former residents wherever they live, others do not. "
             "You can change this at any time; it does not affect the patients you already see."
         ),
+    )
+
+
+class JournalEntryForm(forms.Form):
+    """A journal entry: the words (required), a mood from 1 to 10 and tags (both optional).
+    The service checks the same again (``matching.services.journal``)."""
+
+    body = forms.CharField(
+        label=_("What is on your mind"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=10_000,
+        strip=True,
+        error_messages={"required": _("Write something first: an empty entry is not kept.")},
+    )
+    mood = forms.TypedChoiceField(
+        label=_("Your mood, from 1 (very low) to 10 (very good)"),
+        choices=[("", _("Not now"))] + [(n, n) for n in range(1, 11)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    tags = forms.MultipleChoiceField(
+        label=_("Tags"),
+        choices=JournalEntry.Tag.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )

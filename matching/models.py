@@ -422,3 +422,85 @@ class AbroadPractice(models.Model):
 
     def __str__(self):
         return str(self.therapist)
+
+
+class JournalEntry(models.Model):
+    """What a patient writes for themselves between sessions, private unless they share it,
+    entry by entry (``JournalShare``). The text, the mood and the tags are kept under the
+    patient's data key (``core.crypto``): staff never read them, erasure shreds them."""
+
+    class Tag(models.TextChoices):
+        SLEEP = "sleep", _("Sleep")
+        WORK = "work", _("Work or studies")
+        RELATIONSHIPS = "relationships", _("Relationships")
+        FAMILY = "family", _("Family")
+        BODY = "body", _("Body and health")
+        WORRY = "worry", _("Worry")
+        LOW = "low", _("Feeling low")
+        GRATITUDE = "gratitude", _("Something good")
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="journal_entries"
+    )
+    written_at = models.DateTimeField(_("written at"), default=timezone.now)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    body_encrypted = models.TextField(editable=False)
+    # {"mood": 1-10 or null, "tags": [codes]}, as JSON under the same key.
+    details_encrypted = models.TextField(blank=True, editable=False)
+    body = crypto.patient_encrypted_text(
+        "body_encrypted", patient="patient_id", description=_("entry")
+    )
+    details = crypto.patient_encrypted_json(
+        "details_encrypted", patient="patient_id", description=_("mood and tags")
+    )
+
+    # Set by the selectors for a page: when it was shared with the therapist reading it (or
+    # the patient's current one), None when it is not.
+    shared_at: datetime | None
+
+    class Meta:
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
+        ordering = ["-written_at", "-pk"]
+
+    def __str__(self):
+        return f"journal entry {self.pk}"
+
+    @property
+    def mood(self) -> int | None:
+        return (self.details or {}).get("mood")
+
+    @property
+    def tags(self) -> list[str]:
+        return list((self.details or {}).get("tags", []))
+
+    @property
+    def tag_labels(self) -> list[str]:
+        return [str(self.Tag(code).label) for code in self.tags if code in self.Tag.values]
+
+
+class JournalShare(models.Model):
+    """An entry shared with the therapist of a match: readable by them while ``unshared_at``
+    is empty. Un-sharing takes it back at once; sharing again opens a new row. What was shared
+    stays tied to that match (the therapist's record) when the patient changes therapist:
+    the next therapist sees only what is shared with them."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.CASCADE, related_name="shares")
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="journal_shares")
+    shared_at = models.DateTimeField(_("shared at"), default=timezone.now)
+    unshared_at = models.DateTimeField(_("taken back at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shared journal entry")
+        verbose_name_plural = _("shared journal entries")
+        ordering = ["-shared_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "match"],
+                condition=Q(unshared_at__isnull=True),
+                name="journal_share_one_open_per_match",
+            ),
+        ]
+
+    def __str__(self):
+        return f"journal share {self.pk}"

@@ -37,6 +37,8 @@ from matching.models import (
     EmergencyNumber,
     EmergencyResource,
     Intake,
+    JournalEntry,
+    JournalShare,
     Match,
     MatchRequest,
     Offer,
@@ -845,6 +847,26 @@ def person_export(*, user: User) -> dict:
             for m in matches
         ],
         "checkin_invitations": list(invitations.values_list("sent_at", flat=True)),
+        "journal": [
+            {
+                "written_at": entry.written_at,
+                "changed_at": entry.changed_at,
+                "text": entry.body,
+                "mood": entry.mood,
+                "tags": entry.tags,
+                "shared": [
+                    {
+                        "with": names.get(share.match.therapist_id, ""),
+                        "shared_at": share.shared_at,
+                        "taken_back_at": share.unshared_at,
+                    }
+                    for share in entry.shares.all()
+                ],
+            }
+            for entry in JournalEntry.objects.filter(patient=user)
+            .prefetch_related("shares__match")
+            .order_by("written_at", "pk")
+        ],
     }
 
 
@@ -858,3 +880,53 @@ def _intake_export(intake: Intake) -> dict:
         "country": intake.country.code,
         "home_country": intake.home_country.code,
     } | {name: getattr(intake, name) for name in fields}
+
+
+# --- The journal ------------------------------------------------------------------------------
+
+
+def journal_entries_for_patient(*, patient: User) -> list[JournalEntry]:
+    """The patient's own entries, newest first, each with ``shared_at``: when it was shared
+    with their current therapist (None when it is not). Two queries."""
+    entries = list(JournalEntry.objects.filter(patient=patient))
+    shared = dict(
+        JournalShare.objects.filter(
+            entry__patient=patient, unshared_at__isnull=True, match__status=Match.Status.ACTIVE
+        ).values_list("entry_id", "shared_at")
+    )
+    for entry in entries:
+        entry.shared_at = shared.get(entry.pk)
+    return entries
+
+
+def journal_entry_get_for_patient(*, patient: User, pk: int) -> JournalEntry | None:
+    """One of the patient's own entries, or None (the view answers 404)."""
+    return JournalEntry.objects.filter(patient=patient, pk=pk).first()
+
+
+def journal_shared_with(*, match: Match, reader: User) -> list[JournalEntry]:
+    """The entries shared with ``match``'s therapist and not taken back, newest first, each
+    with ``shared_at``; the caller has checked that ``reader`` is that therapist. Reading
+    them is logged for the patient (when there is any)."""
+    shares = list(
+        JournalShare.objects.filter(match=match, unshared_at__isnull=True)
+        .select_related("entry")
+        .order_by("-entry__written_at", "-entry_id")
+    )
+    entries = []
+    for share in shares:
+        share.entry.shared_at = share.shared_at
+        entries.append(share.entry)
+    if entries:
+        access_record(
+            reader=reader,
+            patient_id=match.patient_id,
+            kind=AccessEntry.Kind.JOURNAL,
+            record_id=match.pk,
+        )
+    return entries
+
+
+def patient_has_therapist(*, patient: User) -> bool:
+    """Whether the patient has a therapist now (someone to share an entry with)."""
+    return Match.objects.filter(patient=patient, status=Match.Status.ACTIVE).exists()

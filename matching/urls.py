@@ -6,7 +6,7 @@ import re
 from django.urls import path, register_converter
 
 from matching.selectors import INTAKE_STEPS
-from matching.views import abroad, checkins, intake, offers, patients, switching
+from matching.views import abroad, checkins, intake, journal, offers, patients, switching
 
 _NUMBER = re.compile(r"[0-9]+")
 
@@ -40,6 +40,10 @@ urlpatterns = [
     path("check-in/", checkins.checkin, name="checkin"),
     path("check-in/help/", checkins.checkin_help, name="checkin_help"),
     path("progress/", checkins.my_progress, name="my_progress"),
+    path("journal/", journal.journal, name="journal"),
+    path("journal/<int:pk>/", journal.journal_entry, name="journal_entry"),
+    path("journal/<int:pk>/delete/", journal.journal_entry_delete, name="journal_entry_delete"),
+    path("journal/<int:pk>/share/", journal.journal_entry_share, name="journal_entry_share"),
     path(
         "practice/patients/<int:patient_id>/",
         patients.therapist_patient,

@@ -18,6 +18,13 @@ from matching.services.intake import (
     match_request_open,
     screening_record,
 )
+from matching.services.journal import (
+    journal_entry_change,
+    journal_entry_delete,
+    journal_entry_share,
+    journal_entry_unshare,
+    journal_entry_write,
+)
 from matching.services.offers import (
     OfferError,
     match_request_assign,
@@ -45,6 +52,11 @@ __all__ = [
     "intake_in_danger",
     "intake_record",
     "intake_step_record",
+    "journal_entry_change",
+    "journal_entry_delete",
+    "journal_entry_share",
+    "journal_entry_unshare",
+    "journal_entry_write",
     "match_request_assign",
     "match_request_open",
     "match_switch",

@@ -5,9 +5,10 @@ docs/features.md, *Privacy and security*).
   asked to take on someone who is leaving); if they change their mind and have no therapist,
   a new search starts from their latest answers.
 - When the grace period is over: their intakes, questionnaires (check-ins included), safety
-  flags, searches, offers and check-in invitations are deleted. Their matches go too, but those
-  the sessions kept with retained notes still point at (scheduling), which stay, emptied of
-  their reasons, until the retention sweep (``matches_of_erased_patient_delete``).
+  flags, searches, offers, check-in invitations and journal entries are deleted. Their
+  matches go too, but those the sessions kept with retained notes still point at
+  (scheduling), which stay, emptied of their reasons, until the retention sweep
+  (``matches_of_erased_patient_delete``).
 """
 
 from datetime import datetime
@@ -20,6 +21,7 @@ from matching import selectors
 from matching.models import (
     CheckinInvitation,
     Intake,
+    JournalEntry,
     Match,
     MatchRequest,
     Offer,
@@ -60,6 +62,7 @@ def patient_matching_erase(*, patient: User, now: datetime) -> int:
     """Delete everything matching holds about the patient (see the module's docstring).
     Returns how many matches had to stay (for retained notes' sessions)."""
     CheckinInvitation.objects.filter(patient=patient).delete()
+    JournalEntry.objects.filter(patient=patient).delete()  # their shares with them
     SafetyFlag.objects.filter(patient=patient).delete()
     ScreeningResult.objects.filter(patient=patient).delete()
     MatchRequest.objects.filter(patient=patient).delete()  # their offers with them

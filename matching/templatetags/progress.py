@@ -145,3 +145,60 @@ def _points(history: list[ScreeningResult], y_of, left: float, right: float) -> 
             )
         )
     return points
+
+
+# --- The journal's mood --------------------------------------------------------------------
+
+MOOD_MAX = 10
+MOOD_HEIGHT = 170  # lower than the score charts: no bands to name
+
+
+@dataclass(frozen=True)
+class MoodPoint:
+    x: float
+    y: float
+    written_at: datetime
+    mood: int
+
+
+@register.inclusion_tag("matching/mood_chart.html")
+def mood_chart(entries: Iterable, name: str) -> dict:
+    """``{% mood_chart entries "mine" %}``: the moods of these journal entries over time (those
+    without a mood are left out), oldest first, with a table of the same moods. ``name`` keeps
+    the chart's ids apart on a page."""
+    moods = sorted(
+        ((entry.written_at, entry.mood) for entry in entries if entry.mood is not None),
+        key=lambda pair: pair[0],
+    )
+    plot_left, plot_right = LEFT, WIDTH - 20
+    plot_top, plot_bottom = TOP, MOOD_HEIGHT - BOTTOM
+    inner_left, inner_right = plot_left + INSET, plot_right - INSET
+    first, last = (moods[0][0], moods[-1][0]) if moods else (None, None)
+    span = (moods[-1][0] - moods[0][0]).total_seconds() if moods else 0
+
+    def y_of(mood: float) -> float:
+        return _round(plot_bottom - (plot_bottom - plot_top) * (mood - 1) / (MOOD_MAX - 1))
+
+    points = []
+    for written_at, mood in moods:
+        share = (written_at - moods[0][0]).total_seconds() / span if span else 0.5
+        x = _round(inner_left + (inner_right - inner_left) * share)
+        points.append(MoodPoint(x=x, y=y_of(mood), written_at=written_at, mood=mood))
+    return {
+        "chart_id": f"mood-chart-{name}",
+        "points": points,
+        "line": " ".join(f"{point.x},{point.y}" for point in points),
+        "first": first,
+        "last": last,
+        "width": WIDTH,
+        "height": MOOD_HEIGHT,
+        "plot": {
+            "left": plot_left,
+            "right": plot_right,
+            "top": plot_top,
+            "bottom": plot_bottom,
+            "middle": y_of(5.5),
+            "label_x": plot_left - 6,
+            "date_y": MOOD_HEIGHT - 10,
+        },
+    }

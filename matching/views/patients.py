@@ -29,5 +29,6 @@ def therapist_patient(
         "self_harm": record.self_harm,
         "self_harm_item": screening.PHQ9_ITEMS[screening.PHQ9_SELF_HARM_ITEM],
         "checkin": selectors.checkin_status(patient=match.patient),
+        "journal": selectors.journal_shared_with(match=match, reader=request.user),
     }
     return render(request, "matching/therapist_patient.html", context)
