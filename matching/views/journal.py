@@ -1,6 +1,8 @@
 """The patient's journal: write, rewrite, delete, share an entry with their therapist and take
 it back. Every page and action is the patient's own (404 for anyone else's entry)."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -22,10 +24,19 @@ def _entry(request: UserRequest, pk: int) -> JournalEntry:
     return entry
 
 
-def _saved(form: forms.JournalEntryForm, error: ValidationError) -> None:
-    for field, errors in error.error_dict.items():
-        for message in errors:
-            form.add_error(field if field in form.fields else None, message)
+def _kept(form: forms.JournalEntryForm, save) -> bool:
+    """Whether ``save(body=…, mood=…, tags=…, now=…)`` kept the form's entry; if the service
+    refused it, its reasons are on the form."""
+    if not form.is_valid():
+        return False
+    try:
+        save(**form.cleaned_data, now=timezone.now())
+    except ValidationError as error:
+        for field, errors in error.error_dict.items():
+            for message in errors:
+                form.add_error(field if field in form.fields else None, message)
+        return False
+    return True
 
 
 @never_cache
@@ -34,20 +45,11 @@ def _saved(form: forms.JournalEntryForm, error: ValidationError) -> None:
 def journal(request: UserRequest) -> HttpResponse:
     """The journal: a new entry on top, then every entry, newest first, with the mood chart."""
     form = forms.JournalEntryForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.journal_entry_write(
-                patient=request.user,
-                body=form.cleaned_data["body"],
-                mood=form.cleaned_data["mood"],
-                tags=form.cleaned_data["tags"],
-                now=timezone.now(),
-            )
-        except ValidationError as error:
-            _saved(form, error)
-        else:
-            messages.success(request, _("Kept in your journal. Only you can read it."))
-            return redirect("journal")
+    if request.method == "POST" and _kept(
+        form, partial(services.journal_entry_write, patient=request.user)
+    ):
+        messages.success(request, _("Kept in your journal. Only you can read it."))
+        return redirect("journal")
     entries = selectors.journal_entries_for_patient(patient=request.user)
     context = {
         "form": form,
@@ -66,20 +68,11 @@ def journal_entry(request: UserRequest, pk: int) -> HttpResponse:
     entry = _entry(request, pk)
     initial = {"body": entry.body, "mood": entry.mood, "tags": entry.tags}
     form = forms.JournalEntryForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.journal_entry_change(
-                entry=entry,
-                body=form.cleaned_data["body"],
-                mood=form.cleaned_data["mood"],
-                tags=form.cleaned_data["tags"],
-                now=timezone.now(),
-            )
-        except ValidationError as error:
-            _saved(form, error)
-        else:
-            messages.success(request, _("Your entry is saved."))
-            return redirect("journal")
+    if request.method == "POST" and _kept(
+        form, partial(services.journal_entry_change, entry=entry)
+    ):
+        messages.success(request, _("Your entry is saved."))
+        return redirect("journal")
     status = 422 if request.method == "POST" else 200
     return render(
         request, "matching/journal_entry.html", {"form": form, "entry": entry}, status=status

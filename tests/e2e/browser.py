@@ -12,6 +12,11 @@ AXE = Path(settings.BASE_DIR, "node_modules", "axe-core", "axe.min.js")
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
+# A form sent back with its errors answers 422, which Chromium reports in the console as a
+# failed load; a test module marked ``forms_refused`` expects it (conftest's ``page``).
+REFUSED = "Failed to load resource: the server responded with a status of 422"
+
+
 def log_in(page, email: str, code: bool = False) -> None:
     """Log in through the login page; ``code``: then give the two-factor code (therapists and
     staff). A code works once: log a therapist in once per test."""

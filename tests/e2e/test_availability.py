@@ -9,25 +9,15 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.browser import log_in, violations, watch
+from tests.e2e.browser import REFUSED, log_in, violations, watch
 from tests.factories import PatientFactory, TherapistFactory
 from tests.factories.matching import MatchFactory
 from tests.factories.scheduling import AppointmentFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.forms_refused]
 
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-# Refused input is answered with 422, which Chromium reports in the console as a failed load.
-REFUSED = "Failed to load resource: the server responded with a status of 422"
-
-
-@pytest.fixture
-def page(new_context):
-    page = new_context().new_page()
-    problems = watch(page)
-    yield page
-    assert [problem for problem in problems if not problem.startswith(REFUSED)] == []
 
 
 def tab_to(page, field, most: int = 4) -> None:

@@ -8,24 +8,13 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import LegalAcceptance, LegalDocument, User
-from tests.e2e.browser import log_in, violations, watch
+from tests.e2e.browser import log_in, violations
 from tests.factories import PASSWORD, PatientFactory
 from tests.factories.accounts import LegalDocumentFactory, legal_documents_publish
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.forms_refused]
 
 EMAIL = "camille.new@example.test"
-# A form sent back with its errors answers 422, which Chromium reports in the console as a
-# failed load; anything else there is a defect.
-REFUSED = "Failed to load resource: the server responded with a status of 422"
-
-
-@pytest.fixture
-def page(new_context):
-    page = new_context().new_page()
-    problems = watch(page)
-    yield page
-    assert [problem for problem in problems if not problem.startswith(REFUSED)] == []
 
 
 def fill_account(page) -> None:

@@ -18,15 +18,12 @@ from playwright.sync_api import expect
 from accounts.models import PatientProfile
 from messaging.models import Attachment
 from teletherapy.erasure import services
-from tests.e2e.browser import log_in, watch
+from tests.e2e.browser import REFUSED, log_in, watch
 from tests.factories import PASSWORD, PatientFactory, TherapistFactory
 from tests.factories.exports import ADDENDUM_WORDS, NOTE_WORDS, PATIENT_WORDS, make_record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-# A form sent back with its errors (the wrong password, the failed login) answers 422, which
-# Chromium reports in the console as a failed load; anything else there is a defect.
-REFUSED = "Failed to load resource: the server responded with a status of 422"
 FORMER = "former patient (deleted account)"
 LOGIN_REFUSED = "The email address and/or password you specified are not correct."
 
