@@ -338,9 +338,7 @@ class RoomConsumer(SessionCheckedConsumer):
         except PermissionDenied:
             self._dropped("admission by the patient")
             return
-        await self.channel_layer.group_send(
-            services.room_group(self.token), {"type": "room.admitted"}
-        )
+        await self._to_room({"type": "room.admitted"})
 
     async def _screen_policy(self, content: dict) -> None:
         allowed = screen_policy(content)

@@ -211,12 +211,17 @@ LATE_MINUTES = (5, 10)
 def room_late(*, appointment: Appointment, user: User, minutes: int, now: datetime) -> Room:
     """The therapist tells the patient they will be about ``minutes`` late (one of
     ``LATE_MINUTES``): kept on the room, shown live in the waiting room. Only the session's
-    therapist, while the patient has not been let in yet (ValidationError otherwise)."""
+    therapist (PermissionDenied), while its room is open and the patient has not been let in
+    yet (ValidationError otherwise)."""
     if user.pk != appointment.therapist_id:
         raise PermissionDenied
     if minutes not in LATE_MINUTES:
         raise ValidationError(
             {"minutes": _("Choose one of the delays offered.")}, code="invalid_choice"
+        )
+    if not appointment.is_booked or not appointment.room_is_open(now):
+        raise ValidationError(
+            {"minutes": _("The room of this session is not open.")}, code="not_open"
         )
     room = room_for(appointment=appointment)
     if room.admitted_at is not None:

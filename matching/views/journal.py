@@ -32,9 +32,7 @@ def _kept(form: forms.JournalEntryForm, save) -> bool:
     try:
         save(**form.cleaned_data, now=timezone.now())
     except ValidationError as error:
-        for field, errors in error.error_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
+        form.add_error(None, error)  # beside its fields
         return False
     return True
 

@@ -241,6 +241,9 @@ def test_another_therapist_never_sees_a_shared_entry(pair):
 
     assert patient_page_status(other, pair) == 404
     assert selectors.journal_entries_for_patient(patient=PatientFactory()) == []
+    # Their own patient's match reads nothing of another patient's shares.
+    own = MatchFactory(therapist=other.therapist_profile)
+    assert selectors.journal_shared_with(match=own, reader=other) == []
 
 
 def test_an_unvetted_therapist_gets_404(pair):

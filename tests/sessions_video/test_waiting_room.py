@@ -123,6 +123,10 @@ async def test_only_the_sessions_therapist_says_they_are_late_or_lets_in(who):
 
 async def test_lateness_is_one_of_the_delays_offered_and_only_before_letting_in():
     _patient, therapist, room = await waiting_room()
+    with pytest.raises(ValidationError):  # the room is not open yet an hour before
+        await database_sync_to_async(services.room_late)(
+            appointment=room.appointment, user=therapist, minutes=5, now=DURING - timedelta(hours=1)
+        )
 
     with pytest.raises(ValidationError):
         await database_sync_to_async(services.room_late)(
