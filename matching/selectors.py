@@ -887,16 +887,34 @@ def _intake_export(intake: Intake) -> dict:
 
 def journal_entries_for_patient(*, patient: User) -> list[JournalEntry]:
     """The patient's own entries, newest first, each with ``shared_at``: when it was shared
-    with their current therapist (None when it is not). Two queries."""
+    with their current therapist (None when it is not), and ``kept_by``: the former therapists
+    whose record keeps it (shared while they were the therapist). Three queries."""
     entries = list(JournalEntry.objects.filter(patient=patient))
     shared = dict(
         JournalShare.objects.filter(
             entry__patient=patient, unshared_at__isnull=True, match__status=Match.Status.ACTIVE
         ).values_list("entry_id", "shared_at")
     )
+    kept: dict[int, list[str]] = defaultdict(list)
+    for share in _journal_kept(Q(entry__patient=patient)).select_related("match__therapist__user"):
+        name = share.match.therapist.display_name
+        if name not in kept[share.entry_id]:
+            kept[share.entry_id].append(name)
     for entry in entries:
         entry.shared_at = shared.get(entry.pk)
+        entry.kept_by = kept.get(entry.pk, [])
     return entries
+
+
+def _journal_kept(where: Q) -> QuerySet[JournalShare]:
+    """Shares in a former therapist's record: open when their match ended, the entry unchanged
+    since (a change the patient makes afterwards is not theirs to read)."""
+    return JournalShare.objects.filter(
+        where,
+        match__status=Match.Status.ENDED,
+        unshared_at__isnull=True,
+        entry__changed_at__lte=F("match__ended_at"),
+    )
 
 
 def journal_entry_get_for_patient(*, patient: User, pk: int) -> JournalEntry | None:
@@ -906,15 +924,16 @@ def journal_entry_get_for_patient(*, patient: User, pk: int) -> JournalEntry | N
 
 def journal_shared_with(*, match: Match, reader: User) -> list[JournalEntry]:
     """The entries shared with ``match``'s therapist and not taken back, newest first, each
-    with ``shared_at``; the caller has checked that ``reader`` is that therapist. Reading
-    them is logged for the patient (when there is any)."""
-    shares = list(
-        JournalShare.objects.filter(match=match, unshared_at__isnull=True)
-        .select_related("entry")
-        .order_by("-entry__written_at", "-entry_id")
-    )
+    with ``shared_at``; the caller has checked that ``reader`` is that therapist. For a match
+    that has ended, what the therapist's record keeps: the entries shared when it ended, as
+    they were then (``_journal_kept``). Reading them is logged for the patient (when there is
+    any)."""
+    if match.status == Match.Status.ENDED:
+        shares = _journal_kept(Q(match=match))
+    else:
+        shares = JournalShare.objects.filter(match=match, unshared_at__isnull=True)
     entries = []
-    for share in shares:
+    for share in shares.select_related("entry").order_by("-entry__written_at", "-entry_id"):
         share.entry.shared_at = share.shared_at
         entries.append(share.entry)
     if entries:
@@ -925,6 +944,42 @@ def journal_shared_with(*, match: Match, reader: User) -> list[JournalEntry]:
             record_id=match.pk,
         )
     return entries
+
+
+def former_patients_for_therapist(*, therapist: User) -> list[Match]:
+    """The (approved) therapist's ended matches, the most recently ended first: their patients
+    of before, whose record they keep. Nobody's for a therapist who is not approved now."""
+    return list(
+        Match.objects.filter(
+            status=Match.Status.ENDED,
+            therapist__in=therapists_visible_to_patients().filter(user=therapist),
+        )
+        .select_related("patient__patient_profile")
+        .order_by("-ended_at", "-pk")
+    )
+
+
+def former_patient_get_for_therapist(*, therapist: User, match_id: int) -> Match | None:
+    """One of the therapist's ended matches, or None (the page answers 404): for a match still
+    active (its page is the patient's), another therapist's, or a therapist not approved now.
+    A match found is a read of the patient's page: logged for the patient."""
+    match = (
+        Match.objects.filter(
+            pk=match_id,
+            status=Match.Status.ENDED,
+            therapist__in=therapists_visible_to_patients().filter(user=therapist),
+        )
+        .select_related("patient__patient_profile")
+        .first()
+    )
+    if match is not None:
+        access_record(
+            reader=therapist,
+            patient_id=match.patient_id,
+            kind=AccessEntry.Kind.PATIENT_PAGE,
+            record_id=match.pk,
+        )
+    return match
 
 
 def patient_has_therapist(*, patient: User) -> bool:

@@ -49,6 +49,12 @@ urlpatterns = [
         patients.therapist_patient,
         name="therapist_patient",
     ),
+    path("practice/former-patients/", patients.former_patients, name="former_patients"),
+    path(
+        "practice/former-patients/<int:match_id>/",
+        patients.former_patient,
+        name="former_patient",
+    ),
     path("practice/offers/", offers.offer_list, name="therapist_offers"),
     path("practice/offers/<int:pk>/", offers.offer_detail, name="offer_detail"),
     path("practice/offers/<int:pk>/accept/", offers.offer_accept, name="offer_accept"),

@@ -1,4 +1,5 @@
-"""A therapist's page on one of their patients: intake, latest scores, progress."""
+"""A therapist's page on one of their patients (intake, latest scores, progress, shared journal
+entries), and their record of former patients."""
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -32,3 +33,27 @@ def therapist_patient(
         "journal": selectors.journal_shared_with(match=match, reader=request.user),
     }
     return render(request, "matching/therapist_patient.html", context)
+
+
+@approved_therapist_required
+@require_safe
+def former_patients(request: UserRequest, profile: TherapistProfile) -> HttpResponse:
+    """The therapist's patients of before, whose record they keep."""
+    matches = selectors.former_patients_for_therapist(therapist=request.user)
+    return render(request, "matching/former_patients.html", {"matches": matches})
+
+
+@approved_therapist_required
+@require_safe
+def former_patient(request: UserRequest, profile: TherapistProfile, match_id: int) -> HttpResponse:
+    """What the therapist keeps of a former patient: the dates, and the journal entries shared
+    with them while they were the therapist; nothing after. 404 for anyone else's."""
+    match = selectors.former_patient_get_for_therapist(therapist=request.user, match_id=match_id)
+    if match is None:
+        raise Http404
+    context = {
+        "match": match,
+        "patient_profile": match.patient.patient_profile,
+        "journal": selectors.journal_shared_with(match=match, reader=request.user),
+    }
+    return render(request, "matching/former_patient.html", context)

@@ -1,8 +1,8 @@
 """The patient's journal (issue 18, item 2): entries private by default, shared entry by entry
 with the current therapist and taken back at once; a mood chart for the patient, and for the
 therapist over shared entries only; kept under the patient's data key; in their export, gone
-with their account. Nobody else reads an entry: not another patient, not another or a former
-therapist, not staff."""
+with their account. Nobody else reads an entry: not another patient, not another therapist, not
+staff; a former therapist only what their record keeps (``test_former_patients``)."""
 
 from datetime import UTC, datetime, timedelta
 
