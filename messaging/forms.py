@@ -39,3 +39,11 @@ class MessageForm(forms.Form):
     )
     # Each rendered form carries a new id: a double submit or a retry sends one message.
     client_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
+class VoiceMessageForm(forms.Form):
+    """A recording sent by the thread's recorder (static/messaging/voice.js); the service
+    checks what it is and how long it lasts."""
+
+    voice = forms.FileField(label=gettext_lazy("Voice message"), allow_empty_file=True)
+    client_id = forms.UUIDField(widget=forms.HiddenInput)

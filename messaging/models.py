@@ -91,7 +91,12 @@ def attachment_file_name(instance, filename: str) -> str:
 
 class Attachment(models.Model):
     """A file sent with a message: PDF, JPEG or PNG checked from its content, kept encrypted in
-    private storage (no URL), served only to the conversation's readers through a view."""
+    private storage (no URL), served only to the conversation's readers through a view.
+
+    A voice message is a message whose one file is its recording (Opus in WebM or Ogg), with
+    the length read from the file (``duration_ms``, set for recordings only) and when the
+    recipient first played it: unread counts, read receipts, live push, the notification
+    email, the export, key rotation and erasure treat it as any message with a file."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     # The Fernet token of the file's bytes, never the bytes themselves.
@@ -105,6 +110,10 @@ class Attachment(models.Model):
     name_encrypted = models.TextField(_("file name (encrypted)"))
     content_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveIntegerField(_("size in bytes"))
+    duration_ms = models.PositiveIntegerField(
+        _("voice message length (milliseconds)"), null=True, blank=True
+    )
+    played_at = models.DateTimeField(_("first played by the recipient at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("attachment")
@@ -113,3 +122,7 @@ class Attachment(models.Model):
 
     def __str__(self):
         return f"attachment {self.pk}"
+
+    @property
+    def is_voice(self) -> bool:
+        return self.duration_ms is not None

@@ -5,11 +5,12 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from messaging import selectors
+from messaging import selectors, voice
 from messaging.models import Attachment, Conversation, Message
 
 
@@ -33,6 +34,11 @@ class ThreadItem:
     mine: bool
     # Who wrote it, for a reader who is not one of the two parties (shared history); "" else.
     author: str
+    voice: Attachment | None = None  # a voice message's recording
+    voice_length: str = ""  # its length as m:ss, read from the file
+    can_delete: bool = False  # its sender may still take it back
+    # Its recipient has not played it yet: their page says so when they do.
+    marks_played: bool = False
 
 
 def thread_items(
@@ -40,6 +46,7 @@ def thread_items(
 ) -> list[ThreadItem]:
     """The messages of a page of the thread, decrypted, for a reader the caller has checked."""
     party = selectors.conversation_is_party(conversation=conversation, user=reader)
+    now = timezone.now()
     items = []
     for message in messages:
         author = ""
@@ -52,16 +59,33 @@ def thread_items(
             )
         # Not asked when the selector (or the send) said it has none; asked when unsaid.
         attached = message.attachments.all() if getattr(message, "has_files", True) else ()
+        recording = next((a for a in attached if a.is_voice), None)
         items.append(
             ThreadItem(
                 message=message,
                 body=selectors.message_body(message),
-                files=[(a, selectors.attachment_name(a)) for a in attached],
+                files=[(a, selectors.attachment_name(a)) for a in attached if not a.is_voice],
                 mine=message.sender_id == reader.pk,
                 author=author,
+                voice=recording,
+                voice_length=_voice_length(recording),
+                marks_played=recording is not None
+                and party
+                and message.sender_id != reader.pk
+                and recording.played_at is None,
+                can_delete=recording is not None
+                and selectors.voice_can_delete(
+                    conversation=conversation, message=message, user=reader, now=now
+                ),
             )
         )
     return items
+
+
+def _voice_length(recording: Attachment | None) -> str:
+    if recording is None or recording.duration_ms is None:
+        return ""
+    return voice.minutes_seconds(recording.duration_ms / 1000)
 
 
 def reply_time_words(reply_time: timedelta | None) -> str:

@@ -238,6 +238,33 @@ def attachment_get_for_user(*, user: User, conversation_pk: int, pk: int) -> Att
     return attachment
 
 
+def voice_get_for_user(*, user: User, conversation_pk: int, pk: int) -> Attachment | None:
+    """A voice message's recording in a conversation this user may read (logged as any file
+    is, ``attachment_get_for_user``), with its message; None for anything else."""
+    attachment = attachment_get_for_user(user=user, conversation_pk=conversation_pk, pk=pk)
+    if attachment is None or not attachment.is_voice:
+        return None
+    return attachment
+
+
+def voice_can_delete(
+    *, conversation: Conversation, message: Message, user: User, now: datetime
+) -> bool:
+    """Whether ``user`` may still take back this voice message of ``conversation`` (what the
+    page offers and ``services.voice_message_delete`` checks): only the conversation's patient,
+    their own, within VOICE_DELETE_WITHIN of sending it."""
+    return (
+        message.conversation_id == conversation.pk
+        and message.sender_id == user.pk
+        and conversation.patient_id == user.pk
+        and now - message.created_at <= VOICE_DELETE_WITHIN
+    )
+
+
+# How long a patient may take back a voice message they sent (services.voice_message_delete).
+VOICE_DELETE_WITHIN = timedelta(minutes=5)
+
+
 def attachment_name(attachment: Attachment) -> str:
     return crypto.decrypt_text(attachment.name_encrypted)
 
@@ -456,6 +483,7 @@ def person_export(*, user: User) -> dict:
                         "type": attachment.content_type,
                         "size": attachment.size,
                         "file": _attachment_path(attachment),
+                        **_voice_export(attachment),
                     }
                     for attachment in message.attachments.all()
                 ],
@@ -471,6 +499,18 @@ def person_export(*, user: User) -> dict:
             }
             for conversation in conversations
         ]
+    }
+
+
+def _voice_export(attachment: Attachment) -> dict:
+    """A voice message's recording says so, with its length and when it was first played."""
+    if not attachment.is_voice:
+        return {}
+    assert attachment.duration_ms is not None
+    return {
+        "voice_message": True,
+        "duration_seconds": attachment.duration_ms / 1000,
+        "played_at": attachment.played_at,
     }
 
 

@@ -7,15 +7,18 @@ have the conversation open (``conversation.<id>`` group) and to both parties' ow
 
 import uuid
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +28,7 @@ from core.errors import field_error
 from core.mail import send_templated_mail, site_link
 from core.storage import private_storage
 from matching.models import Match
-from messaging import selectors
+from messaging import selectors, voice
 from messaging.models import Attachment, Conversation, Message, attachment_file_name
 
 
@@ -70,12 +73,14 @@ def message_send(
     body: str,
     client_id: uuid.UUID,
     upload: UploadedFile | None = None,
+    voice_recording: bool = False,
     live_session: bool = False,
     seen_at=None,
     now=None,
 ) -> Message:
     """Keep a message, encrypted, with at most one attached file (PDF, JPEG or PNG, checked from
     its content, encrypted too); sending the same ``client_id`` again returns the first one.
+    ``voice_recording``: the file is a voice message's recording (``voice_message_send``).
 
     ``live_session``: written in a session room's chat, kept as the session's transcript;
     ``seen_at``: when the recipient already saw it (there, in the room).
@@ -94,7 +99,9 @@ def message_send(
             "body", _("This conversation is closed: it stays here for you to read."), "closed"
         )
     body = _message_body_clean(body, with_file=upload is not None)
-    checked = (upload, _attachment_check(upload)) if upload is not None else None
+    checked = None
+    if upload is not None:
+        checked = _voice_check(upload) if voice_recording else _attachment_check(upload)
     stored: list[str] = []
     # A message alone is one INSERT: outside a transaction it needs none of its own (no BEGIN
     # and COMMIT round trips; a refused repeat breaks nothing); inside the caller's, a
@@ -111,8 +118,8 @@ def message_send(
                 live_session=live_session,
                 read_at=seen_at,
             )
-            if checked is not None:
-                _attachment_store(message, *checked, stored=stored)
+            if upload is not None and checked is not None:
+                _attachment_store(message, upload, checked, stored=stored)
             # As its selectors say it (``selectors._with_files``): no query for files it has not.
             message.has_files = checked is not None  # type: ignore[attr-defined]
     except IntegrityError:
@@ -156,27 +163,100 @@ def _message_body_clean(body: str, *, with_file: bool) -> str:
     return body
 
 
-def _attachment_check(upload: UploadedFile) -> str:
+@dataclass(frozen=True)
+class _CheckedFile:
+    content_type: str
+    data: bytes | None = None  # what to keep, when not the upload's bytes as they came
+    duration_ms: int | None = None  # a voice message's length
+
+
+def _attachment_check(upload: UploadedFile) -> _CheckedFile:
     try:
-        return uploads.validate_upload(upload, allowed=uploads.DOCUMENT_TYPES)
+        return _CheckedFile(uploads.validate_upload(upload, allowed=uploads.DOCUMENT_TYPES))
     except ValidationError as error:
         raise ValidationError({"attachment": error}) from None
 
 
+# A recording may last a little longer than the limit: the browser stops it at the limit, and
+# its last packet and the container's timing may end a fraction of a second later.
+VOICE_TOLERANCE_SECONDS = 1.0
+
+
+def _voice_check(upload: UploadedFile) -> _CheckedFile:
+    """A voice recording checked from its bytes: Opus in WebM or Ogg, its length read from the
+    file (never the browser's word), not empty, within VOICE_MESSAGE_MAX_SECONDS and
+    VOICE_MESSAGE_MAX_BYTES. A WebM file without a duration (MediaRecorder's) is kept with the
+    one read written into it, so that players can show its length and seek in it."""
+    limit = settings.VOICE_MESSAGE_MAX_BYTES
+    size = upload.size or 0
+    if size > limit:
+        raise field_error(
+            "voice",
+            _("This recording is %(size)s; the limit is %(limit)s.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(limit)},
+            "too_large",
+        )
+    upload.seek(0)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise field_error(
+            "voice",
+            _("This recording is over %(limit)s.") % {"limit": filesizeformat(limit)},
+            "too_large",
+        )
+    if not data:
+        raise field_error("voice", _("This recording is empty: nothing was recorded."), "empty")
+    try:
+        audio = voice.inspect(data)
+    except voice.AudioUnreadable as error:
+        if error.code == "not_audio":
+            raise field_error(
+                "voice",
+                _("This is not a voice recording (Opus audio in WebM or Ogg)."),
+                "not_audio",
+            ) from None
+        raise field_error(
+            "voice", _("This recording is damaged: please record it again."), "damaged"
+        ) from None
+    if audio.duration <= 0:
+        raise field_error("voice", _("This recording is empty: nothing was recorded."), "empty")
+    seconds = settings.VOICE_MESSAGE_MAX_SECONDS
+    if audio.duration > seconds + VOICE_TOLERANCE_SECONDS:
+        raise field_error(
+            "voice",
+            _("A voice message can last at most %(limit)s; this one lasts %(length)s.")
+            % {
+                "limit": voice.minutes_seconds(seconds),
+                "length": voice.minutes_seconds(audio.duration),
+            },
+            "too_long",
+        )
+    if audio.content_type == voice.WEBM:
+        data = voice.with_duration(data, audio.duration)
+    return _CheckedFile(audio.content_type, data, round(audio.duration * 1000))
+
+
 def _attachment_store(
-    message: Message, upload: UploadedFile, content_type: str, *, stored: list[str]
+    message: Message, upload: UploadedFile, checked: _CheckedFile, *, stored: list[str]
 ) -> Attachment:
     """Encrypt and keep the file; its stored name goes in ``stored`` for the caller to remove
     should the message not be kept after all."""
-    upload.seek(0)
-    data = upload.read()
-    name = _attachment_name(upload.name or "", content_type)
+    content_type = checked.content_type
+    data = checked.data
+    if data is None:
+        upload.seek(0)
+        data = upload.read()
+    if checked.duration_ms is not None:
+        name = "voice-message" + voice.EXTENSIONS[content_type]
+    else:
+        name = _attachment_name(upload.name or "", content_type)
     patient_id = message.conversation.patient_id
     attachment = Attachment(
         message=message,
         name_encrypted=crypto.encrypt_text_for(patient_id, name),
         content_type=content_type,
         size=len(data),
+        duration_ms=checked.duration_ms,
     )
     sealed = crypto.encrypt_bytes_for(patient_id, data)
     attachment.file.save("attachment", ContentFile(sealed), save=False)
@@ -267,6 +347,105 @@ def messages_mark_read(*, conversation: Conversation, reader: User, now=None) ->
             ]
         )
     return marked
+
+
+# --- Voice messages -------------------------------------------------------------------------------
+
+
+def voice_message_send(
+    *,
+    conversation: Conversation,
+    sender: User,
+    upload: UploadedFile,
+    client_id: uuid.UUID,
+    now=None,
+) -> Message:
+    """Keep a voice message: a message without text whose one file is the recording, checked
+    from its bytes (``_voice_check``) and encrypted like any file; so unread counts, read
+    receipts, live push and the "you have a new message" email treat it as any message.
+    Refusals are a ValidationError keyed ``voice`` (``body`` for a closed conversation);
+    nothing is kept then."""
+    return message_send(
+        conversation=conversation,
+        sender=sender,
+        body="",
+        client_id=client_id,
+        upload=upload,
+        voice_recording=True,
+        now=now,
+    )
+
+
+def voice_message_mark_played(
+    *, conversation: Conversation, attachment: Attachment, listener: User, now=None
+) -> bool:
+    """The recipient played the voice message: its sender sees "Played" (once; a replay, the
+    sender's own playing and a later therapist reading shared history change nothing). Played
+    is read, too. ``attachment`` is a voice message of ``conversation``, which the caller has
+    checked ``listener`` may read."""
+    message = attachment.message
+    if (
+        not attachment.is_voice
+        or message.conversation_id != conversation.pk
+        or message.sender_id == listener.pk
+        or not selectors.conversation_is_party(conversation=conversation, user=listener)
+    ):
+        return False
+    now = now or timezone.now()
+    with transaction.atomic():
+        played = Attachment.objects.filter(pk=attachment.pk, played_at__isnull=True).update(
+            played_at=now
+        )
+        Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now)
+    if played:
+        _announce(
+            conversation, {"kind": "message.played", "message": message.pk, "by": listener.pk}
+        )
+    return bool(played)
+
+
+def voice_message_delete(
+    *, conversation: Conversation, attachment: Attachment, patient: User, now=None
+) -> None:
+    """The patient takes back a voice message they sent, within VOICE_DELETE_WITHIN of sending
+    it: the message goes, and its file leaves storage once that commits; both sides' open pages
+    drop it. Someone else's message, or a therapist's, is a PermissionDenied (a 404 to the
+    view); too late is a ValidationError keyed ``voice`` that says why."""
+    message = attachment.message
+    if (
+        not attachment.is_voice
+        or message.conversation_id != conversation.pk
+        or message.sender_id != patient.pk
+        or conversation.patient_id != patient.pk
+    ):
+        raise PermissionDenied("only the patient takes back their own voice message")
+    now = now or timezone.now()
+    if not selectors.voice_can_delete(
+        conversation=conversation, message=message, user=patient, now=now
+    ):
+        raise field_error(
+            "voice",
+            _(
+                "A voice message can be deleted within %(minutes)s minutes of sending it; "
+                "this one was sent longer ago."
+            )
+            % {"minutes": int(selectors.VOICE_DELETE_WITHIN.total_seconds() // 60)},
+            "too_late",
+        )
+    with transaction.atomic():
+        names = list(message.attachments.exclude(file="").values_list("file", flat=True))
+        Message.objects.filter(pk=message.pk).delete()
+        for name in names:
+            transaction.on_commit(partial(private_storage.delete, name), robust=True)
+    realtime.publish_all(
+        [
+            _announcement(
+                conversation, {"kind": "message.deleted", "message": message.pk, "by": patient.pk}
+            ),
+            ([realtime.user_group(pk) for pk in _others(conversation, patient)], _UNREAD),
+            _activity_delivery(conversation, "deleted", to=_parties(conversation), by=patient.pk),
+        ]
+    )
 
 
 def messages_reencrypt(*, batch_size: int = 500) -> tuple[int, int]:

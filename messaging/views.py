@@ -6,6 +6,7 @@ words; htmx gets a partial of the same page."""
 import re
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,9 +18,15 @@ from accounts.decorators import UserRequest
 from accounts.models import User
 from accounts.ratelimits import rate_limited, sends_files
 from core.htmx import is_htmx
-from messaging import presenters, selectors, services
-from messaging.forms import MessageForm
-from messaging.models import Conversation
+from messaging import presenters, selectors, services, voice
+from messaging.forms import MessageForm, VoiceMessageForm
+from messaging.models import Attachment, Conversation
+
+# A thread where the reader may write records voice messages: the microphone, for this site
+# only (every other page keeps it off: core.middleware's DEFAULT_PERMISSIONS_POLICY).
+VOICE_PERMISSIONS_POLICY = (
+    "camera=(), microphone=(self), display-capture=(), geolocation=(), payment=(), usb=()"
+)
 
 # A message id as "load earlier messages" sends it: ASCII digits only ('²' is a digit to
 # str.isdigit), short enough for a bigint.
@@ -90,6 +97,8 @@ def _thread_context(
         "can_write": selectors.conversation_can_write(conversation=conversation, user=user),
         "other_name": presenters.conversation_name(conversation=conversation, reader=user),
         "is_party": selectors.conversation_is_party(conversation=conversation, user=user),
+        "voice_max_seconds": settings.VOICE_MESSAGE_MAX_SECONDS,
+        "voice_max_length": voice.minutes_seconds(settings.VOICE_MESSAGE_MAX_SECONDS),
     }
 
 
@@ -110,7 +119,10 @@ def conversation(request: UserRequest, pk: int) -> HttpResponse:
         # Earlier messages go above the list; a live refresh is the list alone, never the form
         # being typed.
         template += "#earlier-messages" if before is not None else "#message-list"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if context["can_write"]:
+        response["Permissions-Policy"] = VOICE_PERMISSIONS_POLICY
+    return response
 
 
 def _messages_after(request: UserRequest, pk: int, after: int) -> HttpResponse:
@@ -203,3 +215,130 @@ def attachment(request: UserRequest, pk: int, attachment_pk: int) -> HttpRespons
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- Voice messages ------------------------------------------------------------------------------
+
+
+def _voice_or_404(user: User, pk: int, attachment_pk: int) -> Attachment:
+    item = selectors.voice_get_for_user(user=user, conversation_pk=pk, pk=attachment_pk)
+    if item is None:
+        raise Http404("no such voice message for this user")
+    return item
+
+
+def _voice_refused(request: UserRequest, error: ValidationError) -> HttpResponse:
+    """Why a voice message was refused or not taken back (422), for the recorder to say."""
+    reasons = [message for messages in error.message_dict.values() for message in messages]
+    return render(request, "messaging/thread.html#voice-refused", {"reasons": reasons}, status=422)
+
+
+@login_required
+@require_POST
+@rate_limited("message")
+@rate_limited("upload")
+def voice_send(request: UserRequest, pk: int) -> HttpResponse:
+    """A recording from the thread's recorder: the message alone, as a sent message's answer
+    (the recorder adds it to the list), or why it was refused (422; nothing kept)."""
+    user = request.user
+    thread = _conversation_or_404(user, pk, names=False, for_writing=True)
+    form = VoiceMessageForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _voice_refused(request, ValidationError(form.errors))
+    try:
+        message = services.voice_message_send(
+            conversation=thread,
+            sender=user,
+            upload=form.cleaned_data["voice"],
+            client_id=form.cleaned_data["client_id"],
+        )
+    except PermissionDenied:
+        raise Http404 from None  # a therapist reading shared earlier messages only reads
+    except ValidationError as error:
+        return _voice_refused(request, error)
+    items = presenters.thread_items(conversation=thread, messages=[message], reader=user)
+    context = {"conversation": thread, "thread_items": items}
+    return render(request, "messaging/thread.html#new-messages", context)
+
+
+# "bytes=0-", "bytes=100-199", "bytes=-500": one range, what a media element asks for.
+_RANGE = re.compile(r"bytes=([0-9]{0,15})-([0-9]{0,15})")
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The (first, last) byte of a single-range ``Range`` header, or None when it asks for
+    nothing this file has (416). Anything else than one byte range is ignored by the caller."""
+    match = _RANGE.fullmatch(header.strip())
+    assert match is not None
+    first, last = match.groups()
+    if not first:
+        if not last or int(last) == 0:
+            return None
+        return max(0, size - int(last)), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        return None
+    return start, end
+
+
+@login_required
+@require_safe
+def voice_file(request: UserRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    """A voice message's recording, decrypted, to the conversation's readers only, played in
+    the page (inline, its real type, never cached), with byte ranges for seeking."""
+    item = _voice_or_404(request.user, pk, attachment_pk)
+    _, data = selectors.attachment_content(item)
+    header = request.headers.get("Range", "")
+    span = (0, len(data) - 1)
+    status = 200
+    if header and _RANGE.fullmatch(header.strip()):
+        found = _byte_range(header, len(data))
+        if found is None:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{len(data)}"
+            return response
+        span, status = found, 206
+    response = HttpResponse(
+        data[span[0] : span[1] + 1], content_type=item.content_type, status=status
+    )
+    if status == 206:
+        response["Content-Range"] = f"bytes {span[0]}-{span[1]}/{len(data)}"
+    response["Accept-Ranges"] = "bytes"
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def voice_played(request: UserRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    """The recipient started playing a voice message (its sender sees "Played")."""
+    user = request.user
+    item = _voice_or_404(user, pk, attachment_pk)
+    thread = _conversation_or_404(user, pk, names=False, for_writing=True)
+    services.voice_message_mark_played(conversation=thread, attachment=item, listener=user)
+    return HttpResponse(status=204)
+
+
+@login_required
+@require_POST
+def voice_delete(request: UserRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    """The patient takes back their voice message: nothing in its place (htmx removes it), or
+    why not (422)."""
+    user = request.user
+    item = _voice_or_404(user, pk, attachment_pk)
+    thread = _conversation_or_404(user, pk, names=False, for_writing=True)
+    try:
+        services.voice_message_delete(conversation=thread, attachment=item, patient=user)
+    except PermissionDenied:
+        raise Http404("not a voice message this user may take back") from None
+    except ValidationError as error:
+        response = _voice_refused(request, error)
+        response["HX-Retarget"] = f"#voice-delete-error-{item.pk}"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    if not is_htmx(request):
+        return redirect("conversation", pk=thread.pk)
+    return HttpResponse("")

@@ -534,6 +534,10 @@ elif PRIVATE_STORAGE != "filesystem":
     raise ImproperlyConfigured(f"PRIVATE_STORAGE must be filesystem or s3, not {PRIVATE_STORAGE!r}")
 STORAGES["private"] = _private_storage
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Voice messages: at most this long (read from the file, with a second's tolerance) and big
+# (five minutes of Chromium's Opus at 32 kbit/s is about 1.2 MB).
+VOICE_MESSAGE_MAX_SECONDS = env_int("VOICE_MESSAGE_MAX_SECONDS", 300)
+VOICE_MESSAGE_MAX_BYTES = env_int("VOICE_MESSAGE_MAX_BYTES", 5 * 1024 * 1024)
 
 # --- Email ------------------------------------------------------------------------------------
 

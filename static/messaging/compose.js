@@ -2,6 +2,7 @@
 // script, the button sends.
 import "../teletherapy/enter-sends.js";
 import { openSocket } from "../teletherapy/events.js";
+import { setUpPlayedReceipts, setUpRecorder } from "./voice.js";
 
 // Live: this page's own socket hears when the other side writes or reads. The page then fetches
 // only what changed through the same permission-checked page (?after=<id>: the messages after
@@ -24,12 +25,13 @@ function merge(items) {
     const shown = document.getElementById(item.id);
     if (shown) {
       shown.replaceWith(item);
-      continue;
+    } else {
+      const later = [...list.querySelectorAll(".message[id]")].find(
+        (node) => messageId(node) > messageId(item),
+      );
+      list.insertBefore(item, later || null);
     }
-    const later = [...list.querySelectorAll(".message[id]")].find(
-      (node) => messageId(node) > messageId(item),
-    );
-    list.insertBefore(item, later || null);
+    window.htmx?.process(item); // a voice message's "Delete"
   }
   settle(list);
 }
@@ -96,6 +98,11 @@ if (thread?.dataset.socketPath) {
     onMessage(event) {
       if (event.kind === "message.new" && Number.isInteger(event.message)) {
         if (!document.getElementById(`message-${event.message}`)) fetchAfter(event.message - 1);
+      } else if (event.kind === "message.played" && Number.isInteger(event.message)) {
+        // My voice message was played: it comes back marked "Played".
+        fetchAfter(event.message - 1);
+      } else if (event.kind === "message.deleted" && Number.isInteger(event.message)) {
+        document.getElementById(`message-${event.message}`)?.remove();
       } else if (event.kind === "message.read") {
         // From the first of mine not yet seen: those come back with their "Seen at".
         const unseen = document.querySelector("#message-list .message-mine:not([data-seen])");
@@ -119,3 +126,11 @@ if (thread?.dataset.socketPath) {
     for (const field of form.querySelectorAll("textarea, input[type=file]")) field.value = "";
   });
 }
+
+// Voice messages: the recorder's sent message joins the list as a sent message does.
+setUpRecorder((html) => {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  merge([...template.content.children]);
+});
+setUpPlayedReceipts();
