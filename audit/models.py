@@ -45,6 +45,8 @@ class AccessEntry(models.Model):
         CHECKIN = "checkin", _("Check-in")
         PROGRESS = "progress", _("Progress")
         JOURNAL = "journal", _("Shared journal entries")
+        GOALS = "goals", _("Goals")
+        WORKSHEET = "worksheet", _("Worksheet answers")
         SESSION_NOTE = "session_note", _("Session notes")
         OFFER = "offer", _("Offer")
         CASELOAD = "caseload", _("Caseload summary")

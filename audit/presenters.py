@@ -21,6 +21,8 @@ WHAT = {
     Kind.CHECKIN: gettext_lazy("Your check-in answers"),
     Kind.PROGRESS: gettext_lazy("Your progress"),
     Kind.JOURNAL: gettext_lazy("The journal entries you shared with them"),
+    Kind.GOALS: gettext_lazy("The goals they set with you, and your progress"),
+    Kind.WORKSHEET: gettext_lazy("Your answers to the exercises they gave you"),
     Kind.SESSION_NOTE: gettext_lazy("Their notes on a session with you"),
     Kind.OFFER: gettext_lazy("Your answers, in a proposal to take you on"),
     Kind.CASELOAD: gettext_lazy("Your line in their list of patients: latest scores, last message"),

@@ -39,6 +39,7 @@ from matching.models import (
     SafetyFlag,
     ScreeningResult,
     WaitingPatient,
+    Worksheet,
 )
 
 # What patients (and therapists about them) wrote in their own words: shown to those who may
@@ -544,3 +545,48 @@ class AbroadPracticeAdmin(admin.ModelAdmin):
         services.abroad_practice_set(
             therapist=obj.therapist, serves_citizens_abroad=obj.serves_citizens_abroad
         )
+
+
+# --- The worksheet library (issue 18, item 3) ---------------------------------------------
+# Staff write the exercises therapists give; no page here shows a goal, a worksheet given or an
+# answer: those are the patient's and their therapist's only (no admin is registered for them).
+
+
+class WorksheetAdminForm(forms.ModelForm):
+    class Meta:
+        model = Worksheet
+        fields = [
+            "slug",
+            "active",
+            "order",
+            "title_en",
+            "instructions_en",
+            "row_label_en",
+            "title_fr",
+            "instructions_fr",
+            "row_label_fr",
+            "fields",
+            "rows",
+        ]
+        widgets = {"fields": forms.Textarea(attrs={"rows": 16, "cols": 100})}
+
+
+@admin.register(Worksheet)
+class WorksheetAdmin(admin.ModelAdmin):
+    form = WorksheetAdminForm
+    list_display = ["title_en", "title_fr", "rows", "active", "order"]
+    list_editable = ["active", "order"]
+    search_fields = ["title_en", "title_fr", "slug"]
+    prepopulated_fields = {"slug": ["title_en"]}
+    fieldsets = [
+        (None, {"fields": ["slug", "active", "order"]}),
+        (_("English"), {"fields": ["title_en", "instructions_en", "row_label_en"]}),
+        (_("French"), {"fields": ["title_fr", "instructions_fr", "row_label_fr"]}),
+        (_("Fields"), {"fields": ["fields", "rows"]}),
+    ]
+
+    def has_delete_permission(self, request, obj=None):
+        # A worksheet once given stays, for the answers that name it: retire it instead.
+        if obj is not None and obj.assignments.exists():
+            return False
+        return super().has_delete_permission(request, obj)

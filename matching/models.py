@@ -457,6 +457,9 @@ class JournalEntry(models.Model):
     # Set by the selectors for a page: when it was shared with the therapist reading it (or
     # the patient's current one), None when it is not.
     shared_at: datetime | None
+    # Set by ``selectors.journal_entries_for_patient``: the former therapists whose record
+    # keeps it.
+    kept_by: list[str]
 
     class Meta:
         verbose_name = _("journal entry")
@@ -504,3 +507,209 @@ class JournalShare(models.Model):
 
     def __str__(self):
         return f"journal share {self.pk}"
+
+
+# --- Goals and worksheets (issue 18, item 3) -------------------------------------------------
+
+
+class Goal(models.Model):
+    """What a therapist and their patient set out to reach, in steps the patient ticks off.
+
+    Tied to the match it was set in, like ``JournalShare``: the therapist of that match keeps
+    it (their record) after the patient changes therapist, read-only, and the next therapist
+    never sees it. The words (title, why, steps) are under the patient's data key; the dates
+    and the progress are not (the dashboard counts them for many patients at once)."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="goals")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="goals"
+    )
+    title_encrypted = models.TextField(editable=False)
+    why_encrypted = models.TextField(blank=True, editable=False)
+    title = crypto.patient_encrypted_text(
+        "title_encrypted", patient="patient_id", description=_("goal")
+    )
+    why = crypto.patient_encrypted_text(
+        "why_encrypted", patient="patient_id", description=_("why it matters")
+    )
+    target_date = models.DateField(_("target date"), null=True, blank=True)
+    created_at = models.DateTimeField(_("set at"), default=timezone.now)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+
+    # Set by the selectors for a page: the steps in order, and how many are done.
+    step_list: list["GoalStep"]
+
+    class Meta:
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["match", "archived_at"])]
+
+    def __str__(self):
+        return f"goal {self.pk}"
+
+    @property
+    def steps_done(self) -> int:
+        return sum(1 for step in self.step_list if step.done_at is not None)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether it can still change: not put away, and its match not over."""
+        return self.archived_at is None and self.match.status == Match.Status.ACTIVE
+
+
+class GoalStep(models.Model):
+    """One step towards a goal, in its place; ``done_at`` set while the patient says it is
+    done."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(_("position"))
+    text_encrypted = models.TextField(editable=False)
+    text = crypto.patient_encrypted_text(
+        "text_encrypted", patient="goal.patient_id", description=_("step")
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("goal step")
+        verbose_name_plural = _("goal steps")
+        ordering = ["goal", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "position"], name="goal_step_position_once"),
+        ]
+
+    def __str__(self):
+        return f"goal step {self.pk}"
+
+
+class Worksheet(models.Model):
+    """An exercise of the library staff keep in the admin, in English and French: its fields
+    (``fields``: a list of ``{"key", "label_en", "label_fr", "kind"}``, kinds in
+    ``FieldKind``), repeated ``rows`` times for a diary (seven days of a sleep diary). Staff
+    write the library; they never read a patient's answers (``WorksheetAssignment``)."""
+
+    class FieldKind(models.TextChoices):
+        TEXT = "text", _("A line of text")
+        LONGTEXT = "longtext", _("A paragraph")
+        SCALE = "scale", _("A number from 0 to 10")
+        DATE = "date", _("A date")
+
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    title_en = models.CharField(_("title in English"), max_length=120)
+    title_fr = models.CharField(_("title in French"), max_length=120)
+    instructions_en = models.TextField(_("instructions in English"), max_length=4000)
+    instructions_fr = models.TextField(_("instructions in French"), max_length=4000)
+    fields = models.JSONField(
+        _("fields"),
+        default=list,
+        help_text=_(
+            'A list of fields: {"key": "situation", "label_en": "…", "label_fr": "…", '
+            '"kind": "text"}; kinds: text, longtext, scale (0 to 10), date.'
+        ),
+    )
+    rows = models.PositiveSmallIntegerField(
+        _("rows"),
+        default=1,
+        help_text=_("How many times the fields repeat: 7 for a week's diary, 1 otherwise."),
+    )
+    row_label_en = models.CharField(_("name of a row in English"), max_length=40, blank=True)
+    row_label_fr = models.CharField(_("name of a row in French"), max_length=40, blank=True)
+    active = models.BooleanField(
+        _("offered to therapists"),
+        default=True,
+        help_text=_("Retire an exercise instead of deleting it: given ones stay readable."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("worksheet")
+        verbose_name_plural = _("worksheets")
+        ordering = ["order", "slug"]
+
+    def __str__(self):
+        return self.title_en
+
+    def clean(self):
+        # Here, not at the top: this block of the module is appended to the others' imports.
+        from django.core.exceptions import ValidationError
+
+        from matching.worksheet_fields import fields_problems
+
+        problems = fields_problems(self.fields)
+        if problems:
+            raise ValidationError({"fields": problems})
+
+    def title_for(self, language: str) -> str:
+        return self.title_fr if language == "fr" and self.title_fr else self.title_en
+
+    def instructions_for(self, language: str) -> str:
+        if language == "fr" and self.instructions_fr:
+            return self.instructions_fr
+        return self.instructions_en
+
+    def row_label_for(self, language: str) -> str:
+        return self.row_label_fr if language == "fr" and self.row_label_fr else self.row_label_en
+
+
+class WorksheetAssignment(models.Model):
+    """A worksheet a therapist gave their patient in a match: the patient's answers (under
+    their data key, saved as they type), whether they are done, and the one reminder email
+    before the due date (``reminded_at``, set by a conditional update so two sweeps send
+    one). Tied to the match like ``Goal``."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        OVERDUE = "overdue", _("Overdue")
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="worksheet_assignments")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worksheet_assignments"
+    )
+    worksheet = models.ForeignKey(Worksheet, on_delete=models.PROTECT, related_name="assignments")
+    note_encrypted = models.TextField(blank=True, editable=False)
+    note = crypto.patient_encrypted_text(
+        "note_encrypted", patient="patient_id", description=_("note from the therapist")
+    )
+    # {"<row>:<key>": value}, as JSON under the patient's key; empty: nothing written yet.
+    answers_encrypted = models.TextField(blank=True, editable=False)
+    answers = crypto.patient_encrypted_json(
+        "answers_encrypted", patient="patient_id", description=_("answers")
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    assigned_at = models.DateTimeField(_("given at"), default=timezone.now)
+    changed_at = models.DateTimeField(_("last answered at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("worksheet given")
+        verbose_name_plural = _("worksheets given")
+        ordering = ["-assigned_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["due_date"],
+                condition=Q(done_at__isnull=True, reminded_at__isnull=True),
+                name="worksheet_reminder_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"worksheet assignment {self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the patient can still write in it: its match is not over."""
+        return self.match.status == Match.Status.ACTIVE
+
+    def status_on(self, today) -> str:
+        """Where it stands on ``today`` (the reader's date)."""
+        if self.done_at is not None:
+            return self.Status.DONE
+        if self.due_date is not None and self.due_date < today:
+            return self.Status.OVERDUE
+        if self.changed_at is not None:
+            return self.Status.IN_PROGRESS
+        return self.Status.NOT_STARTED

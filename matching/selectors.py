@@ -14,7 +14,7 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -24,6 +24,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from accounts.models import TherapistLanguage, TherapistProfile, User
 from accounts.selectors import therapists_visible_to_patients
@@ -36,6 +37,8 @@ from matching.models import (
     CheckinInvitation,
     EmergencyNumber,
     EmergencyResource,
+    Goal,
+    GoalStep,
     Intake,
     JournalEntry,
     JournalShare,
@@ -44,6 +47,8 @@ from matching.models import (
     Offer,
     SafetyFlag,
     ScreeningResult,
+    Worksheet,
+    WorksheetAssignment,
 )
 from matching.ranking import Candidate, PatientNeeds, Ranked, rank
 from matching.signals import match_end_previewed, therapist_page_requested
@@ -985,3 +990,309 @@ def former_patient_get_for_therapist(*, therapist: User, match_id: int) -> Match
 def patient_has_therapist(*, patient: User) -> bool:
     """Whether the patient has a therapist now (someone to share an entry with)."""
     return Match.objects.filter(patient=patient, status=Match.Status.ACTIVE).exists()
+
+
+# --- Goals and worksheets (issue 18, item 3) -------------------------------------------------
+# Tied to the match they were set in: the therapist of a match reads what was set in it, active
+# or ended (their record), and nothing of another match; the patient reads all of theirs. A
+# therapist's read of the words (goals, answers) is logged for the patient.
+
+
+def _with_steps(goals: list[Goal]) -> list[Goal]:
+    steps: dict[int, list[GoalStep]] = defaultdict(list)
+    for step in GoalStep.objects.filter(goal__in=goals).order_by("goal_id", "position"):
+        steps[step.goal_id].append(step)
+    for goal in goals:
+        goal.step_list = steps[goal.pk]
+    return goals
+
+
+def care_match_get_for_therapist(*, therapist: User, match_id: int) -> Match | None:
+    """A match of this (approved) therapist, active or ended, or None: what they may read the
+    goals and worksheets of (those set in that match only)."""
+    return (
+        Match.objects.filter(
+            pk=match_id, therapist__in=therapists_visible_to_patients().filter(user=therapist)
+        )
+        .select_related("patient__patient_profile")
+        .first()
+    )
+
+
+def care_active_match_for_therapist(*, therapist: User, patient_id: int) -> Match | None:
+    """The active match of this patient with this (approved) therapist, or None: where they may
+    set a goal or give a worksheet. Not logged: it reads none of the patient's words."""
+    return (
+        Match.objects.filter(
+            status=Match.Status.ACTIVE,
+            patient_id=patient_id,
+            therapist__in=therapists_visible_to_patients().filter(user=therapist),
+        )
+        .select_related("patient__patient_profile")
+        .first()
+    )
+
+
+def goals_read_by_therapist(*, match: Match, reader: User) -> list[Goal]:
+    """The goals set in ``match`` (put away ones last), with their steps; the caller has
+    checked that ``reader`` is its therapist. Logged for the patient when there is any."""
+    goals = list(
+        Goal.objects.filter(match=match)
+        .select_related("match")
+        .order_by(F("archived_at").asc(nulls_first=True), "-created_at", "-pk")
+    )
+    if goals:
+        access_record(
+            reader=reader,
+            patient_id=match.patient_id,
+            kind=AccessEntry.Kind.GOALS,
+            record_id=match.pk,
+        )
+    return _with_steps(goals)
+
+
+def goal_get_for_therapist(*, therapist: User, pk: int) -> Goal | None:
+    """A goal set in a match of this (approved) therapist, with its steps, or None. Logged."""
+    goal = (
+        Goal.objects.filter(
+            pk=pk,
+            match__therapist__in=therapists_visible_to_patients().filter(user=therapist),
+        )
+        .select_related("match__patient__patient_profile")
+        .first()
+    )
+    if goal is None:
+        return None
+    access_record(
+        reader=therapist,
+        patient_id=goal.patient_id,
+        kind=AccessEntry.Kind.GOALS,
+        record_id=goal.match_id,
+    )
+    return _with_steps([goal])[0]
+
+
+def goals_for_patient(*, patient: User) -> list[Goal]:
+    """The patient's goals not put away, from every match (their current therapist's first),
+    with their steps. Two queries."""
+    goals = list(
+        Goal.objects.filter(patient=patient, archived_at__isnull=True)
+        .select_related("match__therapist")
+        .order_by(
+            F("match__ended_at").desc(nulls_first=True),
+            F("target_date").asc(nulls_last=True),
+            "-created_at",
+        )
+    )
+    return _with_steps(goals)
+
+
+def goal_step_get_for_patient(*, patient: User, pk: int) -> GoalStep | None:
+    """A step of one of the patient's own goals, or None (the view answers 404)."""
+    return GoalStep.objects.filter(pk=pk, goal__patient=patient).select_related("goal").first()
+
+
+def goal_get_for_patient(*, patient: User, pk: int) -> Goal | None:
+    goal = Goal.objects.filter(pk=pk, patient=patient).select_related("match__therapist").first()
+    return None if goal is None else _with_steps([goal])[0]
+
+
+def worksheets_offered() -> QuerySet[Worksheet]:
+    """The library's exercises a therapist may give now."""
+    return Worksheet.objects.filter(active=True)
+
+
+def assignments_for_patient(*, patient: User) -> list[WorksheetAssignment]:
+    """The patient's worksheets, not done first, then by due date."""
+    return list(
+        WorksheetAssignment.objects.filter(patient=patient)
+        .select_related("worksheet", "match__therapist")
+        .order_by(
+            F("done_at").desc(nulls_first=True),
+            F("due_date").asc(nulls_last=True),
+            "-assigned_at",
+        )
+    )
+
+
+def assignment_get_for_patient(*, patient: User, pk: int) -> WorksheetAssignment | None:
+    """One of the patient's own worksheets, or None (the view answers 404)."""
+    return (
+        WorksheetAssignment.objects.filter(pk=pk, patient=patient)
+        .select_related("worksheet", "match__therapist")
+        .first()
+    )
+
+
+def assignments_read_by_therapist(*, match: Match, reader: User) -> list[WorksheetAssignment]:
+    """The worksheets given in ``match``, with the patient's answers; the caller has checked
+    that ``reader`` is its therapist. Logged for the patient when there is any."""
+    given = list(
+        WorksheetAssignment.objects.filter(match=match)
+        .select_related("worksheet", "match")
+        .order_by("-assigned_at", "-pk")
+    )
+    if given:
+        access_record(
+            reader=reader,
+            patient_id=match.patient_id,
+            kind=AccessEntry.Kind.WORKSHEET,
+            record_id=match.pk,
+        )
+    return given
+
+
+def assignment_get_for_therapist(*, therapist: User, pk: int) -> WorksheetAssignment | None:
+    """A worksheet given in a match of this (approved) therapist, active or ended, with the
+    answers, or None. Logged."""
+    given = (
+        WorksheetAssignment.objects.filter(
+            pk=pk,
+            match__therapist__in=therapists_visible_to_patients().filter(user=therapist),
+        )
+        .select_related("worksheet", "match__patient__patient_profile")
+        .first()
+    )
+    if given is not None:
+        access_record(
+            reader=therapist,
+            patient_id=given.patient_id,
+            kind=AccessEntry.Kind.WORKSHEET,
+            record_id=given.pk,
+        )
+    return given
+
+
+@dataclass(frozen=True)
+class ReminderDue:
+    assignment_id: int
+    patient_id: int
+    tomorrow: bool  # due tomorrow, their date (else today)
+
+
+def worksheet_reminders_due(*, now: datetime) -> list[ReminderDue]:
+    """Worksheets not done, not yet reminded of, of an active match, due tomorrow or today in
+    their patient's time zone. One query."""
+    utc_today = now.astimezone(zoneinfo.ZoneInfo("UTC")).date()
+    rows = WorksheetAssignment.objects.filter(
+        done_at__isnull=True,
+        reminded_at__isnull=True,
+        match__status=Match.Status.ACTIVE,
+        due_date__range=(utc_today - timedelta(days=1), utc_today + timedelta(days=2)),
+    ).values_list("pk", "patient_id", "due_date", "patient__time_zone")
+    due = []
+    for pk, patient_id, due_date, zone in rows:
+        if due_date is None:  # the range excludes it; for type checkers
+            continue
+        try:
+            today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            today = utc_today
+        if today in (due_date - timedelta(days=1), due_date):
+            due.append(ReminderDue(pk, patient_id, tomorrow=today < due_date))
+    return due
+
+
+@dataclass(frozen=True)
+class CareLine:
+    """A line of the dashboard's goals and exercises: a goal's progress or a worksheet's
+    status, of one patient of the caseload."""
+
+    match: Match
+    kind: str  # "goal" or "worksheet"
+    title: str
+    done: int  # steps done (a goal)
+    total: int  # steps in all (a goal)
+    status: str  # a worksheet's ``WorksheetAssignment.Status``; "" for a goal
+    due: date | None
+    pk: int
+
+
+def care_lines(*, therapist: User, caseload: list[Match], today: date) -> list[CareLine]:
+    """The open goals (title, n of m steps, target date) and the worksheets (title, status,
+    due date) of the caseload's matches, patient by patient, soonest due first. A fixed number
+    of queries however many patients; reading the goals' titles is logged for each patient
+    whose goals are listed."""
+    matches = {match.pk: match for match in caseload}
+    goals = list(
+        Goal.objects.filter(match__in=caseload, archived_at__isnull=True).annotate(
+            total=Count("steps"), done=Count("steps", filter=Q(steps__done_at__isnull=False))
+        )
+    )
+    crypto.data_keys_load(goal.title_encrypted for goal in goals)
+    given = list(WorksheetAssignment.objects.filter(match__in=caseload).select_related("worksheet"))
+    language = (get_language() or "en")[:2]
+    lines = [
+        CareLine(matches[g.match_id], "goal", g.title, g.done, g.total, "", g.target_date, g.pk)
+        for g in goals
+    ] + [
+        CareLine(
+            matches[a.match_id],
+            "worksheet",
+            a.worksheet.title_for(language),
+            0,
+            0,
+            a.status_on(today),
+            a.due_date,
+            a.pk,
+        )
+        for a in given
+    ]
+    if goals:
+        access_record_many(
+            reader=therapist,
+            kind=AccessEntry.Kind.GOALS,
+            records=sorted({(g.patient_id, g.match_id) for g in goals}),
+        )
+    nickname = {pk: m.patient.patient_profile.nickname for pk, m in matches.items()}
+    return sorted(
+        lines,
+        key=lambda line: (
+            nickname[line.match.pk],
+            line.status == WorksheetAssignment.Status.DONE,
+            line.due or date.max,
+            line.kind,
+            line.pk,
+        ),
+    )
+
+
+def care_export(*, user: User) -> dict:
+    """A patient's goals and worksheets for their own export: every goal with its steps, and
+    every worksheet with their answers, whichever therapist set them. Nothing for anyone else
+    (a therapist's goals for patients are those patients' data)."""
+    if not user.is_patient:
+        return {}
+    names = dict(
+        TherapistProfile.objects.filter(matches__patient=user).values_list("pk", "display_name")
+    )
+    goals = _with_steps(
+        list(Goal.objects.filter(patient=user).select_related("match").order_by("created_at"))
+    )
+    given = WorksheetAssignment.objects.filter(patient=user).select_related("worksheet", "match")
+    return {
+        "goals": [
+            {
+                "therapist": names.get(goal.match.therapist_id, ""),
+                "title": goal.title,
+                "why": goal.why,
+                "target_date": goal.target_date,
+                "set_at": goal.created_at,
+                "archived_at": goal.archived_at,
+                "steps": [{"text": s.text, "done_at": s.done_at} for s in goal.step_list],
+            }
+            for goal in goals
+        ],
+        "worksheets": [
+            {
+                "therapist": names.get(a.match.therapist_id, ""),
+                "worksheet": a.worksheet.title_en,
+                "note": a.note,
+                "given_at": a.assigned_at,
+                "due_date": a.due_date,
+                "done_at": a.done_at,
+                "answers": a.answers or {},
+            }
+            for a in given.order_by("assigned_at", "pk")
+        ],
+    }

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from matching import selectors, services
+from matching.services.worksheets import worksheet_reminders_sweep
 
 
 @shared_task
@@ -32,3 +33,10 @@ def release_waiting_list() -> int:
 def sweep_checkin_invitations() -> int:
     """Every minute (CELERY_BEAT_SCHEDULE): invite patients whose check-in is due, once each."""
     return services.checkin_invitations_sweep()
+
+
+@shared_task
+def sweep_worksheet_reminders() -> int:
+    """Every 15 minutes (CELERY_BEAT_SCHEDULE): remind patients of an exercise due tomorrow or
+    today, once each."""
+    return worksheet_reminders_sweep()

@@ -6,7 +6,17 @@ import re
 from django.urls import path, register_converter
 
 from matching.selectors import INTAKE_STEPS
-from matching.views import abroad, checkins, intake, journal, offers, patients, switching
+from matching.views import (
+    abroad,
+    checkins,
+    goals,
+    intake,
+    journal,
+    offers,
+    patients,
+    switching,
+    worksheets,
+)
 
 _NUMBER = re.compile(r"[0-9]+")
 
@@ -60,4 +70,27 @@ urlpatterns = [
     path("practice/offers/<int:pk>/accept/", offers.offer_accept, name="offer_accept"),
     path("practice/offers/<int:pk>/decline/", offers.offer_decline, name="offer_decline"),
     path("practice/abroad/", abroad.abroad_practice, name="abroad_practice"),
+]
+
+# Goals and worksheets (issue 18, item 3): the patient's page, then the therapist's.
+urlpatterns += [
+    path("exercises/", goals.exercises, name="exercises"),
+    path("exercises/steps/<int:pk>/", goals.goal_step_mark, name="goal_step_mark"),
+    path("exercises/worksheets/<int:pk>/", worksheets.worksheet_fill, name="worksheet_fill"),
+    path("exercises/worksheets/<int:pk>/save/", worksheets.worksheet_save, name="worksheet_save"),
+    path("exercises/worksheets/<int:pk>/done/", worksheets.worksheet_done, name="worksheet_done"),
+    path("practice/patients/<int:patient_id>/goals/new/", goals.goal_new, name="goal_new"),
+    path("practice/goals/<int:pk>/", goals.goal_edit, name="goal_edit"),
+    path("practice/goals/<int:pk>/archive/", goals.goal_archive, name="goal_archive"),
+    path(
+        "practice/patients/<int:patient_id>/worksheets/new/",
+        worksheets.worksheet_assign,
+        name="worksheet_assign",
+    ),
+    path("practice/worksheets/<int:pk>/", worksheets.worksheet_answers, name="worksheet_answers"),
+    path(
+        "practice/records/<int:match_id>/goals-and-exercises/",
+        goals.care_record,
+        name="care_record",
+    ),
 ]

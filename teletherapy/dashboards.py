@@ -45,6 +45,8 @@ class TherapistDashboard:
     reply_time: timedelta | None
     banners: list[str] = field(default_factory=list)  # kinds: see ``_banners``
     license_days_left: int | None = None
+    # The caseload's goals (progress) and worksheets (status), soonest due first.
+    care: list[matching.CareLine] = field(default_factory=list)
 
 
 def therapist_dashboard(*, therapist: User, now: datetime) -> TherapistDashboard:
@@ -87,6 +89,9 @@ def therapist_dashboard(*, therapist: User, now: datetime) -> TherapistDashboard
         reply_time=messaging.therapist_reply_time(therapist_id=therapist.pk, now=now),
         banners=_banners(profile, len(caseload), license_days_left),
         license_days_left=license_days_left,
+        care=matching.care_lines(
+            therapist=therapist, caseload=caseload, today=now.astimezone(zone).date()
+        ),
     )
 
 

@@ -660,6 +660,11 @@ CELERY_BEAT_SCHEDULE["matching.sweep_checkin_invitations"] = {
     "task": "matching.tasks.sweep_checkin_invitations",
     "schedule": 60.0,
 }
+# Worksheets due tomorrow or today (their date): one content-free reminder each.
+CELERY_BEAT_SCHEDULE["matching.sweep_worksheet_reminders"] = {
+    "task": "matching.tasks.sweep_worksheet_reminders",
+    "schedule": 900.0,
+}
 
 # --- A person's copy of their data (teletherapy.exports) ---------------------------------------
 

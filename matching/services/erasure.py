@@ -5,10 +5,10 @@ docs/features.md, *Privacy and security*).
   asked to take on someone who is leaving); if they change their mind and have no therapist,
   a new search starts from their latest answers.
 - When the grace period is over: their intakes, questionnaires (check-ins included), safety
-  flags, searches, offers, check-in invitations and journal entries are deleted. Their
-  matches go too, but those the sessions kept with retained notes still point at
-  (scheduling), which stay, emptied of their reasons, until the retention sweep
-  (``matches_of_erased_patient_delete``).
+  flags, searches, offers, check-in invitations, journal entries, goals and the worksheets
+  given them (with their answers) are deleted. Their matches go too, but those the sessions
+  kept with retained notes still point at (scheduling), which stay, emptied of their
+  reasons, until the retention sweep (``matches_of_erased_patient_delete``).
 """
 
 from datetime import datetime
@@ -20,6 +20,7 @@ from accounts.models import User
 from matching import selectors
 from matching.models import (
     CheckinInvitation,
+    Goal,
     Intake,
     JournalEntry,
     Match,
@@ -27,6 +28,7 @@ from matching.models import (
     Offer,
     SafetyFlag,
     ScreeningResult,
+    WorksheetAssignment,
 )
 from matching.services.intake import match_request_open
 
@@ -63,6 +65,8 @@ def patient_matching_erase(*, patient: User, now: datetime) -> int:
     Returns how many matches had to stay (for retained notes' sessions)."""
     CheckinInvitation.objects.filter(patient=patient).delete()
     JournalEntry.objects.filter(patient=patient).delete()  # their shares with them
+    Goal.objects.filter(patient=patient).delete()  # their steps with them
+    WorksheetAssignment.objects.filter(patient=patient).delete()
     SafetyFlag.objects.filter(patient=patient).delete()
     ScreeningResult.objects.filter(patient=patient).delete()
     MatchRequest.objects.filter(patient=patient).delete()  # their offers with them

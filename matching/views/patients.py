@@ -3,11 +3,13 @@ entries), and their record of former patients."""
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from accounts.decorators import UserRequest, approved_therapist_required
 from accounts.models import TherapistProfile
 from matching import screening, selectors
+from matching.views.worksheets import given_with_answers
 
 
 @approved_therapist_required
@@ -31,6 +33,15 @@ def therapist_patient(
         "self_harm_item": screening.PHQ9_ITEMS[screening.PHQ9_SELF_HARM_ITEM],
         "checkin": selectors.checkin_status(patient=match.patient),
         "journal": selectors.journal_shared_with(match=match, reader=request.user),
+        # Goals and worksheets (issue 18, item 3): templates/matching/goals_section.html.
+        "care": {
+            "match": match,
+            "goals": selectors.goals_read_by_therapist(match=match, reader=request.user),
+            "given": given_with_answers(
+                selectors.assignments_read_by_therapist(match=match, reader=request.user)
+            ),
+            "today": timezone.localdate(),
+        },
     }
     return render(request, "matching/therapist_patient.html", context)
 
@@ -55,5 +66,14 @@ def former_patient(request: UserRequest, profile: TherapistProfile, match_id: in
         "match": match,
         "patient_profile": match.patient.patient_profile,
         "journal": selectors.journal_shared_with(match=match, reader=request.user),
+        # Goals and worksheets (issue 18, item 3): templates/matching/goals_section.html.
+        "care": {
+            "match": match,
+            "goals": selectors.goals_read_by_therapist(match=match, reader=request.user),
+            "given": given_with_answers(
+                selectors.assignments_read_by_therapist(match=match, reader=request.user)
+            ),
+            "today": timezone.localdate(),
+        },
     }
     return render(request, "matching/former_patient.html", context)

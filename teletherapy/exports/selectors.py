@@ -51,6 +51,7 @@ PARTS: tuple[Part, ...] = (
         accounts.selectors.person_export_files,
     ),
     Part("matching", matching.selectors.person_export),
+    Part("goals_and_worksheets", matching.selectors.care_export),
     Part(
         "messaging",
         messaging.selectors.person_export,

@@ -100,6 +100,7 @@ def test_a_former_therapist_keeps_what_was_shared_with_them(browser, page, live_
         entry.get_by_role("link", name="Change").click()
         page.get_by_label("What is on your mind").fill("Rewritten since.")
         page.get_by_role("button", name="Save").click()
+        expect(page.get_by_text("Your entry is saved.")).to_be_visible()
         therapist_page.reload()
         expect(shared).to_contain_text("Nothing was shared with you.")
         expect(shared).not_to_contain_text("Rewritten since.")

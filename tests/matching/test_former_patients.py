@@ -10,6 +10,7 @@ from django.urls import reverse
 from audit.models import AccessEntry
 from matching import selectors, services
 from matching.models import Match
+from matching.services import goals
 from tests.factories import PatientFactory, StaffFactory, TherapistFactory
 from tests.factories.matching import IntakeFactory, MatchFactory
 from tests.helpers import client_for
@@ -71,6 +72,34 @@ def test_the_former_therapist_keeps_what_was_shared_and_nothing_after(pair):
     assert (
         "The walk by the river helped." in record_page(pair.therapist.user, pair).content.decode()
     )
+
+
+def test_the_record_holds_the_goals_set_then_and_not_the_new_therapists(pair):
+    goals.goal_set(
+        match=pair,
+        title="Walk every morning",
+        why="",
+        target_date=None,
+        steps=["Ten minutes"],
+        today=NOW.date(),
+        now=NOW,
+    )
+    new = switch(pair, NOW + timedelta(days=1))
+    goals.goal_set(
+        match=new,
+        title="Sleep by eleven",
+        why="",
+        target_date=None,
+        steps=[],
+        today=NOW.date(),
+        now=NOW + timedelta(days=2),
+    )
+
+    text = record_page(pair.therapist.user, pair).content.decode()
+
+    assert "Walk every morning" in text
+    assert "Sleep by eleven" not in text
+    assert reverse("goal_edit", kwargs={"pk": pair.goals.get().pk}) not in text  # read only
 
 
 def test_a_change_after_the_switch_takes_the_entry_out_of_the_record(pair):

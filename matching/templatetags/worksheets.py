@@ -1,0 +1,49 @@
+"""Worksheets in pages: a worksheet's words in the reader's language, and an assignment's
+status as a badge (``{% worksheet_status assignment today %}``)."""
+
+from datetime import date
+
+from django import template
+from django.utils.translation import get_language
+
+from matching.models import Worksheet, WorksheetAssignment
+
+register = template.Library()
+
+BADGES = {
+    WorksheetAssignment.Status.NOT_STARTED: "text-bg-light border",
+    WorksheetAssignment.Status.IN_PROGRESS: "text-bg-info",
+    WorksheetAssignment.Status.DONE: "text-bg-success",
+    WorksheetAssignment.Status.OVERDUE: "text-bg-warning",
+}
+
+
+def _language() -> str:
+    return (get_language() or "en")[:2]
+
+
+@register.simple_tag
+def sheet_title(sheet: Worksheet) -> str:
+    return sheet.title_for(_language())
+
+
+@register.simple_tag
+def sheet_instructions(sheet: Worksheet) -> str:
+    return sheet.instructions_for(_language())
+
+
+@register.simple_tag
+def sheet_row_label(sheet: Worksheet) -> str:
+    return sheet.row_label_for(_language())
+
+
+@register.inclusion_tag("matching/worksheet_status.html")
+def worksheet_status(assignment: WorksheetAssignment, today: date) -> dict:
+    return status_badge(assignment.status_on(today))
+
+
+@register.inclusion_tag("matching/worksheet_status.html")
+def status_badge(code: str) -> dict:
+    """A worksheet's status (``WorksheetAssignment.Status``) as a badge."""
+    status = WorksheetAssignment.Status(code)
+    return {"status": status.value, "label": status.label, "badge": BADGES[status]}
