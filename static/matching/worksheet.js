@@ -1,9 +1,10 @@
 // A worksheet saved as the patient types (matching.views.worksheets.worksheet_save).
 //
 // Each change waits 800 ms of quiet, then goes to the server with every answer not yet saved.
-// Until the server says it kept them, they are also kept in this browser (localStorage, keyed
-// by the assignment), so that a reload, a lost connection or a closed tab loses nothing: the
-// page puts them back and sends them again. A network or server failure retries, sooner when
+// Until the server says it kept them, they are also kept in this tab (sessionStorage, keyed by
+// the assignment), so that a reload or a lost connection loses nothing: the page puts them back
+// and sends them again. Not localStorage: on a shared computer, a patient's words must not
+// outlive the tab they were typed in. A network or server failure retries, sooner when
 // the browser says it is online again. The status line beside the Save button (aria-live)
 // says where things stand. "Mark as done" waits for the last answers to be saved.
 
@@ -25,7 +26,7 @@ if (form && status) {
 
   function load() {
     try {
-      const stored = JSON.parse(localStorage.getItem(storageKey) ?? "{}");
+      const stored = JSON.parse(sessionStorage.getItem(storageKey) ?? "{}");
       return stored && typeof stored === "object" ? stored : {};
     } catch {
       return {};
@@ -34,8 +35,8 @@ if (form && status) {
 
   function store() {
     try {
-      if (Object.keys(pending).length) localStorage.setItem(storageKey, JSON.stringify(pending));
-      else localStorage.removeItem(storageKey);
+      if (Object.keys(pending).length) sessionStorage.setItem(storageKey, JSON.stringify(pending));
+      else sessionStorage.removeItem(storageKey);
     } catch {
       // Storage full or refused: the answers still go to the server from the page.
     }
@@ -144,11 +145,17 @@ if (form && status) {
     if (Object.keys(pending).length) send();
   });
 
-  // What this browser kept and the server never confirmed is newer than the page: put it back.
+  // What this tab kept and the server never confirmed is newer than the page: put it back. What
+  // was typed before this module ran (a slow phone shows the fields first) is newer still.
   for (const [name, value] of Object.entries(pending)) {
     const field = form.elements.namedItem(name);
-    if (field && "value" in field) field.value = value;
-    else delete pending[name];
+    if (!field || !("value" in field)) delete pending[name];
+    else if (field.value === field.defaultValue) field.value = value;
+  }
+  for (const field of form.elements) {
+    if (field.name?.startsWith("a-") && "defaultValue" in field && field.value !== field.defaultValue) {
+      pending[field.name] = field.value;
+    }
   }
   store();
   if (Object.keys(pending).length) send();

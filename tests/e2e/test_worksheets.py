@@ -4,6 +4,7 @@ saved as they type: a number out of range is refused beside its field, a reload 
 nothing, a lost connection keeps what is typed and sends it once back online; they mark it
 done, and the therapist's page on the patient shows it done, with the answers."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -171,3 +172,38 @@ def test_the_goal_and_worksheet_pages_pass_wcag_checks(new_context):
     ):
         therapist_page.goto(address)
         assert violations(therapist_page) == [], address
+
+
+def test_what_is_typed_before_the_page_script_runs_is_saved(page):
+    """A slow phone shows the fields before the saving script runs: what is typed meanwhile
+    (here, written into the field as soon as it exists, before any script of the page runs) is
+    saved once the script does."""
+    therapist = TherapistFactory()
+    patient = PatientFactory()
+    match = MatchFactory(patient=patient, therapist=therapist.therapist_profile)
+    given = worksheets.worksheet_assign(
+        match=match,
+        worksheet=seeded_worksheet("grounding-54321"),
+        due_date=None,
+        note="",
+        today=timezone.localdate(),
+        now=timezone.now(),
+    )
+    log_in(page, patient.email)
+    page.add_init_script(TYPED_EARLY % json.dumps(SEEN))
+
+    page.goto(reverse("worksheet_fill", kwargs={"pk": given.pk}))
+
+    expect(page.locator("#save-status")).to_have_text("Saved")
+    given.refresh_from_db()
+    assert given.answers["0:see"] == SEEN
+
+
+# Types into the first field of "see" the moment the parser creates it (no input event: no
+# script of the page listens yet).
+TYPED_EARLY = """
+new MutationObserver((_, observer) => {
+  const field = document.querySelector("[name$='-see']");
+  if (field) { field.value = %s; observer.disconnect(); }
+}).observe(document, { childList: true, subtree: true });
+"""
