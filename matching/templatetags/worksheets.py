@@ -4,9 +4,9 @@ status as a badge (``{% worksheet_status assignment today %}``)."""
 from datetime import date
 
 from django import template
-from django.utils.translation import get_language
 
 from matching.models import Worksheet, WorksheetAssignment
+from matching.presenters.worksheets import language
 
 register = template.Library()
 
@@ -18,23 +18,19 @@ BADGES = {
 }
 
 
-def _language() -> str:
-    return (get_language() or "en")[:2]
-
-
 @register.simple_tag
 def sheet_title(sheet: Worksheet) -> str:
-    return sheet.title_for(_language())
+    return sheet.title_for(language())
 
 
 @register.simple_tag
 def sheet_instructions(sheet: Worksheet) -> str:
-    return sheet.instructions_for(_language())
+    return sheet.instructions_for(language())
 
 
 @register.simple_tag
 def sheet_row_label(sheet: Worksheet) -> str:
-    return sheet.row_label_for(_language())
+    return sheet.row_label_for(language())
 
 
 @register.inclusion_tag("matching/worksheet_status.html")

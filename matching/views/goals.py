@@ -20,8 +20,8 @@ from accounts.models import TherapistProfile
 from core.htmx import is_htmx
 from matching import care_forms, selectors
 from matching.models import Goal, Match
+from matching.presenters import worksheets as worksheet_words
 from matching.services import goals as goal_services
-from matching.views.worksheets import given_with_answers
 
 
 def _refused(form, error: ValidationError) -> None:
@@ -148,12 +148,9 @@ def care_record(request: UserRequest, profile: TherapistProfile, match_id: int) 
     if match is None:
         raise Http404
     context = {
-        "match": match,
-        "active": match.status == Match.Status.ACTIVE,
-        "goals": selectors.goals_read_by_therapist(match=match, reader=request.user),
-        "given": given_with_answers(
-            selectors.assignments_read_by_therapist(match=match, reader=request.user)
+        **worksheet_words.care_for_therapist(
+            match=match, reader=request.user, today=timezone.localdate()
         ),
-        "today": timezone.localdate(),
+        "active": match.status == Match.Status.ACTIVE,
     }
     return render(request, "matching/goals_record.html", context)

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 from accounts.decorators import UserRequest, approved_therapist_required
 from accounts.models import TherapistProfile
 from matching import screening, selectors
-from matching.views.worksheets import given_with_answers
+from matching.presenters import worksheets as worksheet_words
 
 
 @approved_therapist_required
@@ -33,15 +33,9 @@ def therapist_patient(
         "self_harm_item": screening.PHQ9_ITEMS[screening.PHQ9_SELF_HARM_ITEM],
         "checkin": selectors.checkin_status(patient=match.patient),
         "journal": selectors.journal_shared_with(match=match, reader=request.user),
-        # Goals and worksheets (issue 18, item 3): templates/matching/goals_section.html.
-        "care": {
-            "match": match,
-            "goals": selectors.goals_read_by_therapist(match=match, reader=request.user),
-            "given": given_with_answers(
-                selectors.assignments_read_by_therapist(match=match, reader=request.user)
-            ),
-            "today": timezone.localdate(),
-        },
+        "care": worksheet_words.care_for_therapist(
+            match=match, reader=request.user, today=timezone.localdate()
+        ),
     }
     return render(request, "matching/therapist_patient.html", context)
 
@@ -57,8 +51,9 @@ def former_patients(request: UserRequest, profile: TherapistProfile) -> HttpResp
 @approved_therapist_required
 @require_safe
 def former_patient(request: UserRequest, profile: TherapistProfile, match_id: int) -> HttpResponse:
-    """What the therapist keeps of a former patient: the dates, and the journal entries shared
-    with them while they were the therapist; nothing after. 404 for anyone else's."""
+    """What the therapist keeps of a former patient: the dates, the journal entries shared with
+    them and the goals and worksheets set while they were the therapist; nothing after. 404 for
+    anyone else's."""
     match = selectors.former_patient_get_for_therapist(therapist=request.user, match_id=match_id)
     if match is None:
         raise Http404
@@ -66,14 +61,8 @@ def former_patient(request: UserRequest, profile: TherapistProfile, match_id: in
         "match": match,
         "patient_profile": match.patient.patient_profile,
         "journal": selectors.journal_shared_with(match=match, reader=request.user),
-        # Goals and worksheets (issue 18, item 3): templates/matching/goals_section.html.
-        "care": {
-            "match": match,
-            "goals": selectors.goals_read_by_therapist(match=match, reader=request.user),
-            "given": given_with_answers(
-                selectors.assignments_read_by_therapist(match=match, reader=request.user)
-            ),
-            "today": timezone.localdate(),
-        },
+        "care": worksheet_words.care_for_therapist(
+            match=match, reader=request.user, today=timezone.localdate()
+        ),
     }
     return render(request, "matching/former_patient.html", context)

@@ -11,20 +11,16 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.decorators import UserRequest, approved_therapist_required, patient_required
 from accounts.models import TherapistProfile
-from matching import care_forms, selectors, worksheet_fields
+from matching import care_forms, selectors
 from matching.models import WorksheetAssignment
+from matching.presenters import worksheets as worksheet_words
 from matching.services import worksheets as worksheet_services
-
-
-def _language() -> str:
-    return (get_language() or "en")[:2]
 
 
 def _own(request: UserRequest, pk: int) -> WorksheetAssignment:
@@ -45,32 +41,6 @@ def _errors_by_name(error: ValidationError) -> dict[str, str]:
     return {"__all__": " ".join(error.messages)}
 
 
-def sheet_rows(assignment: WorksheetAssignment, values: dict[str, str], errors: dict[str, str]):
-    """The worksheet's rows of fields, each with its value and error, for the templates."""
-    sheet = assignment.worksheet
-    return [
-        [
-            {"field": field, "value": values.get(field.name, ""), "error": errors.get(field.name)}
-            for field in row
-        ]
-        for row in worksheet_fields.worksheet_fields(sheet.fields, sheet.rows, _language())
-    ]
-
-
-def given_with_answers(assignments: list[WorksheetAssignment]) -> list[dict]:
-    """Worksheets given, each with its answers by row, for a therapist's page."""
-    return [{"assignment": a, "rows": sheet_rows(a, _stored_values(a), {})} for a in assignments]
-
-
-def _stored_values(assignment: WorksheetAssignment) -> dict[str, str]:
-    answers = assignment.answers or {}
-    values = {}
-    for stored, value in answers.items():
-        row, _sep, key = stored.partition(":")
-        values[worksheet_fields.form_name(int(row), key)] = value
-    return values
-
-
 @never_cache
 @patient_required
 @require_http_methods(["GET", "POST"])
@@ -78,7 +48,7 @@ def worksheet_fill(request: UserRequest, pk: int) -> HttpResponse:
     """The worksheet to fill in. POST (the Save button, without JavaScript) keeps every answer
     of the form at once, or none of them, saying why beside each refused one."""
     assignment = _own(request, pk)
-    values = _stored_values(assignment)
+    values = worksheet_words.stored_values(assignment)
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
@@ -97,8 +67,8 @@ def worksheet_fill(request: UserRequest, pk: int) -> HttpResponse:
     context = {
         "assignment": assignment,
         "sheet": assignment.worksheet,
-        "language": _language(),
-        "rows": sheet_rows(assignment, values, errors),
+        "language": worksheet_words.language(),
+        "rows": worksheet_words.sheet_rows(assignment, values, errors),
         "general_error": errors.get("__all__"),
         "today": timezone.localdate(),
     }
@@ -164,7 +134,12 @@ def worksheet_assign(
             return redirect("therapist_patient", patient_id=patient_id)
     status = 422 if request.method == "POST" else 200
     sheets = {sheet.pk: sheet for sheet in selectors.worksheets_offered()}
-    context = {"form": form, "match": match, "sheets": sheets, "language": _language()}
+    context = {
+        "form": form,
+        "match": match,
+        "sheets": sheets,
+        "language": worksheet_words.language(),
+    }
     return render(request, "matching/worksheet_assign.html", context, status=status)
 
 
@@ -178,8 +153,10 @@ def worksheet_answers(request: UserRequest, profile: TherapistProfile, pk: int) 
         raise Http404
     context = {
         "assignment": assignment,
-        "rows": sheet_rows(assignment, _stored_values(assignment), {}),
-        "language": _language(),
+        "rows": worksheet_words.sheet_rows(
+            assignment, worksheet_words.stored_values(assignment), {}
+        ),
+        "language": worksheet_words.language(),
         "today": timezone.localdate(),
     }
     return render(request, "matching/worksheet_answers.html", context)
