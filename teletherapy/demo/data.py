@@ -516,6 +516,42 @@ LEA_CHECKIN = (
 )
 # Her next session: the first free time from this long after the demo is loaded.
 LEA_NEXT_SESSION_FROM = timedelta(days=2)
+# The goal her therapist set after the first session (how long before the demo is loaded), its
+# steps, and how many of them she has done.
+LEA_GOAL = (
+    timedelta(days=28),
+    "Des soirées sans travail",
+    "Pour retrouver un sommeil qui repose.",
+    timedelta(days=30),  # the target date, from when the demo is loaded
+    [
+        "Couper les notifications du travail à 19 h",
+        "Une marche après le dîner",
+        "Lire avant de dormir",
+    ],
+    1,
+)
+# The sleep diary given with it, due in five days, two nights filled in.
+LEA_SLEEP_DIARY = (
+    timedelta(days=3),
+    timedelta(days=5),
+    "Notez vos nuits cette semaine, même approximativement.",
+    {
+        "a-0-to_bed": "23 h 30",
+        "a-0-fell_asleep": "0 h 45",
+        "a-0-woke_up": "6 h 30",
+        "a-1-to_bed": "22 h 45",
+        "a-1-fell_asleep": "23 h 30",
+        "a-1-woke_up": "7 h",
+    },
+)
+# A page of her journal, shared with her therapist (how long before the demo is loaded).
+LEA_JOURNAL = (
+    timedelta(days=2),
+    "J’ai laissé l’ordinateur au bureau ce soir. Un peu d’angoisse au début, puis j’ai lu "
+    "une heure. Première nuit complète depuis longtemps.",
+    6,
+    ["work", "sleep"],
+)
 
 # --- Hugo's story: in Tokyo, matched with a French therapist ten days ago ----------------------
 

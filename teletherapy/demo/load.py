@@ -34,7 +34,9 @@ from accounts.models import TherapistDocument, TherapistProfile, User
 from core import crypto, uploads
 from matching import selectors as matching_selectors
 from matching import services as matching_services
-from matching.models import Match
+from matching.models import Match, Worksheet
+from matching.services import goals as goal_services
+from matching.services import worksheets as worksheet_services
 from messaging import services as messaging_services
 from scheduling import selectors as scheduling_selectors
 from scheduling import services as scheduling_services
@@ -363,6 +365,38 @@ def _lea(*, now: datetime) -> None:
     ago, body = data.LEA_LATEST_MESSAGE
     _write(match, sender=lea, body=body, at=now - ago, number=len(data.LEA_FIRST_MESSAGES))
     _session(match, booked_at=now, not_before=now + data.LEA_NEXT_SESSION_FROM)
+    _between_sessions(match, now=now)
+
+
+def _between_sessions(match: Match, *, now: datetime) -> None:
+    """Léa's goal and sleep diary from her therapist, and a journal page she shared."""
+    ago, title, why, target_in, steps, done = data.LEA_GOAL
+    goal = goal_services.goal_set(
+        match=match,
+        title=title,
+        why=why,
+        target_date=(now + target_in).date(),
+        steps=steps,
+        today=(now - ago).date(),
+        now=now - ago,
+    )
+    for step in goal.steps.order_by("position")[:done]:
+        goal_services.goal_step_mark(step=step, done=True, now=now - ago / 2)
+    ago, due_in, note, answers = data.LEA_SLEEP_DIARY
+    given = worksheet_services.worksheet_assign(
+        match=match,
+        worksheet=Worksheet.objects.get(slug="sleep-diary"),
+        due_date=(now + due_in).date(),
+        note=note,
+        today=(now - ago).date(),
+        now=now - ago,
+    )
+    worksheet_services.worksheet_answers_save(assignment=given, answers=answers, now=now)
+    ago, body, mood, tags = data.LEA_JOURNAL
+    entry = matching_services.journal_entry_write(
+        patient=match.patient, body=body, mood=mood, tags=tags, now=now - ago
+    )
+    matching_services.journal_entry_share(entry=entry, now=now - ago)
 
 
 def _write(match: Match, *, sender: User, body: str, at: datetime, number: int) -> None:

@@ -25,7 +25,8 @@ from accounts.models import (
     VettingDecision,
 )
 from core import crypto, uploads
-from matching.models import Intake, Match, Offer, ScreeningResult
+from matching.models import Intake, Match, Offer, ScreeningResult, WorksheetAssignment
+from matching.selectors import goals_for_patient, journal_shared_with
 from messaging.models import Message
 from messaging.selectors import conversations_for_user, unread_count
 from scheduling.models import Appointment, SessionNote
@@ -125,6 +126,15 @@ def test_demo_data_covers_what_a_newcomer_needs_to_click_through():
     # Her progress: the intake's scores and a check-in, so the charts have a line to draw.
     assert ScreeningResult.objects.filter(patient=patient, instrument="phq9").count() == 2
     assert ScreeningResult.objects.filter(patient=patient, intake=None).count() == 2
+    # Between sessions: a goal with one step of three done, a sleep diary half filled in, a
+    # journal page shared with her therapist.
+    (goal,) = goals_for_patient(patient=patient)
+    assert [bool(step.done_at) for step in goal.step_list] == [True, False, False]
+    (diary,) = WorksheetAssignment.objects.filter(patient=patient)
+    assert diary.worksheet.slug == "sleep-diary"
+    assert diary.status_on(timezone.localdate()) == WorksheetAssignment.Status.IN_PROGRESS
+    (shared,) = journal_shared_with(match=goal.match, reader=therapist)
+    assert shared.mood == 6
 
 
 def test_every_story_happens_in_order_and_before_the_demo_is_loaded():
