@@ -28,7 +28,7 @@ from django.utils.translation import ngettext_lazy
 
 from accounts.choices import Modality
 from accounts.models import TherapistProfile, User
-from accounts.selectors import approved_therapist_profile
+from accounts.selectors import approved_therapist_profile, therapists_visible_to_patients
 from core import crypto
 from core.errors import field_error
 from matching.models import Match
@@ -288,8 +288,13 @@ def appointments_cancel_for_unavailable_therapist(
     *, therapist_id: int, now: datetime | None = None
 ) -> int:
     """Cancel the sessions to come of a therapist who may no longer hold them (suspended, or
-    otherwise no longer approved). Idempotent; returns how many it cancelled."""
+    otherwise no longer approved). Idempotent; returns how many it cancelled. Decided on the
+    therapist's status now, not the event's: the events of a status that changed more than
+    once in one transaction arrive after it commits (an application submitted then approved
+    must not cancel what was booked with the approved therapist)."""
     now = now or timezone.now()
+    if therapists_visible_to_patients().filter(pk=therapist_id).exists():
+        return 0
     return _cancel(
         Appointment.objects.filter(
             therapist_id=therapist_id, status=Appointment.Status.BOOKED, starts_at__gt=now

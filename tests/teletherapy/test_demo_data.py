@@ -455,3 +455,14 @@ def test_the_demo_is_made_through_the_apps_services(monkeypatch):
     assert calls["checkin_record"] == 1
     assert calls["rooms_close"] == 1
     assert set(calls) >= {"message_send", "messages_mark_read", "availability_window_add"}
+
+
+def test_what_the_demo_booked_stays_booked_once_it_commits(django_capture_on_commit_callbacks):
+    """The demo's therapists are approved in the same transaction as Léa's sessions are booked;
+    the announcements of their earlier statuses arrive after it commits and cancel nothing."""
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_data_load()
+
+    patient = User.objects.get(email="patient@example.org")
+    held, booked = Appointment.objects.filter(patient=patient).order_by("starts_at")
+    assert booked.is_booked
