@@ -464,5 +464,5 @@ def test_what_the_demo_booked_stays_booked_once_it_commits(django_capture_on_com
         demo_data_load()
 
     patient = User.objects.get(email="patient@example.org")
-    held, booked = Appointment.objects.filter(patient=patient).order_by("starts_at")
+    _held, booked = Appointment.objects.filter(patient=patient).order_by("starts_at")
     assert booked.is_booked
