@@ -49,6 +49,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         PATIENT = "patient", _("Patient")
         THERAPIST = "therapist", _("Therapist")
         STAFF = "staff", _("Staff")
+        # Invited by a patient to their couples sessions (``scheduling.models.PartnerInvitation``):
+        # reaches only those sessions' page and room, through no role guard of the others.
+        PARTNER = "partner", _("Partner")
 
     email = models.EmailField(_("email address"), unique=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
@@ -89,6 +92,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_therapist(self) -> bool:
         return self.role == self.Role.THERAPIST
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == self.Role.PARTNER
 
     @property
     def requires_mfa(self) -> bool:

@@ -452,6 +452,8 @@ LEGAL_KINDS_BY_ROLE: dict[str, tuple[str, ...]] = {
     User.Role.PATIENT: (Kind.PRIVACY, Kind.TERMS, Kind.TELEHEALTH),
     User.Role.THERAPIST: (Kind.PRIVACY, Kind.TERMS),
     User.Role.STAFF: (),
+    # A partner takes part in couples sessions: the same consent to care at a distance.
+    User.Role.PARTNER: (Kind.PRIVACY, Kind.TERMS, Kind.TELEHEALTH),
 }
 # The versions a logged-in session still has to accept (document ids), written at login
 # (``accounts.receivers``) and emptied once accepted; ``LegalConsentMiddleware`` reads it, so

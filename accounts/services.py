@@ -78,6 +78,37 @@ def user_register(
     return user
 
 
+@transaction.atomic
+def partner_register(
+    *,
+    email: str,
+    password: str,
+    language: str,
+    time_zone: str,
+    documents: list[LegalDocument],
+    now: datetime | None = None,
+) -> User:
+    """A partner's minimal account, made from an invitation to a couples session: their email
+    (verified by the invitation, which reached it), a password, their preferences, and the
+    legal versions they ticked. No profile: a partner has no intake and no record; what they
+    are called in a session is kept on the invitation. The caller checks that no account has
+    this address (the invitation's page offers to log in instead)."""
+    now = now or timezone.now()
+    user = User(
+        email=User.objects.normalize_email(email).lower(),
+        role=User.Role.PARTNER,
+        language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
+        time_zone=valid_time_zone(time_zone) or settings.TIME_ZONE,
+        date_joined=now,
+    )
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    legal_accept(user=user, documents=documents, now=now)
+    return user
+
+
 def user_preferences_update(*, user: User, language: str, time_zone: str) -> User:
     user.language = language
     user.time_zone = time_zone

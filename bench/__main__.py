@@ -16,6 +16,7 @@ BENCHMARKS = [
     "scheduling_booking",
     "messaging_delivery",
     "room_signalling",
+    "couples_room",
     "page_rates",
     "audit_log",
     "topology",

@@ -62,11 +62,20 @@ def _pair_email_prefix(tag: str) -> str:
 
 
 def _signed_up(role: str, email: str, nickname: str = ""):
-    """An account signed up as the sign-up form would (``user_register``). No password:
-    hashing hundreds would take longer than the benchmark."""
+    """An account signed up as the sign-up form would (``user_register``; a partner's as an
+    invitation makes it, ``partner_register``). No password: hashing hundreds would take
+    longer than the benchmark."""
     from accounts.models import User
-    from accounts.services import legal_accept_current, user_register
+    from accounts.services import legal_accept_current, partner_register, user_register
 
+    if role == User.Role.PARTNER:
+        user = partner_register(
+            email=email, password="", language="en", time_zone="UTC", documents=[]
+        )
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        legal_accept_current(user=user)
+        return user
     user = User(email=email)
     user.set_unusable_password()
     user = user_register(user=user, role=role, language="en", time_zone="UTC", nickname=nickname)
@@ -149,6 +158,44 @@ def rooms_create(tag: str, count: int) -> list[dict[str, int | str]]:
             modality=Modality.VIDEO,
         )
         pair["token"] = room_for(appointment=appointment).token
+    return made
+
+
+def couples_rooms_create(tag: str, count: int) -> list[dict[str, int | str]]:
+    """``2 * count`` rooms open now, their guests let in from the waiting room: ``count`` of
+    two (a pair's ``token``), then ``count`` couples sessions, each with its partner's account
+    and logged-in ``partner_session`` (their accepted invitation written directly)."""
+    import secrets
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import User
+    from scheduling.models import Appointment, PartnerInvitation
+    from scheduling.selectors.partners import token_digest
+    from sessions_video.models import Room
+
+    made = rooms_create(tag, 2 * count)
+    now = timezone.now()
+    Room.objects.filter(token__in=[pair["token"] for pair in made]).update(
+        admitted_at=now, partner_admitted_at=now
+    )
+    prefix = _pair_email_prefix(tag)
+    for n, pair in enumerate(made[count:]):
+        partner = _signed_up(User.Role.PARTNER, f"{prefix}partner-{n}@example.invalid")
+        appointment = Appointment.objects.get(room__token=pair["token"])
+        PartnerInvitation.objects.create(
+            appointment=appointment,
+            email=partner.email,
+            token_hash=token_digest(secrets.token_urlsafe(32)),
+            created_at=now,
+            expires_at=now + timedelta(hours=1),
+            accepted_at=now,
+            partner=partner,
+            nickname=f"Partner {n}",
+        )
+        pair["partner_session"] = _logged_in(partner)
+        pair["couples"] = True
     return made
 
 
@@ -366,7 +413,7 @@ def _wait_for_rooms_left(rooms) -> None:
 
 USAGE = (
     "usage: python -m bench.project_user create | delete EMAIL SESSION_KEY\n"
-    "       | pairs TAG COUNT | rooms TAG COUNT | pairs-messages TAG\n"
+    "       | pairs TAG COUNT | rooms TAG COUNT | couples-rooms TAG COUNT | pairs-messages TAG\n"
     "       | practice TAG PATIENTS APPOINTMENTS MESSAGES\n"
     "       | pairs-delete TAG < SESSION_KEYS_JSON"
 )
@@ -382,6 +429,8 @@ if __name__ == "__main__":
             print(json.dumps(pairs_create(tag, int(count))))
         case ["rooms", tag, count]:
             print(json.dumps(rooms_create(tag, int(count))))
+        case ["couples-rooms", tag, count]:
+            print(json.dumps(couples_rooms_create(tag, int(count))))
         case ["practice", tag, patients, appointments, messages]:
             sizes = int(patients), int(appointments), int(messages)
             print(json.dumps(practice_create(tag, *sizes)))

@@ -45,6 +45,14 @@ def sessions_link(user: User | None) -> str:
     return site_link("my_sessions")
 
 
+def sessions_link_for(appointment: Appointment, user: User | None) -> str:
+    """The link to the page where ``user`` finds this appointment: a partner invited to it
+    (who is neither its patient nor its therapist) has their own page of invited sessions."""
+    if user is not None and user.pk not in (appointment.patient_id, appointment.therapist_id):
+        return site_link("partner_sessions")
+    return sessions_link(user)
+
+
 def event_uid(appointment: Appointment) -> str:
     return f"{appointment.uid}@{site_host()}"
 
@@ -117,7 +125,7 @@ def _event(
     cancelled: bool,
     organizer: bool,
 ) -> Event:
-    link = sessions_link(viewer)
+    link = sessions_link_for(appointment, viewer)
     event = Event()
     event.add("uid", event_uid(appointment))
     event.add("sequence", appointment.sequence)

@@ -1,8 +1,24 @@
 """Every route of the scheduling app."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
-from scheduling.views import availability, booking, calendar, feeds, notes
+from scheduling.views import availability, booking, calendar, feeds, notes, partners
+
+
+class InvitationTokenConverter:
+    """An invitation's token as ``secrets.token_urlsafe`` makes it: anything else (NUL among it)
+    is no invitation, 404 before any query."""
+
+    regex = "[A-Za-z0-9_-]{1,64}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(InvitationTokenConverter, "invitation_token")
 
 urlpatterns = [
     # The patient's sessions (the therapist's too, for one session's page).
@@ -11,6 +27,28 @@ urlpatterns = [
     path("sessions/<int:pk>/", booking.session_detail, name="session_detail"),
     path("sessions/<int:pk>/cancel/", booking.session_cancel, name="session_cancel"),
     path("sessions/<int:pk>/move/", booking.session_move, name="session_move"),
+    # Couples sessions: the patient invites a partner, who accepts from the emailed link.
+    path(
+        "sessions/<int:pk>/partner/invite/",
+        partners.session_partner_invite,
+        name="session_partner_invite",
+    ),
+    path(
+        "sessions/<int:pk>/partner/withdraw/",
+        partners.session_partner_withdraw,
+        name="session_partner_withdraw",
+    ),
+    path(
+        "invitation/<invitation_token:token>/",
+        partners.partner_invitation,
+        name="partner_invitation",
+    ),
+    path("invited/", partners.partner_sessions, name="partner_sessions"),
+    path(
+        "invited/<int:pk>/calendar.ics",
+        partners.partner_session_ics,
+        name="partner_session_ics",
+    ),
     # The therapist's availability.
     path("practice/availability/", availability.availability, name="practice_availability"),
     path(

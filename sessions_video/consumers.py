@@ -31,6 +31,21 @@ kept; ``{"type": "chat-refused", "id", "reason": "closed"|"invalid"|"too-fast"}`
 for a call's patient still in the waiting room),
 ``{"type": "admitted"}`` to both when the therapist lets the patient in, and
 ``{"type": "late", "minutes": int}`` to a waiting patient when the therapist says they are late.
+
+**A couples session's room** (its patient invited a partner: ``scheduling.models
+.PartnerInvitation``) holds three sockets, and its call is a mesh: each participant has a peer
+connection with each of the two others. Each socket has a participant id, the server's (its
+attendance's id, the ``presence`` above). ``offer``, ``answer`` and ``candidate`` must say whom
+they are for (``"to": <participant id>``; without it they are dropped) and reach that socket
+only; the others (``hangup``, ``screen``, ``media``, ``typing``) go to both others unless
+addressed. Every relayed frame arrives with ``"from": <participant id>``, which the server
+writes (a client's ``from`` is never read). ``admission`` also says ``you`` (the participant
+id), ``role`` ("therapist", "patient" or "partner") and ``roles`` (who is in the call: the
+therapist, and each guest let in); ``peer`` frames carry the newcomer's ``role``; ``admit``
+takes ``"who": "patient" | "partner" | "all"`` (the default) and ``admitted`` says ``roles``.
+A guest still waiting receives no call signalling. The partner has no part in the chat (it is
+kept in the patient's conversation with their therapist): their ``chat`` and ``typing`` are
+dropped and nobody's reaches them. A room of two keeps its frames exactly as above.
 """
 
 import asyncio
@@ -114,6 +129,35 @@ def relayable(content) -> dict | None:
     return None
 
 
+# A participant id: the server's number for one socket in a room (its attendance's id).
+MAX_PARTICIPANT_ID = 2**63 - 1
+
+
+def addressee(content) -> int | None:
+    """Whom a couples room's frame is for: a participant id (``to``), or None when it names
+    nobody (for everyone in the call). ValueError when ``to`` is there but is not a
+    participant id (the frame is dropped)."""
+    if not isinstance(content, dict) or content.get("to") is None:
+        return None
+    to = content["to"]
+    if isinstance(to, bool) or not isinstance(to, int) or not 0 < to <= MAX_PARTICIPANT_ID:
+        raise ValueError("not a participant id")
+    return to
+
+
+# In a couples room these go to one participant (``to``); the others, to everyone.
+ADDRESSED = frozenset({"offer", "answer", "candidate"})
+
+
+def admit_who(content) -> str | None:
+    """Whom the therapist lets in, in a couples room: ``who`` is "patient", "partner" or
+    "all" (the default); None when malformed."""
+    if not isinstance(content, dict):
+        return None
+    who = content.get("who", "all")
+    return who if isinstance(who, str) and who in services.ADMIT_WHO else None
+
+
 def screen_policy(content) -> bool | None:
     """Whether the therapist lets the patient share their screen, or None if malformed."""
     if not isinstance(content, dict) or content.get("type") != "screen-policy":
@@ -185,9 +229,10 @@ class _Heartbeat:
 
 
 class RoomConsumer(SessionCheckedConsumer):
-    """``ws/room/<token>/``. Refusals: 4404 not a party to a booked session (as the page's 404),
-    4410 the room is not open (yet, or any more), 4409 a socket of this user is already in the
-    room or the room has its two (or this one's place was taken over after it went quiet);
+    """``ws/room/<token>/``. Refusals: 4404 not a party to a booked session (as the page's 404;
+    a partner whose invitation was withdrawn too), 4410 the room is not open (yet, or any
+    more), 4409 a socket of this user is already in the room or the room has its two (three
+    in a couples session; or this one's place was taken over after it went quiet);
     4429 after persistent flooding; 4415 a binary frame."""
 
     max_frame_bytes = MAX_MESSAGE_BYTES
@@ -202,6 +247,11 @@ class RoomConsumer(SessionCheckedConsumer):
         self.other_presence: int | None = None
         self.let_in = True  # a call's patient waits to be let in (``refusal`` reads it)
         self.is_therapist = False
+        # A couples session's room (decided once, when the socket first opens): three people,
+        # each frame of the call addressed to one of them (``to``, ``from``: participant ids).
+        self.couples: bool | None = None
+        self.role = ""
+        self.others: list[tuple[int, str]] = []  # (participant id, role) of those here
         self.dropped = 0
         self.chat_bucket = TokenBucket(CHAT_BURST, CHAT_PER_SECOND)
 
@@ -225,9 +275,20 @@ class RoomConsumer(SessionCheckedConsumer):
         if not room.appointment.room_is_open(timezone.now()):
             return CLOSE_ROOM_NOT_OPEN
         self.room, self.closes_at = room, room.appointment.room_closes_at
-        self.let_in = not room.has_waiting_room or room.admitted_at is not None
         self.is_therapist = user.pk == room.appointment.therapist_id
+        self.role = selectors.room_role(room=room, user_id=user.pk)
+        if self.couples is None:
+            couples = selectors.room_couples(appointment_id=room.appointment_id)
+            self.couples = couples is not None and room.has_waiting_room
+        self.let_in = self._let_in(room)
         return None
+
+    def _let_in(self, room: Room) -> bool:
+        if not room.has_waiting_room:
+            return True
+        if not self.couples:
+            return room.admitted_at is not None
+        return self.role in selectors.room_admitted_roles(room=room)
 
     def admit(self, user: User) -> int | None:
         assert self.room is not None  # ``refusal`` said yes
@@ -237,13 +298,17 @@ class RoomConsumer(SessionCheckedConsumer):
             user=user,
             now=now,
             stale_before=services.attendance_stale_before(now=now),
+            capacity=services.COUPLES_ROOM_CAPACITY if self.couples else services.ROOM_CAPACITY,
         )
         if place is None:
             return CLOSE_ROOM_FULL
         self.attendance, self.ghosts = place.attendance.pk, place.taken_over
-        self.other_presence = selectors.room_other_party_presence(
-            room_id=self.room.pk, user_id=user.pk
-        )
+        if self.couples:
+            self.others = selectors.room_presences(room=self.room, user_id=user.pk)
+        else:
+            self.other_presence = selectors.room_other_party_presence(
+                room_id=self.room.pk, user_id=user.pk
+            )
         return None
 
     async def admitted(self) -> None:
@@ -251,10 +316,30 @@ class RoomConsumer(SessionCheckedConsumer):
             await self._to_room({"type": "room.peer", "state": "left", "presence": presence})
         assert self.room is not None
         late = None if self.let_in else self.room.late_minutes
-        await self._send({"type": "admission", "admitted": self.let_in, "late": late})
-        if self.other_presence is not None:
-            await self._send({"type": "peer", "state": "joined", "presence": self.other_presence})
-        await self._to_room({"type": "room.peer", "state": "joined", "presence": self.attendance})
+        if self.couples:
+            await self._send(
+                {
+                    "type": "admission",
+                    "admitted": self.let_in,
+                    "late": late,
+                    "you": self.attendance,
+                    "role": self.role,
+                    "roles": selectors.room_admitted_roles(room=self.room),
+                }
+            )
+            for presence, role in self.others:
+                await self._send(
+                    {"type": "peer", "state": "joined", "presence": presence, "role": role}
+                )
+        else:
+            await self._send({"type": "admission", "admitted": self.let_in, "late": late})
+            if self.other_presence is not None:
+                await self._send(
+                    {"type": "peer", "state": "joined", "presence": self.other_presence}
+                )
+        await self._to_room(
+            {"type": "room.peer", "state": "joined", "presence": self.attendance, "role": self.role}
+        )
         _Heartbeat.of_this_loop().add(self)
 
     def refusal_now(self) -> int | None:
@@ -270,7 +355,9 @@ class RoomConsumer(SessionCheckedConsumer):
         await database_sync_to_async(services.room_leave)(
             room=self.room, user=self.scope["user"], now=timezone.now(), attendance_id=presence
         )
-        await self._to_room({"type": "room.peer", "state": "left", "presence": presence})
+        await self._to_room(
+            {"type": "room.peer", "state": "left", "presence": presence, "role": self.role}
+        )
 
     async def taken_over(self) -> None:
         """Its place was ended while it was open (taken over after it went quiet, or closed by
@@ -297,19 +384,45 @@ class RoomConsumer(SessionCheckedConsumer):
         elif kind == "screen-policy":
             await self._screen_policy(content)
         elif kind == "admit":
-            await self._admit()
+            await self._admit(content)
         elif (message := relayable(content)) is not None:
             if not self.let_in and message["type"] in CALL_SIGNALLING:
                 self._dropped("signalling from the waiting room")
                 return
-            await self._to_room({"type": "room.relay", "message": message})
+            if not self.couples:
+                await self._to_room({"type": "room.relay", "message": message})
+                return
+            await self._relay_addressed(content, message)
         else:
             self._dropped("unknown or malformed")
+
+    async def _relay_addressed(self, content: dict, message: dict) -> None:
+        """A couples room's frame of the call, to one participant (``to``) or to all."""
+        try:
+            to = addressee(content)
+        except ValueError:
+            self._dropped("not addressed to a participant")
+            return
+        if to is None and message["type"] in ADDRESSED:
+            self._dropped("not addressed to a participant")
+            return
+        if message["type"] == "typing" and self.role == selectors.PARTNER:
+            self._dropped("typing from the partner, who has no chat")
+            return
+        # ``from`` is the server's to say: never taken from the frame.
+        await self._to_room(
+            {"type": "room.relay", "message": message, "from": self.attendance, "to": to}
+        )
 
     async def _chat(self, content: dict) -> None:
         line = chat_line(content)
         if line is None:
             self._dropped("malformed chat")
+            return
+        if self.role == selectors.PARTNER:
+            # The chat is kept in the patient's conversation with their therapist: their
+            # record, which a partner has no part in.
+            self._dropped("chat from the partner")
             return
         client_id, text = line
         if not self.chat_bucket.take():
@@ -330,15 +443,19 @@ class RoomConsumer(SessionCheckedConsumer):
             return
         await self._to_room({"type": "room.chat", **kept})
 
-    async def _admit(self) -> None:
+    async def _admit(self, content: dict) -> None:
+        who = admit_who(content) if self.couples else "patient"
+        if who is None:
+            self._dropped("malformed admission")
+            return
         try:
-            await database_sync_to_async(services.room_admit)(
-                room=self.room, user=self.scope["user"], now=timezone.now()
+            roles = await database_sync_to_async(services.room_admit)(
+                room=self.room, user=self.scope["user"], now=timezone.now(), who=who
             )
         except PermissionDenied:
             self._dropped("admission by the patient")
             return
-        await self._to_room({"type": "room.admitted"})
+        await self._to_room({"type": "room.admitted", "roles": roles})
 
     async def _screen_policy(self, content: dict) -> None:
         allowed = screen_policy(content)
@@ -360,8 +477,20 @@ class RoomConsumer(SessionCheckedConsumer):
     async def room_relay(self, event):
         if self.attendance is None or event["sender"] == self.channel_name:
             return
+        if not self.couples:
+            if await self.still_allowed():
+                await self._send(event["message"])
+            return
+        message = event["message"]
+        to = event.get("to")
+        if to is not None and to != self.attendance:
+            return  # addressed to someone else
+        if not self.let_in and message["type"] in CALL_SIGNALLING:
+            return  # still in the waiting room: no call yet
+        if message["type"] == "typing" and self.role == selectors.PARTNER:
+            return
         if await self.still_allowed():
-            await self._send(event["message"])
+            await self._send({**message, "from": event.get("from")})
 
     async def room_peer(self, event):
         if self.attendance is None or event["sender"] == self.channel_name:
@@ -370,21 +499,26 @@ class RoomConsumer(SessionCheckedConsumer):
             await self.taken_over()  # by another socket, after this one went quiet
             return
         if await self.still_allowed():
-            await self._send(
-                {"type": "peer", "state": event["state"], "presence": event["presence"]}
-            )
+            peer = {"type": "peer", "state": event["state"], "presence": event["presence"]}
+            if self.couples and event.get("role"):
+                peer["role"] = event["role"]
+            await self._send(peer)
 
     async def room_admitted(self, event):
-        self.let_in = True
+        roles = event.get("roles") or ["patient"]
+        if not self.couples or self.role in roles:
+            self.let_in = True
         if self.attendance is not None and await self.still_allowed():
-            await self._send({"type": "admitted"})
+            await self._send(
+                {"type": "admitted", "roles": roles} if self.couples else {"type": "admitted"}
+            )
 
     async def room_late(self, event):
         if self.attendance is not None and not self.let_in and await self.still_allowed():
             await self._send({"type": "late", "minutes": event["minutes"]})
 
     async def room_chat(self, event):
-        if self.attendance is None:
+        if self.attendance is None or self.role == selectors.PARTNER:
             return
         if await self.still_allowed():
             mine = event["sender"] == self.channel_name

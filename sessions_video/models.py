@@ -42,6 +42,8 @@ class Room(models.Model):
     admitted_at = models.DateTimeField(_("patient let in at"), null=True, blank=True)
     # "I'll be N minutes late", said by the therapist (``services.room_late``), shown to the
     # patient in the waiting room. Never about the session's content.
+    # A couples session's partner is let in on their own (or with the patient, both at once).
+    partner_admitted_at = models.DateTimeField(_("partner let in at"), null=True, blank=True)
     late_minutes = models.PositiveSmallIntegerField(
         _("therapist late by (minutes)"), null=True, blank=True
     )
@@ -79,7 +81,8 @@ class Attendance(models.Model):
 
     The open rows are the room's presence, shared by every daphne process: the database allows
     one open row per user and room (``attendance_one_open_per_user``); ``services.room_join``
-    holds the room's row lock while it counts them, so a room never has more than two.
+    holds the room's row lock while it counts them, so a room never has more than two (three
+    in a couples session: its patient, their partner and the therapist).
 
     ``last_seen_at``: when the socket's process last confirmed the connection (a heartbeat every
     ``ROOM_HEARTBEAT_SECONDS``). An open row not confirmed for ``ROOM_ATTENDANCE_STALE_SECONDS``

@@ -5,27 +5,85 @@ appointment's rule (``Appointment.room_opens_at``, ``room_closes_at``, ``room_is
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import User
 from messaging.models import Message
 from messaging.selectors import message_body
 from scheduling.models import Appointment
-from scheduling.selectors import appointments_for_user
+from scheduling.selectors import (
+    appointments_for_user,
+    partner_appointments,
+    partner_invitation_live,
+)
 from sessions_video.models import Attendance, Room
 
 
 def room_get_for_user(*, user: User, token: str) -> Room | None:
-    """The room of a booked appointment of this user (its patient, or its approved therapist),
-    or None: the same answer for a stranger, a cancelled session and a token that never was."""
+    """The room of a booked appointment of this user (its patient, its approved therapist, or
+    the partner who accepted the live invitation to a couples session), or None: the same
+    answer for a stranger, a cancelled session, a withdrawn partner and a token that never
+    was."""
     booked = appointments_for_user(user=user).filter(status=Appointment.Status.BOOKED)
+    partnered = partner_appointments(user=user).filter(status=Appointment.Status.BOOKED)
     return (
         Room.objects.select_related(
             "appointment__therapist__user", "appointment__patient__patient_profile"
         )
-        .filter(appointment__in=booked, token=token)
+        .filter(Q(appointment__in=booked) | Q(appointment__in=partnered), token=token)
         .first()
     )
+
+
+# A participant's part in a room.
+THERAPIST, PATIENT, PARTNER = "therapist", "patient", "partner"
+
+
+def room_role(*, room: Room, user_id: int) -> str:
+    """The part ``user_id`` takes in the room (the caller knows they are one of its people)."""
+    appointment = room.appointment
+    if user_id == appointment.therapist_id:
+        return THERAPIST
+    return PATIENT if user_id == appointment.patient_id else PARTNER
+
+
+@dataclass(frozen=True)
+class Couples:
+    """A couples session's partner, as its room sees them: their account once they accepted
+    (None until then), and their nickname."""
+
+    partner_id: int | None
+    nickname: str
+
+
+def room_couples(*, appointment_id: int) -> Couples | None:
+    """The couples side of a session (it has a live invitation), or None for a session of two."""
+    invitation = partner_invitation_live(appointment_id=appointment_id)
+    if invitation is None:
+        return None
+    return Couples(partner_id=invitation.partner_id, nickname=invitation.nickname)
+
+
+def room_admitted_roles(*, room: Room) -> list[str]:
+    """Who is in the call of a couples room now: the therapist, and each guest let in."""
+    roles = [THERAPIST]
+    if room.admitted_at is not None:
+        roles.append(PATIENT)
+    if room.partner_admitted_at is not None:
+        roles.append(PARTNER)
+    return roles
+
+
+def room_presences(*, room: Room, user_id: int) -> list[tuple[int, str]]:
+    """The open connections of the others in the room now: (attendance id, their role), in
+    the order they came."""
+    rows = (
+        Attendance.objects.filter(room_id=room.pk, left_at__isnull=True)
+        .exclude(user_id=user_id)
+        .order_by("joined_at", "pk")
+        .values_list("pk", "user_id")
+    )
+    return [(pk, room_role(room=room, user_id=other)) for pk, other in rows]
 
 
 def room_token_of(*, appointment_id: int) -> str | None:
@@ -63,15 +121,16 @@ def waiting_rooms(*, appointment_ids: list[int]) -> dict[int, WaitingRoom]:
     }
 
 
-def room_other_party_presence(*, room_id: int, user_id: int) -> int | None:
+def room_other_party_presence(
+    *, room_id: int, user_id: int, party_ids: tuple[int, int] | None = None
+) -> int | None:
     """The open attendance of the other party in the room now (its id tells one connection of
-    theirs from the next), or None when they are not here."""
-    return (
-        Attendance.objects.filter(room_id=room_id, left_at__isnull=True)
-        .exclude(user_id=user_id)
-        .values_list("pk", flat=True)
-        .first()
-    )
+    theirs from the next), or None when they are not here. ``party_ids`` (the patient's and
+    the therapist's): only theirs count, not a couples session's partner."""
+    attendances = Attendance.objects.filter(room_id=room_id, left_at__isnull=True)
+    if party_ids is not None:
+        attendances = attendances.filter(user_id__in=party_ids)
+    return attendances.exclude(user_id=user_id).values_list("pk", flat=True).first()
 
 
 def room_chat_lines(*, room: Room, user: User) -> list[dict]:

@@ -24,8 +24,9 @@ from scheduling.models import Appointment
 from sessions_video import selectors
 from sessions_video.models import Attendance, Room
 
-# One socket per participant, so two per room.
+# One socket per participant, so two per room; three in a couples session.
 ROOM_CAPACITY = 2
+COUPLES_ROOM_CAPACITY = 3
 
 
 def room_group(token: str) -> str:
@@ -57,16 +58,22 @@ def room_for(*, appointment: Appointment) -> Room:
 
 @transaction.atomic
 def room_join(
-    *, room: Room, user: User, now: datetime, stale_before: datetime | None = None
+    *,
+    room: Room,
+    user: User,
+    now: datetime,
+    stale_before: datetime | None = None,
+    capacity: int = ROOM_CAPACITY,
 ) -> RoomPlace | None:
     """Record that ``user`` connected to the room, or None when they may not take a place now:
-    they are already connected elsewhere, or the room already has its two connections.
+    they are already connected elsewhere, or the room already has its ``capacity``
+    connections (two; three in a couples session).
 
     With ``stale_before`` (a live socket passes ``attendance_stale_before``), open connections
     last confirmed before it count as left (when they were last seen): their process died
     without closing them, and would otherwise keep their user out until the window ends.
 
-    The caller has checked that ``user`` is one of the two parties and that the room is open.
+    The caller has checked that ``user`` is one of the room's people and that it is open.
     The room's row lock makes concurrent joins (from any daphne process) count one by one.
     """
     locked = Room.objects.select_for_update().get(pk=room.pk)
@@ -84,7 +91,7 @@ def room_join(
             "user_id", flat=True
         )
     )
-    if user.pk in attending or len(attending) >= ROOM_CAPACITY:
+    if user.pk in attending or len(attending) >= capacity:
         return None
     try:
         with transaction.atomic():
@@ -97,12 +104,16 @@ def room_join(
     appointment = locked.appointment
     both = {appointment.patient_id, appointment.therapist_id} <= {*attending, user.pk}
     waiting = locked.has_waiting_room and locked.admitted_at is None
-    if user.pk == appointment.patient_id and waiting:
+    guest = user.pk != appointment.therapist_id
+    if guest and user.pk != appointment.patient_id:  # a couples session's partner
+        waiting = locked.has_waiting_room and locked.partner_admitted_at is None
+    if guest and waiting:
         # The therapist's pages (the dashboard) show the patient in the waiting room.
         realtime.send_to_users(
             [appointment.therapist_id], {"kind": "room.waiting", "appointment": appointment.pk}
         )
-    if both and not waiting and locked.started_at is None:
+    call_waits = locked.has_waiting_room and locked.admitted_at is None
+    if both and not call_waits and locked.started_at is None:
         locked.started_at = now
         changed.append("started_at")
     if locked.ended_at is not None:  # someone came back
@@ -125,7 +136,10 @@ def room_leave(*, room: Room, user: User, now: datetime, attendance_id: int | No
         leaving = leaving.filter(pk=attendance_id)
     leaving.update(left_at=now)
     appointment = locked.appointment
-    if user.pk == appointment.patient_id and locked.has_waiting_room and not locked.admitted_at:
+    admitted = locked.admitted_at
+    if user.pk not in (appointment.patient_id, appointment.therapist_id):  # a partner
+        admitted = locked.partner_admitted_at
+    if user.pk != appointment.therapist_id and locked.has_waiting_room and not admitted:
         realtime.send_to_users(
             [appointment.therapist_id], {"kind": "room.left", "appointment": appointment.pk}
         )
@@ -158,7 +172,10 @@ def room_chat_say(
     ``client_id`` again (a resend after a reconnection) gives the first one. Refused with a
     ValidationError when the conversation is closed or the text is blank."""
     conversation = conversation_open(match_id=room.appointment.match_id)
-    present = selectors.room_other_party_presence(room_id=room.pk, user_id=user.pk)
+    parties = (room.appointment.patient_id, room.appointment.therapist_id)
+    present = selectors.room_other_party_presence(
+        room_id=room.pk, user_id=user.pk, party_ids=parties
+    )
     message = message_send(
         conversation=conversation,
         sender=user,
@@ -175,17 +192,30 @@ def room_chat_say(
     }
 
 
+# Whom the therapist lets in (``room_admit``): the patient, a couples session's partner, both.
+ADMIT_WHO = {"patient": ("patient",), "partner": ("partner",), "all": ("patient", "partner")}
+
+
 @transaction.atomic
-def room_admit(*, room: Room, user: User, now: datetime) -> None:
-    """The therapist lets the patient in from the waiting room: the call starts (and counts as
-    started if both are there). Only the session's therapist may (PermissionDenied); letting
-    in twice changes nothing."""
+def room_admit(*, room: Room, user: User, now: datetime, who: str = "patient") -> list[str]:
+    """The therapist lets the patient (``who``: or a couples session's partner, or both:
+    ``ADMIT_WHO``) in from the waiting room: the call starts (and counts as started if the
+    patient and the therapist are both there). Only the session's therapist may
+    (PermissionDenied); letting in twice changes nothing. Returns who is let in (now or
+    before) of those asked for."""
     if user.pk != room.appointment.therapist_id:
         raise PermissionDenied
+    if who not in ADMIT_WHO:
+        raise ValueError(f"nobody to let in as {who!r}")
     locked = Room.objects.select_for_update().get(pk=room.pk)
-    if locked.admitted_at is not None:
+    roles = list(ADMIT_WHO[who])
+    if "partner" in roles and locked.partner_admitted_at is None:
+        locked.partner_admitted_at = now
+        locked.save(update_fields=["partner_admitted_at"])
+    room.partner_admitted_at = locked.partner_admitted_at
+    if "patient" not in roles or locked.admitted_at is not None:
         room.admitted_at = locked.admitted_at
-        return
+        return roles
     locked.admitted_at = now
     changed = ["admitted_at"]
     appointment = locked.appointment
@@ -202,6 +232,7 @@ def room_admit(*, room: Room, user: User, now: datetime) -> None:
     realtime.send_to_users(
         [appointment.therapist_id], {"kind": "room.admitted", "appointment": appointment.pk}
     )
+    return roles
 
 
 LATE_MINUTES = (5, 10)

@@ -16,7 +16,7 @@ from accounts.models import TherapistProfile
 from core.htmx import is_htmx
 from core.middleware import CALL_PERMISSIONS_POLICY
 from scheduling.models import RoomState
-from scheduling.selectors import appointment_get_for_user
+from scheduling.selectors import appointment_get_for_partner, appointment_get_for_user
 from sessions_video import selectors, services
 from sessions_video.forms import LateForm
 from sessions_video.ice import rtc_configuration_for
@@ -25,8 +25,11 @@ from sessions_video.ice import rtc_configuration_for
 @login_required
 @require_safe
 def room_enter(request: UserRequest, pk: int) -> HttpResponse:
-    """From a booked session of this user to its room (made on first use); 404 otherwise."""
-    appointment = appointment_get_for_user(user=request.user, pk=pk)
+    """From a booked session of this user (or a couples session they are the invited partner
+    of) to its room (made on first use); 404 otherwise."""
+    appointment = appointment_get_for_user(user=request.user, pk=pk) or appointment_get_for_partner(
+        user=request.user, pk=pk
+    )
     if appointment is None or not appointment.is_booked:
         raise Http404
     room = services.room_for(appointment=appointment)
@@ -45,12 +48,20 @@ def session_room(request: UserRequest, token: str) -> HttpResponse:
     appointment = room.appointment
     state = appointment.room_state_at(timezone.now())
     is_open = state == RoomState.OPEN
-    is_patient = request.user.pk == appointment.patient_id
+    role = selectors.room_role(room=room, user_id=request.user.pk)
     other_party = (
         appointment.therapist.display_name
-        if is_patient
+        if role != selectors.THERAPIST
         else appointment.patient.patient_profile.display_name
     )
+    couples = (
+        selectors.room_couples(appointment_id=appointment.pk) if room.has_waiting_room else None
+    )
+    names = {
+        selectors.THERAPIST: appointment.therapist.display_name,
+        selectors.PATIENT: appointment.patient.patient_profile.display_name,
+        selectors.PARTNER: (couples.nickname if couples else "") or _("The partner"),
+    }
     context = {
         "room": room,
         "appointment": appointment,
@@ -63,7 +74,12 @@ def session_room(request: UserRequest, token: str) -> HttpResponse:
         # For call.js, through json_script (a data block, which CSP does not execute).
         "rtc_configuration": rtc_configuration_for(request.user) if is_open else {},
         "chat_lines": selectors.room_chat_lines(room=room, user=request.user) if is_open else [],
-        "role": "patient" if is_patient else "therapist",
+        "role": role,
+        # A couples session: three in the room, each shown by their name for the others.
+        "couples": couples,
+        "names": names,
+        # The two others of a couples session, in a fixed order: (role, name).
+        "others": [(other, name) for other, name in names.items() if other != role],
         # For the waiting room (call.js, through json_script): what the patient is told when
         # the therapist says they are late, by delay.
         "late_texts": {

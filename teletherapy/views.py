@@ -59,6 +59,9 @@ def home(request: UserRequest) -> HttpResponse:
             return redirect("therapist_application")
         dashboard = dashboards.therapist_dashboard(therapist=user, now=timezone.now())
         return render(request, "teletherapy/therapist_dashboard.html", {"dashboard": dashboard})
+    if user.is_partner:
+        # A partner reaches only the couples sessions they were invited to.
+        return redirect("partner_sessions")
     return redirect("admin:index")
 
 

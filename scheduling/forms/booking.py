@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from accounts.choices import Modality
+from scheduling.forms.partners import PartnerEmailField
 from scheduling.services.availability import HORIZON_WEEKS_MAX
 
 
@@ -59,6 +60,11 @@ class BookingForm(forms.Form):
         label=gettext_lazy("How you will meet"),
         widget=forms.RadioSelect,
         error_messages={"required": gettext_lazy("Choose how you will meet.")},
+    )
+    # A couples session: the partner invited with the booking (``services.partner_invite``).
+    partner_email = PartnerEmailField(
+        label=gettext_lazy("Couples session (optional): your partner’s email address"),
+        required=False,
     )
 
     def __init__(self, *args, modalities: list[str], **kwargs):

@@ -1,6 +1,7 @@
 """The scheduling app's tables, one module per subdomain: ``availability`` (settings, weekly
-windows, time off), ``appointments``, ``feeds`` (private calendar feeds), ``reminders`` and
-``notes`` (the therapist's private session notes). ``from scheduling.models import X`` works for
+windows, time off), ``appointments``, ``feeds`` (private calendar feeds), ``reminders``,
+``notes`` (the therapist's private session notes) and ``partners`` (couples sessions'
+invitations). ``from scheduling.models import X`` works for
 each of them (migrations name ``scheduling.models.validate_on_slot_grid``)."""
 
 from scheduling.models.appointments import Appointment, RoomState
@@ -13,6 +14,7 @@ from scheduling.models.availability import (
 )
 from scheduling.models.feeds import CalendarFeed
 from scheduling.models.notes import RetainedNoteSet, SessionNote, SessionNoteAddendum
+from scheduling.models.partners import PartnerInvitation
 from scheduling.models.reminders import Reminder
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "AvailabilitySettings",
     "AvailabilityWindow",
     "CalendarFeed",
+    "PartnerInvitation",
     "Reminder",
     "RetainedNoteSet",
     "RoomState",

@@ -22,6 +22,7 @@ from accounts.selectors import approved_therapist_profile
 from matching.models import Match
 from scheduling.models import Appointment
 from scheduling.selectors.availability import first_free_slot, free_slots_between
+from scheduling.selectors.partners import with_partner_nicknames
 from scheduling.weeks import monday_of, week_bounds
 
 
@@ -207,19 +208,22 @@ def therapist_week_sessions(
 ) -> dict[str, list[Appointment]]:
     """The therapist's booked sessions not over yet: ``today`` (until midnight in ``zone``) and
     ``next_days``, the ``COMING_DAYS`` days after today (whatever day of the week today is: on
-    a Sunday, Monday's sessions are there), soonest first, with each patient's nickname and
-    their ``room_state``: one query."""
+    a Sunday, Monday's sessions are there), soonest first, with each patient's nickname, their
+    ``room_state``, and for a couples session ``couples`` and the ``partner_nickname``: one
+    query."""
     today = now.astimezone(zone).date()
     tomorrow, stop = (
         datetime.combine(today + timedelta(days=days), datetime.min.time(), zone)
         for days in (1, 1 + COMING_DAYS)
     )
     sessions = list(
-        Appointment.objects.filter(
-            therapist=therapist,
-            status=Appointment.Status.BOOKED,
-            ends_at__gt=now,
-            starts_at__lt=stop,
+        with_partner_nicknames(
+            Appointment.objects.filter(
+                therapist=therapist,
+                status=Appointment.Status.BOOKED,
+                ends_at__gt=now,
+                starts_at__lt=stop,
+            )
         )
         .select_related("patient__patient_profile")
         .order_by("starts_at")

@@ -15,6 +15,7 @@ from scheduling.models import (
     Appointment,
     AvailabilityWindow,
     CalendarFeed,
+    PartnerInvitation,
     SessionNote,
     SessionNoteAddendum,
     TimeOff,
@@ -26,13 +27,49 @@ def person_export(*, user: User) -> dict:
     """A patient's sessions (with whom, when, how, cancelled by whom and why) and the notes
     their therapists wrote about them; a therapist's availability, time off, session settings
     and their sessions as times only (no patient, no reason, no note); anyone's calendar
-    feeds (when made and turned off; never the address, which only its owner ever saw)."""
+    feeds (when made and turned off; never the address, which only its owner ever saw); couples
+    sessions' invitations, sent or accepted."""
     feeds = CalendarFeed.objects.filter(user=user).order_by("created_at", "pk")
     data: dict = {"calendar_feeds": list(feeds.values("created_at", "revoked_at"))}
     if user.is_patient:
         data |= _patient_export(user)
     elif user.is_therapist:
         data |= _therapist_export(user)
+    data |= _couples_export(user)
+    return data
+
+
+def _couples_export(user: User) -> dict:
+    """Couples sessions: the partners a patient invited (the address they typed, when, the
+    nickname the partner chose), and the sessions this person joined as a partner, as times
+    only (nothing about the patient who invited them)."""
+    sent = PartnerInvitation.objects.filter(appointment__patient=user).order_by("created_at", "pk")
+    joined = PartnerInvitation.objects.filter(partner=user).select_related("appointment")
+    data: dict = {}
+    if sent.exists():
+        data["partners_invited"] = [
+            {
+                "appointment": invitation.appointment_id,
+                "email": invitation.email,
+                "invited_at": invitation.created_at,
+                "accepted_at": invitation.accepted_at,
+                "nickname": invitation.nickname,
+                "withdrawn_at": invitation.withdrawn_at,
+            }
+            for invitation in sent
+        ]
+    if joined.exists():
+        data["sessions_joined_as_partner"] = [
+            {
+                "starts_at": invitation.appointment.starts_at,
+                "ends_at": invitation.appointment.ends_at,
+                "status": invitation.appointment.status,
+                "nickname": invitation.nickname,
+                "accepted_at": invitation.accepted_at,
+                "withdrawn_at": invitation.withdrawn_at,
+            }
+            for invitation in joined.order_by("accepted_at", "pk")
+        ]
     return data
 
 

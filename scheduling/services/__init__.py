@@ -15,6 +15,13 @@ from scheduling.services.booking import (
     appointments_cancel_for_ended_match,
     appointments_cancel_for_unavailable_therapist,
 )
+from scheduling.services.partners import (
+    InvitationUnusable,
+    partner_invitation_accept,
+    partner_invitation_accept_new,
+    partner_invitation_withdraw,
+    partner_invite,
+)
 
 __all__ = [
     "SlotTaken",
@@ -35,3 +42,10 @@ from scheduling.services.reminders import reminders_send
 
 __all__ += ["appointment_notices_send", "calendar_feed_renew", "calendar_feed_revoke"]
 __all__ += ["reminders_send"]
+__all__ += [
+    "InvitationUnusable",
+    "partner_invitation_accept",
+    "partner_invitation_accept_new",
+    "partner_invitation_withdraw",
+    "partner_invite",
+]

@@ -16,6 +16,7 @@ from accounts.selectors import approved_therapist_profile
 from core.mail import Attachment, send_templated_mail
 from scheduling import calendar_files, signals
 from scheduling.models import Appointment
+from scheduling.selectors.partners import partner_invitation_live
 
 TEMPLATES = {
     signals.BOOKED: "emails/appointment_booked.txt",
@@ -25,14 +26,18 @@ TEMPLATES = {
 
 
 def appointment_recipients(appointment: Appointment) -> list[User]:
-    """Who hears about this appointment: its patient, and its therapist while they may reach
-    patients (approved); inactive accounts hear nothing."""
+    """Who hears about this appointment: its patient, its therapist while they may reach
+    patients (approved), and, for a couples session, the partner who accepted the invitation
+    (while it is live); inactive accounts hear nothing."""
     recipients = []
     if appointment.patient.is_active:
         recipients.append(appointment.patient)
     therapist = appointment.therapist.user
     if therapist.is_active and approved_therapist_profile(user=therapist) is not None:
         recipients.append(therapist)
+    invitation = partner_invitation_live(appointment_id=appointment.pk)
+    if invitation is not None and invitation.partner is not None and invitation.partner.is_active:
+        recipients.append(invitation.partner)
     return recipients
 
 
@@ -76,7 +81,7 @@ def _email(*, appointment: Appointment, recipient: User, change: str, method: st
         context={
             "starts_at": appointment.starts_at,
             "time_zone": recipient.time_zone,
-            "link": calendar_files.sessions_link(recipient),
+            "link": calendar_files.sessions_link_for(appointment, recipient),
             "cancelled_by": _cancelled_by(appointment, recipient),
         },
         attachments=(
@@ -87,10 +92,13 @@ def _email(*, appointment: Appointment, recipient: User, change: str, method: st
 
 def _cancelled_by(appointment: Appointment, recipient: User) -> str:
     """Who cancelled, as the recipient should read it: "you", "therapist", "patient", or, when
-    nobody did, "match_ended" (the two no longer work together), "therapist_unavailable" or
-    "patient_left" (the patient asked to delete their account)."""
+        nobody did, "match_ended" (the two no longer work together), "therapist_unavailable" or
+        "patient_left" (the patient asked to delete their account); "for_partner" for the partner
+    of a couples session, who is told only that it was cancelled."""
     if appointment.is_booked:
         return ""
+    if recipient.pk not in (appointment.patient_id, appointment.therapist_id):
+        return "for_partner"  # whoever cancelled, and why, is not the partner's to read
     if appointment.cancelled_by_id is None:
         if appointment.cancel_reason == Appointment.THERAPIST_UNAVAILABLE:
             return "therapist_unavailable"

@@ -1,6 +1,6 @@
 """Reminders before each session, SCHEDULING_REMINDER_OFFSETS_MINUTES before it (24 hours and
-1 hour by default), to both sides: an email in each one's language and zone, naming nobody,
-and an in-app event ``session.reminder``.
+1 hour by default), to both sides and the partner of a couples session: an email in each one's
+language and zone, naming nobody, and an in-app event ``session.reminder``.
 
 **When.** A sweep runs every minute (Celery beat). A reminder is due from its moment (the start
 minus its offset) until the next shorter reminder's moment, the shortest until the session
@@ -127,7 +127,7 @@ def _email(*, appointment: Appointment, recipient: User, reminder: Reminder, now
             context={
                 "starts_at": appointment.starts_at,
                 "time_zone": recipient.time_zone,
-                "link": calendar_files.sessions_link(recipient),
+                "link": calendar_files.sessions_link_for(appointment, recipient),
                 **starts_in(appointment.starts_at, now=now, zone=zone),
             },
         )

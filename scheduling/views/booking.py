@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,11 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.choices import Modality
 from accounts.decorators import UserRequest, patient_required
 from accounts.models import TherapistProfile
 from accounts.ratelimits import rate_limited
 from scheduling import selectors, services, weeks
 from scheduling.forms.booking import BookingForm, CancelForm, MoveForm
+from scheduling.forms.partners import PartnerInviteForm
 from scheduling.models import Appointment
 from scheduling.selectors.booking import booking_week
 
@@ -46,6 +49,21 @@ def _appointment(request: UserRequest, pk: int) -> Appointment:
     return appointment
 
 
+class _PartnerRefused(Exception):
+    """The partner could not be invited with the booking: neither is made."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
+def _invite_with_booking(appointment: Appointment, patient, email: str) -> None:
+    try:
+        services.partner_invite(appointment=appointment, by=patient, email=email)
+    except ValidationError as error:
+        raise _PartnerRefused(error) from error
+
+
 @patient_required
 @require_http_methods(["GET", "POST"])
 @rate_limited("booking")
@@ -59,13 +77,20 @@ def book(request: UserRequest) -> HttpResponse:
     status, nearest = 200, []
     if request.method == "POST" and form.is_valid():
         starts_at = form.cleaned_data["starts_at"]
+        partner_email = form.cleaned_data.get("partner_email")
         try:
-            appointment = services.appointment_book(
-                patient=request.user,
-                starts_at=starts_at,
-                modality=form.cleaned_data["modality"],
-                therapist=therapist,
-            )
+            # A couples session's invitation goes with its booking, or neither is made.
+            with transaction.atomic():
+                appointment = services.appointment_book(
+                    patient=request.user,
+                    starts_at=starts_at,
+                    modality=form.cleaned_data["modality"],
+                    therapist=therapist,
+                )
+                if partner_email:
+                    _invite_with_booking(appointment, request.user, partner_email)
+        except _PartnerRefused as refused:
+            form.add_error("partner_email", refused.error.messages[0])
         except PermissionDenied:
             messages.info(request, _("Your therapist has changed: book with your new therapist."))
             return redirect("home")
@@ -79,6 +104,10 @@ def book(request: UserRequest) -> HttpResponse:
             messages.success(
                 request, _("Your session is booked. A confirmation email is on its way.")
             )
+            if partner_email:
+                messages.success(
+                    request, _("Your partner is invited: they will get an email with a link.")
+                )
             return redirect("session_detail", pk=appointment.pk)
     if form.errors and status == 200:
         status = 422
@@ -90,6 +119,8 @@ def book(request: UserRequest) -> HttpResponse:
 @login_required
 @require_safe
 def my_sessions(request: UserRequest) -> HttpResponse:
+    if request.user.is_partner:
+        return redirect("partner_sessions")  # the only sessions a partner has
     sessions = selectors.sessions_for_user(user=request.user, now=timezone.now())
     return render(request, "scheduling/sessions.html", sessions)
 
@@ -111,6 +142,12 @@ def _detail_context(
         "appointment": appointment,
         "minutes": int((appointment.ends_at - appointment.starts_at).total_seconds() // 60),
         "cancel_form": cancel_form or CancelForm(),
+        # A couples session: its invitation, and the form that makes one (its patient's).
+        "partner_invitation": selectors.partner_invitation_live(appointment_id=appointment.pk),
+        "can_invite_partner": options["is_patient"]
+        and options["upcoming"]
+        and appointment.modality in (Modality.VIDEO, Modality.PHONE),
+        "partner_form": PartnerInviteForm(),
     }
 
 

@@ -1,8 +1,10 @@
 // The session room: one socket (the server allows one per participant) shared by the call
-// (call.js, video or phone) and the live chat (chat.js). Texts come from the page (data-text-*).
+// (call.js, video or phone; mesh.js for a couples session's three) and the live chat
+// (chat.js). Texts come from the page (data-text-*).
 import { CLOSE, openSocket } from "../teletherapy/events.js";
 import { startCall } from "./call.js";
 import { startChat } from "./chat.js";
+import { startMesh } from "./mesh.js";
 
 const STAYS_OPEN_MS = 1000; // a socket refused is closed at once; one this old was accepted
 // Not a party, or the room closed: retrying would not help. "Already in the room" is retried
@@ -60,7 +62,8 @@ function room(root) {
   };
 
   const call = document.getElementById("call");
-  if (call) parts.push(startCall(call, handle));
+  // A couples session's call holds three: a mesh of peer connections (mesh.js).
+  if (call) parts.push((call.dataset.mesh === "yes" ? startMesh : startCall)(call, handle));
   const chat = document.getElementById("chat");
   if (chat) parts.push(startChat(chat, handle));
   if (!call) handle.connect();
