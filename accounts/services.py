@@ -809,6 +809,22 @@ def patient_account_erase(*, user: User, now: datetime) -> str:
     return address
 
 
+@transaction.atomic
+def partner_account_delete(*, user: User) -> str:
+    """A partner deletes their account (``teletherapy.erasure.partner_erasure``): it goes at
+    once with what hangs on it (the invitations they accepted, their presence in rooms), every
+    session of theirs ended first (their sockets close). Nothing of theirs is care the law
+    keeps. Returns the address it had."""
+    if not user.is_partner:
+        raise ValueError("Only a partner's account is deleted this way.")
+    address = user.email
+    for row in selectors.login_session_rows_of_user(user=user):
+        _session_end(row)
+    user.delete()
+    outbox.outbox_forget(address=address)
+    return address
+
+
 def erased_account_delete(*, user_id: int) -> bool:
     """Delete what is left of an erased account once nothing points at it any more (no
     retained notes, no sessions); False while something does."""

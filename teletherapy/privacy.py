@@ -100,7 +100,15 @@ def what_you_accepted(request: UserRequest) -> Section | None:
 
 
 def delete_my_account(request: UserRequest) -> Section | None:
-    """Patients: deleting their account, or the grace period under way (one query)."""
+    """Patients: deleting their account, or the grace period under way (one query); partners:
+    deleting theirs, at once."""
+    if request.user.is_partner:
+        return Section(
+            anchor="delete-my-account",
+            title=_("Delete my account"),
+            template="erasure/privacy/_delete_partner.html",
+            context={},
+        )
     if not request.user.is_patient:
         return None
     return Section(

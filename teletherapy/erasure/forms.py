@@ -23,6 +23,11 @@ class ErasureRequestForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        if user.is_partner:  # deleted at once: no grace period
+            self.fields["understood"].label = _(
+                "I understand that my account is deleted at once, for good, and cannot be "
+                "brought back."
+            )
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]

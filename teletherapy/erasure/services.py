@@ -15,6 +15,8 @@ an erased patient back.
    their data, files and account go, the notes therapists must keep move under a key of their
    own, the patient's data key is destroyed (then shredded from the key vault, after commit),
    and the erasure is written to their access log. A content-free email says it is done.
+   A partner invited to couples sessions has no record of care: ``partner_erasure`` deletes
+   their account at once.
 4. ``retention_sweep`` (daily): the retained notes whose time is up go, and what is left of
    the account with them.
 """
@@ -42,7 +44,7 @@ from teletherapy.exports.services import person_exports_delete
 
 
 class ErasureRefused(Exception):
-    """Not a patient's account, or erased already."""
+    """Not a patient's (or, for ``partner_erasure``, a partner's) account, or erased already."""
 
 
 def _email(*, user: User, template: str, context: dict, key: str, last: bool = False) -> None:
@@ -82,6 +84,25 @@ def erasure_request(*, patient: User, now: datetime | None = None) -> datetime:
             )
     assert profile.erasure_due_at is not None
     return profile.erasure_due_at
+
+
+def partner_erasure(*, partner: User) -> None:
+    """A partner deletes their account: at once, with no grace period and nothing kept (they
+    have no record of care: an account, a nickname on the invitations they accepted, when they
+    were in a session's room). Their copies of their data go too; a content-free email says it
+    is done. The patient's sessions stay; the partner is no longer invited to them."""
+    if not partner.is_partner:
+        raise ErasureRefused("only a partner's account is deleted at once")
+    with transaction.atomic():
+        _email(
+            user=partner,
+            template="emails/erasure_done.txt",
+            context={},
+            key=f"erasure-done:{partner.pk}",
+            last=True,
+        )
+        person_exports_delete(user=partner)
+        accounts_services.partner_account_delete(user=partner)
 
 
 def erasure_cancel(*, patient: User, now: datetime | None = None) -> bool:

@@ -1,10 +1,11 @@
 """Privacy → Delete my account: ask (the password again), see the grace period, keep the
-account. Patients only (404 for anyone else); each acts on their own account only, never one
-named in the address."""
+account. Patients, and partners (whose account goes at once); 404 for anyone else. Each acts on
+their own account only, never one named in the address."""
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,9 +15,13 @@ from teletherapy.erasure import selectors, services
 from teletherapy.erasure.forms import ErasureRequestForm
 
 
-@patient_required
+@login_required
 @require_http_methods(["GET", "POST"])
 def privacy_delete(request: UserRequest) -> HttpResponse:
+    if request.user.is_partner:
+        return _partner_delete(request)
+    if not request.user.is_patient:
+        raise Http404("patients and partners only")
     state = selectors.erasure_state(user=request.user)
     if state.pending:
         return render(request, "erasure/pending.html", {"state": state})
@@ -40,3 +45,15 @@ def privacy_delete_cancel(request: UserRequest) -> HttpResponse:
         return redirect("home")
     messages.info(request, _("Your account is not being deleted: there is nothing to cancel."))
     return redirect("privacy_delete")
+
+
+def _partner_delete(request: UserRequest) -> HttpResponse:
+    """A partner's account goes at once (``services.partner_erasure``)."""
+    form = ErasureRequestForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "erasure/delete_partner.html", {"form": form}, status=422)
+        services.partner_erasure(partner=request.user)
+        logout(request)
+        return render(request, "erasure/partner_deleted.html")
+    return render(request, "erasure/delete_partner.html", {"form": form})
