@@ -99,25 +99,41 @@ class WaitingRoom:
     patient_waiting: bool  # the patient is in the room, not let in yet
     admitted: bool
     late_minutes: int | None  # what the therapist said, before letting them in
+    partner_waiting: bool = False  # a couples session's partner is in the room, not let in
 
 
 def waiting_rooms(*, appointment_ids: list[int]) -> dict[int, WaitingRoom]:
     """By appointment id, the waiting room of those whose room was opened: one query."""
-    patient_here = Attendance.objects.filter(
-        room=OuterRef("pk"), user_id=OuterRef("appointment__patient_id"), left_at__isnull=True
-    )
+    here = Attendance.objects.filter(room=OuterRef("pk"), left_at__isnull=True)
     rooms = (
         Room.objects.filter(appointment_id__in=appointment_ids)
-        .annotate(patient_here=Exists(patient_here))
-        .values_list("appointment_id", "patient_here", "admitted_at", "late_minutes")
+        .annotate(
+            patient_here=Exists(here.filter(user_id=OuterRef("appointment__patient_id"))),
+            partner_here=Exists(
+                here.exclude(user_id=OuterRef("appointment__patient_id")).exclude(
+                    user_id=OuterRef("appointment__therapist_id")
+                )
+            ),
+        )
+        .values_list(
+            "appointment_id",
+            "patient_here",
+            "partner_here",
+            "admitted_at",
+            "partner_admitted_at",
+            "late_minutes",
+        )
     )
     return {
         appointment_id: WaitingRoom(
-            patient_waiting=here and admitted_at is None,
+            patient_waiting=patient_here and admitted_at is None,
             admitted=admitted_at is not None,
             late_minutes=None if admitted_at is not None else late,
+            partner_waiting=partner_here and partner_admitted_at is None,
         )
-        for appointment_id, here, admitted_at, late in rooms
+        for appointment_id, patient_here, partner_here, admitted_at, partner_admitted_at, late in (
+            rooms
+        )
     }
 
 

@@ -420,6 +420,29 @@ def test_todays_session_shows_the_patient_waiting_and_the_buttons_to_say_late(
     assert late not in page  # let in: no lateness to say any more
 
 
+def test_a_couples_sessions_partner_waiting_shows_too(therapist, now, make_match, make_session):
+    from sessions_video import services as rooms
+    from tests.factories.partners import PartnerFactory, invite
+
+    match = make_match(therapist, "Robin")
+    soon = make_session(match, now + timedelta(minutes=5))
+    partner = PartnerFactory()
+    invite(soon, partner=partner, nickname="Sam")
+    room = rooms.room_for(appointment=soon)
+    client = client_for(therapist)
+
+    rooms.room_join(room=room, user=partner, now=now)
+    page = dashboard(client).content.decode()
+    assert "Robin’s partner is in the waiting room" in page
+    assert "Robin is in the waiting room" not in page
+
+    rooms.room_join(room=room, user=match.patient, now=now)
+    rooms.room_admit(room=room, user=therapist, now=now, who="partner")
+    page = dashboard(client).content.decode()
+    assert "Robin’s partner is in the waiting room" not in page
+    assert "Robin is in the waiting room" in page
+
+
 def test_the_sessions_alone_are_fetched_again_when_a_patient_waits(
     therapist, other_therapist, unvetted_therapist, patient, staff, now, make_match, make_session
 ):
