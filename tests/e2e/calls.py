@@ -75,3 +75,20 @@ def join_call(page) -> None:
     """Past the check before joining (its verdict given), into the call."""
     expect(page.locator("#precheck")).to_have_attribute("data-verdict", re.compile(r"\w"))
     page.get_by_role("button", name="Join the session").click()
+
+
+# One side's link turns poor: every reading of the browser's statistics adds
+# hundreds of lost packets to what arrives (the page reads loss and round-trip time from them).
+POOR_LINK = """() => {
+    const native = RTCPeerConnection.prototype.getStats;
+    let lost = 0;
+    RTCPeerConnection.prototype.getStats = async function (...args) {
+        const report = await native.apply(this, args);
+        const worse = new Map();
+        report.forEach((r, id) => {
+            if (r.type === "inbound-rtp") lost += 500;
+            worse.set(id, r.type === "inbound-rtp" ? { ...r, packetsLost: lost } : r);
+        });
+        return worse;
+    };
+}"""

@@ -17,6 +17,7 @@ from tests.e2e.browser import log_in, watch
 from tests.e2e.calls import (
     CONNECT_TIMEOUT,
     PC,
+    POOR_LINK,
     RECORD_THE_CALL,
     STREAM,
     grows,
@@ -185,21 +186,6 @@ def test_screen_sharing(enter_room, page, screenshot):
     assert problems == []
 
 
-# The patient's side of the link turns poor: every reading of the browser's statistics adds
-# hundreds of lost packets to what arrives (the page reads loss and round-trip time from them).
-POOR_LINK = """() => {
-    const native = RTCPeerConnection.prototype.getStats;
-    let lost = 0;
-    RTCPeerConnection.prototype.getStats = async function (...args) {
-        const report = await native.apply(this, args);
-        const worse = new Map();
-        report.forEach((r, id) => {
-            if (r.type === "inbound-rtp") lost += 500;
-            worse.set(id, r.type === "inbound-rtp" ? { ...r, packetsLost: lost } : r);
-        });
-        return worse;
-    };
-}"""
 VIDEO_SCALE = f"""() => {PC}.getTransceivers()
     .find((t) => t.receiver.track.kind === "video").sender
     .getParameters().encodings[0].scaleResolutionDownBy"""

@@ -17,8 +17,7 @@ from accounts.models import User
 from scheduling.models import PartnerInvitation
 from sessions_video.models import Attendance, Room
 from tests.e2e.browser import accept_at_signup, log_in
-from tests.e2e.calls import CONNECT_TIMEOUT, RECORD_THE_CALL, join_call
-from tests.e2e.test_call import POOR_LINK
+from tests.e2e.calls import CONNECT_TIMEOUT, POOR_LINK, RECORD_THE_CALL, join_call
 from tests.factories.sessions_video import a_room
 from tests.helpers import wait_until
 
