@@ -6,16 +6,8 @@
 // before and during the call (devices.js); a screen can be shared in place of the camera.
 import { devicePickers, routeSound } from "./devices.js";
 import { forgetJoined, precheck } from "./precheck.js";
+import { STATS_EVERY_MS, STUCK_AFTER_MS, linkQuality, videoScaler } from "./quality.js";
 
-const STATS_EVERY_MS = 3000;
-// A call not connected this long after its peer connection opened, with no negotiation under
-// way, restarts ICE from the impolite side (a new offer, new candidates).
-const STUCK_AFTER_MS = 8000;
-// On a poor link the video sent is lowered (half, then a quarter of its resolution), then the
-// call offers to go on with audio only; after a good while it is raised again.
-const POOR_READINGS_BEFORE_LOWERING = 2;
-const GOOD_READINGS_BEFORE_RAISING = 5;
-const LOWEST_SCALE = 4;
 
 // ``room`` (room.js): ``send(message)``, ``connect()`` the room socket (once the camera and
 // microphone are on), ``leave()`` (hang up: the socket closes for good), ``problem(text)``.
@@ -65,8 +57,7 @@ export function startCall(root, room) {
   let admitted = root.dataset.admitted === "yes"; // as the page was made; the socket says
   let videoScale = 1; // how much the video sent is scaled down
   let audioOnly = false; // both sides send no video, to keep the call going on a poor link
-  let poorReadings = 0;
-  let goodReadings = 0;
+  let scaler = videoScaler();
   const lowQualityLine = document.getElementById("call-low-quality");
   const audioOnlyOffer = document.getElementById("call-audio-only-offer");
 
@@ -129,7 +120,7 @@ export function startCall(root, room) {
     makingOffer = ignoreOffer = settingRemoteAnswer = false;
     lastInbound = null;
     videoScale = 1; // a new connection's video starts whole
-    poorReadings = goodReadings = 0;
+    scaler = videoScaler();
     if (!audioOnly) lowQualityLine.hidden = true;
     const connection = new RTCPeerConnection(rtcConfiguration);
     pc = connection;
@@ -413,48 +404,14 @@ export function startCall(root, room) {
 
   async function measure() {
     if (!pc || pc.connectionState !== "connected") return;
-    const stats = await pc.getStats();
-    let rtt = null;
-    let lost = 0;
-    let received = 0;
-    stats.forEach((report) => {
-      if (report.type === "candidate-pair" && report.nominated && report.state === "succeeded") {
-        rtt = report.currentRoundTripTime ?? rtt;
-      }
-      if (report.type === "inbound-rtp") {
-        lost += report.packetsLost || 0;
-        received += report.packetsReceived || 0;
-      }
-    });
-    const previous = lastInbound;
-    lastInbound = { lost, received };
-    let loss = 0;
-    if (previous) {
-      const sent = lost - previous.lost + (received - previous.received);
-      loss = sent > 0 ? (lost - previous.lost) / sent : 0;
-    }
-    let quality = "Poor";
-    if ((rtt === null || rtt < 0.15) && loss < 0.02) quality = "Good";
-    else if ((rtt === null || rtt < 0.4) && loss < 0.08) quality = "Fair";
+    const { quality, inbound } = await linkQuality(pc, lastInbound);
+    lastInbound = inbound;
     qualityLine.dataset.quality = quality.toLowerCase();
     qualityLine.textContent = texts[`textQuality${quality}`];
-    adapt(quality);
-  }
-
-  // -- a poor link: lower the video, then offer audio only -----------------------------------
-
-  function adapt(quality) {
-    poorReadings = quality === "Poor" ? poorReadings + 1 : 0;
-    goodReadings = quality === "Good" ? goodReadings + 1 : 0;
-    if (!wantsVideo || audioOnly) return;
-    if (poorReadings >= POOR_READINGS_BEFORE_LOWERING) {
-      poorReadings = 0;
-      if (videoScale < LOWEST_SCALE) scaleVideo(videoScale * 2);
-      else audioOnlyOffer.hidden = false;
-    } else if (goodReadings >= GOOD_READINGS_BEFORE_RAISING && videoScale > 1) {
-      goodReadings = 0;
-      scaleVideo(videoScale / 2);
-    }
+    // A poor link: lower the video, then offer audio only.
+    const next = scaler(quality, videoScale, wantsVideo && !audioOnly);
+    if (next === "audio-only") audioOnlyOffer.hidden = false;
+    else if (next !== videoScale) scaleVideo(next);
   }
 
   async function scaleVideo(scale) {

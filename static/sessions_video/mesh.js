@@ -8,17 +8,8 @@
 // page (data-text-*, the names of the three in "call-names"), so it is translated there.
 import { devicePickers, routeSound } from "./devices.js";
 import { forgetJoined, precheck } from "./precheck.js";
+import { STATS_EVERY_MS, STUCK_AFTER_MS, linkQuality, videoScaler } from "./quality.js";
 
-// A pair not connected this long, with no negotiation under way, restarts ICE from its
-// impolite side (a new offer, new candidates).
-const STUCK_AFTER_MS = 8000;
-// As in a call of two (call.js): the statistics read every few seconds; on a poor link the
-// video sent is lowered (to every other person: it is this side's link), then audio only is
-// suggested; after a good while it is raised again.
-const STATS_EVERY_MS = 3000;
-const POOR_READINGS_BEFORE_LOWERING = 2;
-const GOOD_READINGS_BEFORE_RAISING = 5;
-const LOWEST_SCALE = 4;
 
 export function startMesh(root, room) {
   const { modality, role } = root.dataset;
@@ -52,8 +43,7 @@ export function startMesh(root, room) {
   let audioOnly = false;
   let admittedRoles = new Set(["therapist"]); // who is in the call (out of the waiting room)
   let videoScale = 1; // how much the video sent is scaled down
-  let poorReadings = 0;
-  let goodReadings = 0;
+  const scaler = videoScaler();
   const qualityLine = document.getElementById("call-quality");
   const peers = new Map(); // participant id -> { id, role, pc, ... }
   const everHere = new Set(); // the roles seen in the room since this page opened
@@ -412,53 +402,30 @@ export function startMesh(root, room) {
     }
   }
 
-  // -- quality: the worst link of this side's peer connections -------------------------------
+  // -- quality: the worst link of this side's peer connections (quality.js); on a poor link the
+  // video sent to every other person is lowered (it is this side's link), then audio only is
+  // suggested.
 
-  async function linkQuality(peer) {
-    const stats = await peer.pc.getStats();
-    let rtt = null;
-    let lost = 0;
-    let received = 0;
-    stats.forEach((report) => {
-      if (report.type === "candidate-pair" && report.nominated && report.state === "succeeded") {
-        rtt = report.currentRoundTripTime ?? rtt;
-      }
-      if (report.type === "inbound-rtp") {
-        lost += report.packetsLost || 0;
-        received += report.packetsReceived || 0;
-      }
-    });
-    const previous = peer.lastInbound;
-    peer.lastInbound = { lost, received };
-    let loss = 0;
-    if (previous) {
-      const sent = lost - previous.lost + (received - previous.received);
-      loss = sent > 0 ? (lost - previous.lost) / sent : 0;
-    }
-    if ((rtt === null || rtt < 0.15) && loss < 0.02) return 0; // good
-    return (rtt === null || rtt < 0.4) && loss < 0.08 ? 1 : 2; // fair, poor
+  const RANK = { Good: 0, Fair: 1, Poor: 2 };
+
+  async function peerQuality(peer) {
+    const { quality, inbound } = await linkQuality(peer.pc, peer.lastInbound);
+    peer.lastInbound = inbound;
+    return quality;
   }
 
   async function measure() {
     const connected = [...peers.values()].filter((p) => p.pc?.connectionState === "connected");
     if (!connected.length) return;
-    const worst = Math.max(...(await Promise.all(connected.map(linkQuality))));
-    const quality = ["Good", "Fair", "Poor"][worst];
+    const readings = await Promise.all(connected.map(peerQuality));
+    const quality = readings.reduce((worst, q) => (RANK[q] > RANK[worst] ? q : worst), "Good");
     if (qualityLine) {
       qualityLine.dataset.quality = quality.toLowerCase();
       qualityLine.textContent = texts[`textQuality${quality}`];
     }
-    poorReadings = quality === "Poor" ? poorReadings + 1 : 0;
-    goodReadings = quality === "Good" ? goodReadings + 1 : 0;
-    if (!wantsVideo || audioOnly) return;
-    if (poorReadings >= POOR_READINGS_BEFORE_LOWERING) {
-      poorReadings = 0;
-      if (videoScale < LOWEST_SCALE) await scaleVideo(videoScale * 2);
-      else lowQualityLine.textContent = texts.textVideoLowered; // audio only is a click away
-    } else if (goodReadings >= GOOD_READINGS_BEFORE_RAISING && videoScale > 1) {
-      goodReadings = 0;
-      await scaleVideo(videoScale / 2);
-    }
+    const next = scaler(quality, videoScale, wantsVideo && !audioOnly);
+    if (next === "audio-only") lowQualityLine.textContent = texts.textVideoLowered;
+    else if (next !== videoScale) await scaleVideo(next);
   }
 
   async function scaleVideo(scale) {
