@@ -4,7 +4,7 @@
 // signalling. Every text shown comes from the page (data-text-*), so it is translated there.
 // Before joining, the check of precheck.js; camera, microphone and speaker can be changed
 // before and during the call (devices.js); a screen can be shared in place of the camera.
-import { devicePickers, routeSound } from "./devices.js";
+import { devicePickers, routeSound, swapDeviceTrack } from "./devices.js";
 import { forgetJoined, precheck } from "./precheck.js";
 import { STATS_EVERY_MS, STUCK_AFTER_MS, linkQuality, videoScaler } from "./quality.js";
 
@@ -359,26 +359,14 @@ export function startCall(root, room) {
 
   async function switchDevice(kind, deviceId) {
     if (kind === "audiooutput") return routeSound(remote, deviceId);
-    const media = kind === "audioinput" ? "audio" : "video";
-    let track;
-    try {
-      const fresh = await navigator.mediaDevices.getUserMedia({
-        [media]: { deviceId: { exact: deviceId } },
-      });
-      track = fresh.getTracks()[0];
-    } catch (error) {
-      console.warn("call: could not use that device", error);
+    const swapped = await swapDeviceTrack(stream, kind, deviceId);
+    if (!swapped) {
       pickers.undo(kind);
       room.problem(texts.textDeviceFailed);
       return;
     }
-    stream ||= new MediaStream();
-    const old = stream.getTracks().find((t) => t.kind === media);
-    if (old) {
-      stream.removeTrack(old);
-      old.stop();
-    }
-    stream.addTrack(track);
+    stream = swapped.stream;
+    const { track, media } = swapped;
     const sender = senderOf(media);
     if (media === "audio") track.enabled = !muted;
     else track.enabled = !cameraOff;

@@ -103,3 +103,29 @@ export async function routeSound(element, deviceId) {
     console.warn("room: could not use that speaker", error);
   }
 }
+
+// Another camera or microphone during a call (``kind``: "audioinput" or "videoinput"): its
+// track in place of the old one in ``stream`` (a new stream when there is none yet, the old
+// track stopped). Returns { stream, track, media: "audio" | "video" }, or null when the device
+// cannot be used.
+export async function swapDeviceTrack(stream, kind, deviceId) {
+  const media = kind === "audioinput" ? "audio" : "video";
+  let track;
+  try {
+    const fresh = await navigator.mediaDevices.getUserMedia({
+      [media]: { deviceId: { exact: deviceId } },
+    });
+    track = fresh.getTracks()[0];
+  } catch (error) {
+    console.warn("call: could not use that device", error);
+    return null;
+  }
+  const kept = stream || new MediaStream();
+  const old = kept.getTracks().find((t) => t.kind === media);
+  if (old) {
+    kept.removeTrack(old);
+    old.stop();
+  }
+  kept.addTrack(track);
+  return { stream: kept, track, media };
+}

@@ -6,7 +6,7 @@
 // side. The therapist lets the patient and the partner in from the waiting room, each or both
 // at once; before that, no peer connection is made with them. Every text shown comes from the
 // page (data-text-*, the names of the three in "call-names"), so it is translated there.
-import { devicePickers, routeSound } from "./devices.js";
+import { devicePickers, routeSound, swapDeviceTrack } from "./devices.js";
 import { forgetJoined, precheck } from "./precheck.js";
 import { STATS_EVERY_MS, STUCK_AFTER_MS, linkQuality, videoScaler } from "./quality.js";
 
@@ -455,26 +455,14 @@ export function startMesh(root, room) {
       for (const element of root.querySelectorAll("[data-remote]")) routeSound(element, deviceId);
       return;
     }
-    const media = kind === "audioinput" ? "audio" : "video";
-    let track;
-    try {
-      const fresh = await navigator.mediaDevices.getUserMedia({
-        [media]: { deviceId: { exact: deviceId } },
-      });
-      track = fresh.getTracks()[0];
-    } catch (error) {
-      console.warn("call: could not use that device", error);
+    const swapped = await swapDeviceTrack(stream, kind, deviceId);
+    if (!swapped) {
       pickers.undo(kind);
       room.problem(texts.textDeviceFailed);
       return;
     }
-    stream ||= new MediaStream();
-    const old = stream.getTracks().find((t) => t.kind === media);
-    if (old) {
-      stream.removeTrack(old);
-      old.stop();
-    }
-    stream.addTrack(track);
+    stream = swapped.stream;
+    const { track, media } = swapped;
     track.enabled = media === "audio" ? !muted : !cameraOff;
     const sends = media === "audio" ? !muted : !screenTrack && !audioOnly;
     for (const peer of peers.values()) {
