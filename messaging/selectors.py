@@ -335,6 +335,7 @@ class ConversationBrief:
     last_at: datetime | None
     preview: str  # the last message's first words ("" for a file alone)
     waiting_since: datetime | None  # the first patient message not answered yet
+    last_is_voice: bool = False  # the last message is a voice message
 
 
 def caseload_conversations(
@@ -372,7 +373,9 @@ def caseload_conversations(
         .values("pk", "patient_id", "unread", "last_id", "waiting_since")
     )
     rows = list(conversations)
-    last = Message.objects.in_bulk([row["last_id"] for row in rows if row["last_id"]])
+    last = Message.objects.annotate(
+        voice=Exists(Attachment.objects.filter(message=OuterRef("pk"), duration_ms__isnull=False))
+    ).in_bulk([row["last_id"] for row in rows if row["last_id"]])
     crypto.data_keys_load(message.body_encrypted for message in last.values())
     briefs = {}
     for row in rows:
@@ -387,6 +390,7 @@ def caseload_conversations(
             last_at=None if message is None else message.created_at,
             preview=preview,
             waiting_since=row["waiting_since"],
+            last_is_voice=message is not None and message.voice,  # type: ignore[attr-defined]
         )
     return briefs
 

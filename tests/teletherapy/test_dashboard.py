@@ -122,6 +122,22 @@ def test_the_caseload_table_shows_it_in_words(therapist, now, make_match, make_m
     assert reverse("conversation", kwargs={"pk": robin.conversation.pk}) in page
 
 
+def test_a_last_message_without_words_says_what_it_is(therapist, now, make_match, make_message):
+    from tests.factories.messaging import AttachmentFactory
+
+    robin = make_match(therapist, "Robin")
+    kim = make_match(therapist, "Kim")
+    spoken = make_message(robin, robin.patient, "", now - timedelta(hours=2))
+    AttachmentFactory(message=spoken, content_type="audio/webm", duration_ms=4000)
+    scan = make_message(kim, kim.patient, "", now - timedelta(hours=1))
+    AttachmentFactory(message=scan)
+
+    page = dashboard(client_for(therapist)).content.decode()
+
+    assert page.count("(a voice message)") == 1
+    assert page.count("(a file)") == 1
+
+
 def test_the_dashboard_costs_the_same_queries_for_a_full_practice(therapist, practice):
     """60 patients, 300 sessions and 10,000 messages cost what 2 patients, 10 sessions and 50
     messages cost."""
