@@ -64,8 +64,12 @@ def inspect(data: bytes) -> AudioFile:
 
 
 def minutes_seconds(seconds: float) -> str:
-    """A length as m:ss (1:05), as the recorder's timer shows it."""
-    whole = max(0, round(seconds))
+    """A length as m:ss (1:05), in whole seconds counted down as the browser's player and the
+    recorder's timer count them (2.6 s is 0:02 beside a player that says 0:02); a recording
+    shorter than a second is 0:01, not 0:00."""
+    whole = max(0, int(seconds))
+    if seconds > 0:
+        whole = max(whole, 1)
     return f"{whole // 60}:{whole % 60:02d}"
 
 

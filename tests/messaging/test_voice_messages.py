@@ -92,6 +92,13 @@ def test_anything_else_is_unreadable(content):
         voice.inspect(content)
 
 
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [(0, "0:00"), (0.4, "0:01"), (2.6, "0:02"), (65.9, "1:05"), (300, "5:00")]
+)
+def test_a_length_is_shown_as_the_browsers_player_shows_it(seconds, shown):
+    assert voice.minutes_seconds(seconds) == shown
+
+
 # --- Sending ----------------------------------------------------------------------------------
 
 
@@ -162,7 +169,7 @@ def test_the_stored_recording_holds_no_plaintext(patient_client, conversation):
         (b"", "This recording is empty"),
         (ogg_opus(0), "This recording is empty"),
         (ogg_opus(302), "can last at most 5:00; this one lasts 5:02"),
-        (webm_opus(301.5), "can last at most 5:00; this one lasts 5:02"),
+        (webm_opus(301.5), "can last at most 5:00; this one lasts 5:01"),
     ],
 )
 def test_a_refused_recording_says_why_and_keeps_nothing(
