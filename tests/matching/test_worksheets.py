@@ -181,6 +181,22 @@ def test_a_therapist_cannot_give_a_worksheet_to_someone_not_their_patient(pair, 
 # --- Filling it in --------------------------------------------------------------------------
 
 
+def test_a_worksheets_name_stays_out_of_the_page_title(pair, given_sheet):
+    """The browser's history and tabs keep page titles: "Exercise", never what it is about."""
+    pages = [
+        client_for(pair.patient).get(reverse("worksheet_fill", kwargs={"pk": given_sheet.pk})),
+        client_for(pair.therapist.user).get(
+            reverse("worksheet_answers", kwargs={"pk": given_sheet.pk})
+        ),
+    ]
+    for page in pages:
+        body = page.content.decode()
+        title = body[body.index("<title>") : body.index("</title>")]
+        assert "Exercise" in title
+        assert given_sheet.worksheet.title_en not in title
+        assert given_sheet.worksheet.title_en in body  # on the page itself
+
+
 def test_answers_are_saved_as_typed_encrypted_and_shown_again(pair, given_sheet):
     client = client_for(pair.patient)
 
