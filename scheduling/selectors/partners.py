@@ -69,6 +69,16 @@ def partner_invitation_problem(
     return None
 
 
+def partner_invitation_is_for(*, invitation: PartnerInvitation, user: User) -> bool:
+    """Whether ``user`` may accept this invitation: logged in with the invited address, and not
+    the session's own patient or therapist."""
+    appointment = invitation.appointment
+    return user.email.lower() == invitation.email.lower() and user.pk not in (
+        appointment.patient_id,
+        appointment.therapist_id,
+    )
+
+
 def partner_invitation_has_account(*, invitation: PartnerInvitation) -> bool:
     """Whether an account already has the invited address (its owner logs in to accept)."""
     return User.objects.filter(email__iexact=invitation.email).exists()

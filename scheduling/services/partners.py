@@ -30,7 +30,12 @@ from core.errors import field_error
 from core.mail import Attachment, send_templated_mail, site_link
 from scheduling import calendar_files, signals
 from scheduling.models import Appointment, PartnerInvitation
-from scheduling.selectors.partners import partner_invitation_problem, token_digest
+from scheduling.selectors.partners import (
+    partner_invitation_has_account,
+    partner_invitation_is_for,
+    partner_invitation_problem,
+    token_digest,
+)
 
 # An invitation's link works for a week at most, and never after the session's end.
 INVITATION_DAYS = 7
@@ -158,10 +163,8 @@ def partner_invitation_accept(
     now = now or timezone.now()
     invitation = _usable_locked(token=token, now=now)
     appointment = invitation.appointment
-    if user.email.lower() != invitation.email.lower():
-        raise PermissionDenied("not the invited address")
-    if user.pk in (appointment.patient_id, appointment.therapist_id):
-        raise PermissionDenied("a party to the session already")
+    if not partner_invitation_is_for(invitation=invitation, user=user):
+        raise PermissionDenied("not the invited address, or a party to the session already")
     invitation.nickname = _nickname(nickname)
     invitation.accepted_at = now
     invitation.partner = user
@@ -189,7 +192,7 @@ def partner_invitation_accept_new(
     now = now or timezone.now()
     invitation = _usable_locked(token=token, now=now)
     nickname = _nickname(nickname)
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if partner_invitation_has_account(invitation=invitation):
         raise field_error(
             "email",
             _("An account already uses this address: log in to accept the invitation."),

@@ -128,10 +128,7 @@ def partner_invitation(request: HttpRequest, token: str) -> HttpResponse:
     context: dict = {"invitation": invitation, "appointment": invitation.appointment}
     if user.is_authenticated:
         assert isinstance(user, User)
-        if user.email.lower() != invitation.email or user.pk in (
-            invitation.appointment.patient_id,
-            invitation.appointment.therapist_id,
-        ):
+        if not selectors.partner_invitation_is_for(invitation=invitation, user=user):
             return render(
                 request,
                 "scheduling/partner_invitation_unusable.html",
