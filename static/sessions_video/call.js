@@ -6,7 +6,13 @@
 // before and during the call (devices.js); a screen can be shared in place of the camera.
 import { devicePickers, routeSound, swapDeviceTrack } from "./devices.js";
 import { forgetJoined, precheck } from "./precheck.js";
-import { STATS_EVERY_MS, STUCK_AFTER_MS, linkQuality, videoScaler } from "./quality.js";
+import {
+  STATS_EVERY_MS,
+  STUCK_AFTER_MS,
+  linkQuality,
+  scaleSent,
+  videoScaler,
+} from "./quality.js";
 
 
 // ``room`` (room.js): ``send(message)``, ``connect()`` the room socket (once the camera and
@@ -404,16 +410,7 @@ export function startCall(root, room) {
 
   async function scaleVideo(scale) {
     const sender = senderOf("video");
-    if (!sender) return;
-    const parameters = sender.getParameters();
-    if (!parameters.encodings?.length) return;
-    for (const encoding of parameters.encodings) encoding.scaleResolutionDownBy = scale;
-    try {
-      await sender.setParameters(parameters);
-    } catch (error) {
-      console.warn("call: could not change the video's resolution", error);
-      return;
-    }
+    if (!sender || (await scaleSent(sender, scale)) !== "done") return;
     videoScale = scale;
     lowQualityLine.textContent = scale > 1 ? texts.textVideoLowered : "";
     lowQualityLine.hidden = scale === 1;

@@ -8,7 +8,13 @@
 // page (data-text-*, the names of the three in "call-names"), so it is translated there.
 import { devicePickers, routeSound, swapDeviceTrack } from "./devices.js";
 import { forgetJoined, precheck } from "./precheck.js";
-import { STATS_EVERY_MS, STUCK_AFTER_MS, linkQuality, videoScaler } from "./quality.js";
+import {
+  STATS_EVERY_MS,
+  STUCK_AFTER_MS,
+  linkQuality,
+  scaleSent,
+  videoScaler,
+} from "./quality.js";
 
 
 export function startMesh(root, room) {
@@ -430,15 +436,7 @@ export function startMesh(root, room) {
 
   async function scaleVideo(scale) {
     for (const sender of senders("video")) {
-      const parameters = sender.getParameters();
-      if (!parameters.encodings?.length) continue;
-      for (const encoding of parameters.encodings) encoding.scaleResolutionDownBy = scale;
-      try {
-        await sender.setParameters(parameters);
-      } catch (error) {
-        console.warn("call: could not change the video's resolution", error);
-        return;
-      }
+      if ((await scaleSent(sender, scale)) === "failed") return;
     }
     videoScale = scale;
     lowQualityLine.textContent = scale > 1 ? texts.textVideoLowered : "";
