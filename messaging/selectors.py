@@ -30,7 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.text import get_valid_filename
 
-from accounts.models import User
+from accounts.models import TherapistProfile, User
 from accounts.selectors import therapists_visible_to_patients
 from audit.models import AccessEntry
 from audit.services import access_record
@@ -95,10 +95,9 @@ def conversation_get_for_user(
     anyone else (repeats within minutes merge: a live refresh of an open thread is the same
     visit). ``for_writing=True`` only for a caller that writes to it and shows nothing of it
     (sending a message): then nothing is logged."""
-    conversations = conversations_for_user(user=user)
-    if names:
-        conversations = conversations.select_related("therapist", "patient__patient_profile")
-    conversation = conversations.filter(pk=pk).first()
+    conversation = _own_conversation(user=user, pk=pk, names=names)
+    if conversation is None:
+        conversation = _with_names(conversations_for_user(user=user), names).filter(pk=pk).first()
     if conversation is not None and not for_writing:
         access_record(
             reader=user,
@@ -107,6 +106,34 @@ def conversation_get_for_user(
             record_id=conversation.pk,
         )
     return conversation
+
+
+def _with_names(conversations: QuerySet[Conversation], names: bool) -> QuerySet[Conversation]:
+    return (
+        conversations.select_related("therapist", "patient__patient_profile")
+        if names
+        else conversations
+    )
+
+
+def _own_conversation(*, user: User, pk: int, names: bool) -> Conversation | None:
+    """The conversation if ``user`` is its own patient, or its own therapist while approved:
+    the same rule as ``conversations_for_user`` for the two parties (nearly every request: a
+    send, a live fetch), in a query by primary key with at most one join, where the general
+    rule's shared-history subquery costs several times as much to build. None for anyone
+    else, who is then asked the general rule (a later therapist reading shared history)."""
+    if not user.is_authenticated:
+        return None
+    conversations = _with_names(Conversation.objects.all(), names)
+    if user.is_patient:
+        return conversations.filter(pk=pk, patient_id=user.pk).first()
+    if user.is_therapist and user.is_active:
+        return conversations.filter(
+            pk=pk,
+            therapist_id=user.pk,  # a therapist profile's key is its user's
+            therapist__vetting_status=TherapistProfile.VettingStatus.APPROVED,
+        ).first()
+    return None
 
 
 def conversation_readable_by(*, user: User, pk: int) -> bool:

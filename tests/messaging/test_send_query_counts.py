@@ -64,7 +64,9 @@ THERAPIST_SENDS = 6
 # The user, the conversation, the new messages (whether each has files in the same query), the
 # read mark.
 PATIENT_FETCHES = 4
-# And for a therapist: the two-factor check and the access log's repeat.
+# And for a therapist: the two-factor check and the access log's repeat (asked of the database
+# until the read's entry is committed: in a test's transaction, always; in production, once per
+# visit and process, ``test_a_committed_visit_costs_no_query_at_the_next_fetch``).
 THERAPIST_FETCHES = 6
 
 
@@ -98,6 +100,42 @@ def test_a_therapists_message_and_its_fetch(
     with django_assert_num_queries(PATIENT_FETCHES):
         response = _fetch(patient_client, conversation, after)
     assert "Counted" in response.text
+
+
+def test_a_committed_visit_costs_no_query_at_the_next_fetch(
+    patient_client,
+    therapist_client,
+    conversation,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _send(patient_client, conversation, "Warm-up")
+        _fetch(therapist_client, conversation, _last().pk - 1)  # the visit logged, committed
+    _send(patient_client, conversation, "Counted")
+    after = _last().pk - 1
+
+    with django_assert_num_queries(THERAPIST_FETCHES - 1) as fetched:
+        response = _fetch(therapist_client, conversation, after)
+    assert "Counted" in response.text
+    assert 'FROM "audit_accessentry"' not in _sql(fetched)
+
+
+@pytest.mark.usefixtures("warm")
+def test_the_two_parties_conversation_is_found_by_its_key(
+    patient_client, therapist_client, conversation, django_assert_num_queries
+):
+    """Not through the rule of who else may read it (a later therapist's shared history)."""
+    for client in (patient_client, therapist_client):
+        with CaptureQueriesContext(connection) as queries:
+            _send(client, conversation, "Counted")
+        (found,) = [
+            q["sql"]
+            for q in queries.captured_queries
+            if 'FROM "messaging_conversation"' in q["sql"]
+        ]
+        assert "matching_match" not in found
+        assert f'"messaging_conversation"."id" = {conversation.pk}' in found
 
 
 @pytest.mark.usefixtures("warm")
