@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import transaction
 
 from audit.chain import GENESIS, link_hash, session_digest
 from audit.context import reading_session
@@ -109,6 +110,40 @@ def test_a_repeat_within_the_window_merges_into_the_last_visit(patient, therapis
     # The window counts from the last entry of that read.
     assert access_record(**read, now=NOW + timedelta(minutes=15, seconds=1)) is not None
     assert len(entries_of(patient)) == 4
+
+
+def test_a_committed_visit_is_remembered_by_the_process(
+    patient, therapist, settings, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """An open thread's live fetches: once the visit's entry is committed, its repeats within
+    the window cost no query; past the window, the database is asked and a new visit logged."""
+    settings.AUDIT_REPEAT_MINUTES = 15
+    read = {"reader": therapist, "patient_id": patient.pk, "kind": Kind.THREAD, "record_id": 5}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert access_record(**read, now=NOW) is not None
+
+    with django_assert_num_queries(0):
+        assert access_record(**read, now=NOW + timedelta(minutes=14)) is None
+    with django_capture_on_commit_callbacks(execute=True):
+        later = access_record(**read, now=NOW + timedelta(minutes=15, seconds=1))
+    assert later is not None
+    with django_assert_num_queries(0):
+        assert access_record(**read, now=NOW + timedelta(minutes=20)) is None
+    assert len(entries_of(patient)) == 2
+
+
+def test_a_visit_rolled_back_is_not_remembered(
+    patient, therapist, settings, django_capture_on_commit_callbacks
+):
+    settings.AUDIT_REPEAT_MINUTES = 15
+    read = {"reader": therapist, "patient_id": patient.pk, "kind": Kind.THREAD, "record_id": 6}
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            assert access_record(**read, now=NOW) is not None
+            raise RuntimeError("the request failed after the read")
+
+    assert entries_of(patient) == []
+    assert access_record(**read, now=NOW + timedelta(minutes=1)) is not None  # logged after all
 
 
 def test_a_repeat_from_another_session_is_another_visit(patient, therapist, db):
