@@ -34,7 +34,9 @@ class _SyncAndAsync:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        if iscoroutinefunction(get_response):
+        # Asked once: ``iscoroutinefunction`` at every request cost more than some middlewares.
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
             markcoroutinefunction(self)
 
 
@@ -53,7 +55,7 @@ class UserPreferencesMiddleware(_SyncAndAsync):
     """
 
     def __call__(self, request):
-        if iscoroutinefunction(self):
+        if self.async_mode:
             return self._acall(request)
         self._activate(request, request.user)
         return self.get_response(request)
@@ -92,7 +94,7 @@ class MFARequiredMiddleware(_SyncAndAsync):
     OPEN_PREFIXES = ("/accounts/", "/i18n/", "/healthz/", settings.STATIC_URL)
 
     def __call__(self, request):
-        if iscoroutinefunction(self):
+        if self.async_mode:
             return self._acall(request)
         user = request.user
         if self._asked(request, user) and selectors.user_needs_mfa_setup(user=user):
@@ -148,7 +150,7 @@ class IdleLogoutMiddleware(_SyncAndAsync):
     """
 
     def __call__(self, request):
-        if iscoroutinefunction(self):
+        if self.async_mode:
             return self._acall(request)
         user = request.user
         if user.is_authenticated:
@@ -248,7 +250,7 @@ class LegalConsentMiddleware(_SyncAndAsync):
         return self._open
 
     def __call__(self, request):
-        if iscoroutinefunction(self):
+        if self.async_mode:
             return self._acall(request)
         user = request.user
         if user.is_authenticated and not request.path.startswith(self.open_prefixes()):

@@ -13,11 +13,13 @@ class ReadingSessionMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        if iscoroutinefunction(get_response):
+        # Asked once: ``iscoroutinefunction`` at every request cost more than some middlewares.
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
             markcoroutinefunction(self)
 
     def __call__(self, request):
-        if iscoroutinefunction(self):
+        if self.async_mode:
             return self._acall(request)
         with reading_session(getattr(request, "session", None)):
             return self.get_response(request)

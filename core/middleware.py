@@ -47,7 +47,9 @@ class _Middleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]):
         self.get_response = get_response
-        if iscoroutinefunction(get_response):
+        # Asked once: ``iscoroutinefunction`` at every request cost more than some middlewares.
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
             markcoroutinefunction(self)
 
     def before(self, request: HttpRequest) -> HttpResponse | None:
@@ -57,7 +59,7 @@ class _Middleware:
         return response
 
     def __call__(self, request: HttpRequest) -> Any:
-        if iscoroutinefunction(self):
+        if self.async_mode:
             return self._acall(request)
         early = self.before(request)
         if early is not None:

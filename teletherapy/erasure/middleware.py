@@ -19,7 +19,9 @@ class ErasurePendingMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self._open: tuple[str, ...] | None = None
-        if iscoroutinefunction(get_response):
+        # Asked once: ``iscoroutinefunction`` at every request cost more than some middlewares.
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
             markcoroutinefunction(self)
 
     def open_prefixes(self) -> tuple[str, ...]:
@@ -40,7 +42,7 @@ class ErasurePendingMiddleware:
         return self._open
 
     def __call__(self, request):
-        if iscoroutinefunction(self):
+        if self.async_mode:
             return self._acall(request)
         if request.session.get(ERASURE_PENDING_SESSION_KEY) and not self._open_path(request):
             return redirect("privacy_delete")
