@@ -80,6 +80,27 @@ def test_the_one_past_the_limit_is_refused_until_the_next_window(limits, clock, 
     assert ratelimits.consume(request, "message") is None  # a new window
 
 
+@pytest.fixture(params=["configured", "local memory"])
+def any_cache(request, settings):
+    """The cache the settings name (Redis when REDIS_URL is set: counted in one round trip),
+    and the embedded default's local memory (counted through the cache's API)."""
+    if request.param == "local memory":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return request.param
+
+
+def test_both_ways_of_counting_agree(any_cache, limits, clock, patient, other_patient):
+    request = request_from("198.51.100.8", patient)
+    other = request_from("198.51.100.8", other_patient)  # the same address
+
+    assert [ratelimits.consume(request, "message") for _ in range(3)] == [None] * 3
+    assert ratelimits.consume(request, "message") == 60  # the person's limit (3)
+    assert ratelimits.consume(other, "message") is None  # the address's 5th
+    assert ratelimits.consume(other, "message") == 60  # the address's limit (5)
+    clock.shift(timedelta(minutes=1))
+    assert ratelimits.consume(request, "message") is None
+
+
 def test_another_person_is_not_affected(limits, clock, patient, other_patient):
     for _ in range(4):
         ratelimits.consume(request_from("198.51.100.7", patient), "message")
