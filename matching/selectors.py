@@ -728,7 +728,11 @@ def screening_trends(*, patient_ids: list[int]) -> dict[int, dict[str, ScoreTren
     """For each patient, by instrument: their latest PHQ-9 / GAD-7 and its change since the one
     before. One query (a patient has one result per instrument every few weeks)."""
     history: dict[tuple[int, str], list[ScreeningResult]] = defaultdict(list)
-    results = ScreeningResult.objects.filter(patient_id__in=patient_ids).order_by("taken_at", "pk")
+    results = (
+        ScreeningResult.objects.filter(patient_id__in=patient_ids)
+        .only("patient_id", "instrument", "score", "band", "taken_at")  # not the answers
+        .order_by("taken_at", "pk")
+    )
     for result in results:
         history[result.patient_id, result.instrument].append(result)
     trends: dict[int, dict[str, ScoreTrend]] = defaultdict(dict)

@@ -72,6 +72,17 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["conversation", "-created_at", "-id"], name="message_thread_idx"),
+            # The dashboard's questions per conversation: one side's last message, and the
+            # first from the patient since (an index-only step each, not a scan of the thread).
+            models.Index(
+                fields=["conversation", "sender", "-created_at"], name="message_by_sender_idx"
+            ),
+            # Unread counts: the few messages not read yet, never the whole history.
+            models.Index(
+                fields=["conversation", "sender"],
+                condition=models.Q(read_at__isnull=True),
+                name="message_unread_idx",
+            ),
             # The notification sweep's question: unread, and nobody emailed about it yet.
             models.Index(
                 fields=["created_at"],

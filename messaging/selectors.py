@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -370,7 +371,8 @@ def caseload_conversations(
 ) -> dict[int, ConversationBrief]:
     """For each of these patients of ``therapist``: their open conversation's unread count, last
     message and whether it waits for an answer (since when). Two queries, however many patients
-    and messages."""
+    and messages: each answer a few index steps per conversation (``message_unread_idx``,
+    ``message_thread_idx``, ``message_by_sender_idx``), never a pass over the history."""
     epoch = Value(datetime(1970, 1, 1, tzinfo=UTC))
     own = Message.objects.filter(conversation=OuterRef("pk"))
     therapist_last = Subquery(
@@ -378,15 +380,19 @@ def caseload_conversations(
         .order_by("-created_at")
         .values("created_at")[:1]
     )
+    unread = (
+        own.filter(read_at__isnull=True, sender_id=OuterRef("patient_id"))
+        .order_by()
+        .values("conversation")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     conversations = (
         Conversation.objects.filter(
             therapist__user=therapist, patient_id__in=patient_ids, closed_at__isnull=True
         )
         .annotate(
-            unread=Count(
-                "messages",
-                filter=Q(messages__read_at__isnull=True) & Q(messages__sender_id=F("patient_id")),
-            ),
+            unread=Coalesce(Subquery(unread), 0),
             last_id=Subquery(own.order_by("-created_at", "-pk").values("pk")[:1]),
             answered_at=Coalesce(therapist_last, epoch),
         )
@@ -400,9 +406,15 @@ def caseload_conversations(
         .values("pk", "patient_id", "unread", "last_id", "waiting_since")
     )
     rows = list(conversations)
-    last = Message.objects.annotate(
-        voice=Exists(Attachment.objects.filter(message=OuterRef("pk"), duration_ms__isnull=False))
-    ).in_bulk([row["last_id"] for row in rows if row["last_id"]])
+    last = (
+        Message.objects.only("sender_id", "created_at", "body_encrypted")
+        .annotate(
+            voice=Exists(
+                Attachment.objects.filter(message=OuterRef("pk"), duration_ms__isnull=False)
+            )
+        )
+        .in_bulk([row["last_id"] for row in rows if row["last_id"]])
+    )
     crypto.data_keys_load(message.body_encrypted for message in last.values())
     briefs = {}
     for row in rows:
@@ -435,6 +447,17 @@ def therapist_reply_time(*, therapist_id: int, now: datetime, days: int = 30) ->
     next message in that conversation. Live session chat is not counted (it is not a written
     answer). None with fewer than REPLY_TIME_MIN_ANSWERS answers. One query."""
     since = now - timedelta(days=days)
+    # PostgreSQL walks the messages itself and returns the median alone: fetching every message
+    # of the window (thousands for a busy practice) cost the dashboard far more.
+    walk = _reply_time_median if connection.vendor == "postgresql" else _reply_time_walk
+    median, answers = walk(therapist_id=therapist_id, since=since, now=now)
+    return median if answers >= REPLY_TIME_MIN_ANSWERS else None
+
+
+def _reply_time_walk(
+    *, therapist_id: int, since: datetime, now: datetime
+) -> tuple[timedelta | None, int]:
+    """``therapist_reply_time``'s median and number of answers, walking the messages here."""
     rows = (
         Message.objects.filter(
             conversation__therapist__user_id=therapist_id,
@@ -455,9 +478,45 @@ def therapist_reply_time(*, therapist_id: int, now: datetime, days: int = 30) ->
         elif asked_at is not None:
             waits.append(created_at - asked_at)
             asked_at = None
-    if len(waits) < REPLY_TIME_MIN_ANSWERS:
-        return None
-    return timedelta(seconds=statistics.median(w.total_seconds() for w in waits))
+    if not waits:
+        return None, 0
+    return timedelta(seconds=statistics.median(w.total_seconds() for w in waits)), len(waits)
+
+
+# Each therapist message closes a run of the conversation: the messages since the therapist's
+# previous one (``answered`` counts the therapist's messages before each message). A run with
+# messages from the patient and the therapist's is one answer, waited for since the run's first.
+_REPLY_TIME_SQL = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY wait), COUNT(*) FROM (
+    SELECT MAX(created_at) FILTER (WHERE sender_id = %(therapist)s)
+        - MIN(created_at) FILTER (WHERE sender_id <> %(therapist)s) AS wait
+    FROM (
+        SELECT m.conversation_id, m.sender_id, m.created_at,
+            COUNT(*) FILTER (WHERE m.sender_id = %(therapist)s) OVER (
+                PARTITION BY m.conversation_id ORDER BY m.created_at, m.id
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            ) AS answered
+        FROM {message} m JOIN {conversation} c ON c.id = m.conversation_id
+        WHERE c.therapist_id = %(therapist)s AND NOT m.live_session
+            AND m.created_at >= %(since)s AND m.created_at <= %(now)s
+    ) runs
+    GROUP BY conversation_id, answered
+) answers
+WHERE wait IS NOT NULL
+"""
+
+
+def _reply_time_median(
+    *, therapist_id: int, since: datetime, now: datetime
+) -> tuple[timedelta | None, int]:
+    """``_reply_time_walk`` in one query on PostgreSQL: the same median and count."""
+    sql = _REPLY_TIME_SQL.format(
+        message=Message._meta.db_table, conversation=Conversation._meta.db_table
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"therapist": therapist_id, "since": since, "now": now})
+        median, answers = cursor.fetchone()
+    return median, answers
 
 
 def match_therapist_reply_time(*, match_id: int, now: datetime) -> timedelta | None:

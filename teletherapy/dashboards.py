@@ -3,8 +3,14 @@ and the patient home. Each is a fixed number of queries, however many patients, 
 messages there are (asserted in tests/teletherapy/test_dashboard.py)."""
 
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from accounts.models import TherapistProfile, User
 from matching import selectors as matching
@@ -21,11 +27,34 @@ LICENSE_WARNING_DAYS = 30
 
 
 @dataclass(frozen=True)
+class ScoreCell:
+    """A caseload row's latest score on one questionnaire, as the table shows it."""
+
+    score: int
+    band: str  # the score's band, in words
+    direction: str  # ``ScoreTrend.direction``
+    amount: int | None  # ``ScoreTrend.amount``
+
+
+@dataclass(frozen=True)
 class CaseloadRow:
     match: Match
     conversation: messaging.ConversationBrief | None
     next_session: Appointment | None
     scores: dict[str, matching.ScoreTrend]  # by instrument: "phq9", "gad7"
+    # What the row shows, worked out here once per row (URLs reversed once for all rows)
+    # rather than by tags and filters in the template's loop.
+    patient_name: str = ""
+    patient_url: str = ""
+    conversation_url: str = ""
+    last_at_iso: str = ""  # the last message's time in the viewer's zone
+    last_at_text: str = ""
+    waiting_for: str = ""  # how long the first unanswered message has waited, in words
+    next_session_url: str = ""
+    next_session_iso: str = ""
+    next_session_text: str = ""
+    phq9: ScoreCell | None = None
+    gad7: ScoreCell | None = None
 
 
 @dataclass(frozen=True)
@@ -74,15 +103,7 @@ def therapist_dashboard(*, therapist: User, now: datetime) -> TherapistDashboard
             offer_card_context(brief, now)
             for brief in matching.therapist_offer_briefs(therapist=profile, now=now)
         ],
-        caseload=[
-            CaseloadRow(
-                match=match,
-                conversation=conversations.get(match.patient_id),
-                next_session=next_sessions.get(match.patient_id),
-                scores=scores.get(match.patient_id, {}),
-            )
-            for match in caseload
-        ],
+        caseload=_caseload_rows(caseload, conversations, next_sessions, scores, now),
         today=[SessionRow(session, waiting.get(session.pk)) for session in week["today"]],
         next_days=[SessionRow(session, waiting.get(session.pk)) for session in week["next_days"]],
         coming_days=COMING_DAYS,
@@ -93,6 +114,71 @@ def therapist_dashboard(*, therapist: User, now: datetime) -> TherapistDashboard
             therapist=therapist, caseload=caseload, today=now.astimezone(zone).date()
         ),
     )
+
+
+def _url_for(name: str, kwarg: str = "pk") -> Callable[[int], str]:
+    """``reverse(name, kwargs={kwarg: pk})`` (an ``int`` path converter) for many rows at the
+    cost of one reverse: the URL with a placeholder, the placeholder replaced by each key."""
+    placeholder = 2_147_483_647
+    head, tail = reverse(name, kwargs={kwarg: placeholder}).split(str(placeholder))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _score_cell(trend: matching.ScoreTrend | None) -> ScoreCell | None:
+    if trend is None:
+        return None
+    latest = trend.latest
+    return ScoreCell(latest.score, latest.band_label, trend.direction, trend.amount)
+
+
+def _caseload_rows(
+    caseload: list[Match],
+    conversations: dict[int, messaging.ConversationBrief],
+    next_sessions: dict[int, Appointment],
+    scores: dict[int, dict[str, matching.ScoreTrend]],
+    now: datetime,
+) -> list[CaseloadRow]:
+    """The caseload table's rows, each shown in the viewer's zone and language (those of the
+    request: the template's ``date`` and ``timesince`` filters, applied here once)."""
+    patient_url = _url_for("therapist_patient", "patient_id")
+    conversation_url = _url_for("conversation")
+    session_url = _url_for("session_detail")
+    rows = []
+    for match in caseload:
+        brief = conversations.get(match.patient_id)
+        next_session = next_sessions.get(match.patient_id)
+        trends = scores.get(match.patient_id, {})
+        shown: dict = {}
+        if brief is not None and brief.last_at is not None:
+            last_at = timezone.localtime(brief.last_at)
+            shown.update(
+                conversation_url=conversation_url(brief.conversation_id),
+                last_at_iso=last_at.isoformat(),
+                last_at_text=date_filter(last_at, "SHORT_DATETIME_FORMAT"),
+            )
+            if brief.waiting_since is not None:
+                shown["waiting_for"] = timesince(brief.waiting_since, now)
+        if next_session is not None:
+            starts_at = timezone.localtime(next_session.starts_at)
+            shown.update(
+                next_session_url=session_url(next_session.pk),
+                next_session_iso=starts_at.isoformat(),
+                next_session_text=date_filter(starts_at, "D j M, H:i"),
+            )
+        rows.append(
+            CaseloadRow(
+                match=match,
+                conversation=brief,
+                next_session=next_session,
+                scores=trends,
+                patient_name=match.patient.patient_profile.display_name,
+                patient_url=patient_url(match.patient_id),
+                phq9=_score_cell(trends.get("phq9")),
+                gad7=_score_cell(trends.get("gad7")),
+                **shown,
+            )
+        )
+    return rows
 
 
 def _banners(profile: TherapistProfile, caseload: int, license_days_left: int | None) -> list[str]:

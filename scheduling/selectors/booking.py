@@ -195,10 +195,15 @@ COMING_DAYS = 7
 def next_sessions_by_patient(
     *, therapist: TherapistProfile, now: datetime
 ) -> dict[int, Appointment]:
-    """Each patient's next session with this therapist (booked, not over yet): one query."""
-    upcoming = Appointment.objects.filter(
-        therapist=therapist, status=Appointment.Status.BOOKED, ends_at__gt=now
-    ).order_by("-starts_at")
+    """Each patient's next session with this therapist (booked, not over yet), its start and
+    key alone (the dashboard links to it): one query."""
+    upcoming = (
+        Appointment.objects.filter(
+            therapist=therapist, status=Appointment.Status.BOOKED, ends_at__gt=now
+        )
+        .only("patient_id", "starts_at")
+        .order_by("-starts_at")
+    )
     # Latest first, so the soonest of each patient is written last.
     return {appointment.patient_id: appointment for appointment in upcoming}
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 
 from matching.selectors import therapist_page_facts
-from messaging.selectors import therapist_reply_time
+from messaging.selectors import _reply_time_median, _reply_time_walk, therapist_reply_time
 from messaging.templatetags import replies
 from messaging.templatetags.replies import replies_within
 from tests.factories import PatientFactory, TherapistFactory
@@ -74,6 +75,46 @@ def test_with_fewer_than_three_answers_there_is_nothing_to_say(therapist):
     say(conversation, conversation.patient, NOW - timedelta(hours=1))  # not answered yet
 
     assert therapist_reply_time(therapist_id=therapist.pk, now=NOW) is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own query")
+def test_postgresql_finds_the_same_median_as_the_walk(therapist, other_therapist):
+    """On PostgreSQL the median is computed in one query (the dashboard's cost); elsewhere the
+    messages are walked here. Both read the same conversations the same way: runs of questions,
+    repeated answers, two messages at the same instant, live chat, the window's edges."""
+    conversations = [conversation_of(therapist) for _ in range(3)]
+    start = NOW - timedelta(days=29)
+    for n, conversation in enumerate(conversations):
+        patient = conversation.patient
+        say(conversation, therapist, start)  # a first word, answering nothing
+        for k in range(6):
+            asked = start + timedelta(days=4 * k + 1, minutes=7 * n)
+            say(conversation, patient, asked)
+            if k % 2:
+                say(conversation, patient, asked + timedelta(hours=1))
+            if k != 5:  # the last question waits
+                say(conversation, therapist, asked + timedelta(hours=2 + n + k, minutes=13))
+            if k == 3:
+                say(conversation, therapist, asked + timedelta(hours=9))
+            if k == 4:
+                say(conversation, patient, asked + timedelta(hours=10), live=True)
+                say(conversation, therapist, asked + timedelta(hours=10), live=True)
+    same_instant = NOW - timedelta(days=3)
+    say(conversations[0], conversations[0].patient, same_instant)
+    say(conversations[0], therapist, same_instant)
+    say(conversations[1], conversations[1].patient, NOW - timedelta(days=31))  # before
+    say(conversations[1], therapist, NOW - timedelta(days=29, hours=23))
+    theirs = conversation_of(other_therapist)
+    say(theirs, theirs.patient, start)
+    say(theirs, other_therapist, start + timedelta(days=2))
+
+    for days in (1, 5, 30, 60):
+        since = NOW - timedelta(days=days)
+        asked = {"therapist_id": therapist.pk, "since": since, "now": NOW}
+        assert _reply_time_median(**asked) == _reply_time_walk(**asked), days
+    median, answers = _reply_time_median(therapist_id=therapist.pk, since=start, now=NOW)
+    assert answers == 3 * 5 + 1  # the first conversation's last question, answered at once
+    assert median is not None
 
 
 @pytest.mark.parametrize(

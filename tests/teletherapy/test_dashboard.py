@@ -122,6 +122,38 @@ def test_the_caseload_table_shows_it_in_words(therapist, now, make_match, make_m
     assert reverse("conversation", kwargs={"pk": robin.conversation.pk}) in page
 
 
+def test_a_row_links_and_dates_in_the_therapists_zone(
+    therapist, now, make_match, make_message, make_session
+):
+    """The row's links, and its times in the therapist's zone (Paris, UTC+1 in March), written
+    by the composer once per row; the patient's unread count leaves out the therapist's own
+    unread words."""
+    kim = make_match(therapist, "Kim")
+    make_message(kim, kim.patient, "Thank you.", now - timedelta(days=1), read=True)
+    make_message(kim, kim.patient, "See you.", now - timedelta(hours=23))  # unread, answered
+    make_message(kim, therapist, "You are welcome.", now - timedelta(hours=20))  # unread
+    session = make_session(kim, now + timedelta(days=2, hours=1))  # Friday 11:00 in Paris
+
+    client = client_for(therapist)
+    response = dashboard(client)
+    page = response.content.decode()
+    row = response.context["dashboard"].caseload[0]
+
+    assert row.conversation.unread == 1
+    patient_url = reverse("therapist_patient", kwargs={"patient_id": kim.patient_id})
+    assert f'<a href="{patient_url}">Kim</a>' in page
+    assert reverse("conversation", kwargs={"pk": kim.conversation.pk}) in page
+    assert (
+        f'<a href="{reverse("session_detail", kwargs={"pk": session.pk})}">'
+        '<time datetime="2027-03-05T11:00:00+01:00">Fri 5 Mar, 11:00</time></a>'
+    ) in page
+    assert 'Answered · <time datetime="2027-03-02T14:00:00+01:00">' in page
+    # The caseload fetched again on its own shows the same row.
+    again = client.get(reverse("dashboard_caseload"), headers=HTMX).content.decode()
+    assert f'<a href="{patient_url}">Kim</a>' in again
+    assert "Fri 5 Mar, 11:00" in again
+
+
 def test_a_last_message_without_words_says_what_it_is(therapist, now, make_match, make_message):
     from tests.factories.messaging import AttachmentFactory
 
