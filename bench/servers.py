@@ -6,6 +6,7 @@ processes for /ws/) on PostgreSQL and Redis; ``echo_server`` is the baseline. Al
 127.0.0.1 only.
 """
 
+import base64
 import json
 import os
 import re
@@ -50,6 +51,9 @@ class Options:
     topology: tuple[int, int] | None = None
     web_server: str = "gunicorn"  # the topology's HTTP processes: "gunicorn" or "daphne"
     profile: bool = False  # py-spy samples the server processes; the top costs are printed
+    # Production's settings (DEBUG=false: no query log, no debug templates); always with
+    # ``topology``, and for the one daphne that the topology benchmark compares with it.
+    production: bool = False
 
     @property
     def server_words(self) -> str:
@@ -234,7 +238,31 @@ def _project_env(options: Options, var_dir: str) -> dict[str, str]:
     env.setdefault("RATE_LIMIT_MESSAGES", "100000/m/user,100000/m/ip")
     env["PYTHONUNBUFFERED"] = "1"
     env["HEALTH_TOKEN"] = secrets.token_urlsafe(24)  # the detailed health check, for readiness
+    if options.production or options.topology is not None:
+        env.update(_production_settings(env))
     return env
+
+
+def _production_settings(env: dict[str, str]) -> dict[str, str]:
+    """Production's settings (``DEBUG=false``: no query log, no debug templates), over plain
+    HTTP on loopback. The bench's own secrets: a new ``SECRET_KEY`` for each run of the bench
+    (every server of the run shares it: their sessions are made in the run), and the
+    development message key that the bench's databases were written with, set explicitly (a
+    benchmark on throwaway data, never a deployment)."""
+    return {
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "EMAIL_URL": env.get("EMAIL_URL") or "console:",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "SECRET_KEY": _RUN_SECRET_KEY,
+        "MESSAGE_ENCRYPTION_KEYS": env.get("MESSAGE_ENCRYPTION_KEYS") or _DEVELOPMENT_MESSAGE_KEY,
+    }
+
+
+_RUN_SECRET_KEY = secrets.token_urlsafe(50)
+# settings.py's development default, which the bench's databases were written with.
+_DEVELOPMENT_MESSAGE_KEY = base64.urlsafe_b64encode(b"development-only-key-not-secret!").decode()
 
 
 def _vault_for(database_url: str) -> Path:

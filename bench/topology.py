@@ -430,6 +430,7 @@ def run(options: Options) -> str:
             "production's topology runs on PostgreSQL and Redis: give --database-url and "
             "--redis-url (or --use-env)"
         )
+    options = replace(options, production=True)  # one daphne too, to compare like with like
     quick = options.quick
     pair_count, messages = (QUICK_PAIRS, QUICK_MESSAGES) if quick else (PAIRS, MESSAGES)
     kill_pairs, kill_messages = (
