@@ -11,16 +11,125 @@ event loop, started by the first ``group_add``, ended when the process's last en
 discarded), so ``group_expiry`` can be short (``CHANNEL_LAYER_GROUP_EXPIRY``, 15 minutes by
 default): a stopped server's entries are gone within it, and a live socket never drops out of
 its groups however long it stays open.
+
+Every event and relayed frame crosses Redis, so the round trips per message are the cost that
+counts (a session room relays each ICE candidate as a ``group_send``; measured in
+``bench.room_signalling``). channels-redis makes four for a ``group_send`` and four for each
+message a process receives, one message at a time under the process's receive lock. Here, on
+one Redis host, without encryption, with msgpack and one capacity for all (this project's
+settings; otherwise channels-redis's own code runs):
+
+- ``group_send`` is one script (``GROUP_SEND``): drop the group's expired entries, write the
+  message once to each member process's queue that has room. The channel list that
+  channels-redis puts in the message for its receiver is appended by the script, so what is
+  written is exactly what channels-redis writes (processes of either kind read it).
+- A process's messages are taken up to ``RECEIVE_BATCH`` at a time (``RECEIVE``), kept in a
+  backup queue until they are handed to their sockets' buffers, as channels-redis does for
+  one: a receive cancelled before that puts them back first, in order, the next time.
+- One task per event loop reads them (``_read``) while any socket is receiving, and each
+  socket waits on its own buffer: channels-redis makes every waiting socket race for a lock
+  with two tasks of its own, for each message.
+
+Both scripts are sent by their digest (EVALSHA), their text only when Redis does not know it.
 """
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import random
+import time
 from weakref import WeakKeyDictionary
 
+import msgpack
 from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
+from channels_redis.serializers import MsgPackSerializer
+from redis.exceptions import NoScriptError
 
 logger = logging.getLogger(__name__)
+
+# The key channels-redis reads the target channels of a message from.
+CHANNEL_FIELD = "__asgi_channel__"
+
+# KEYS[1]: the group's sorted set. ARGV: now, entries added before this are expired; the
+# channel keys' prefix; the message but its channel list (msgpack, a map whose last key is
+# CHANNEL_FIELD); expiry and capacity of a channel's queue; messages queued before this are
+# expired. Returns how many processes' queues were full (the message was not written there).
+GROUP_SEND = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[2])
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local prefix, head = ARGV[3], ARGV[4]
+local expiry, capacity = ARGV[5], tonumber(ARGV[6])
+local keys, channels = {}, {}
+for _, channel in ipairs(members) do
+  local bang = string.find(channel, '!', 1, true)
+  local key = prefix .. (bang and string.sub(channel, 1, bang) or channel)
+  if channels[key] == nil then
+    channels[key] = {}
+    keys[#keys + 1] = key
+  end
+  table.insert(channels[key], channel)
+end
+local full = 0
+for _, key in ipairs(keys) do
+  redis.call('ZREMRANGEBYSCORE', key, 0, ARGV[7])
+  if redis.call('ZCARD', key) < capacity then
+    redis.call('ZADD', key, ARGV[1], head .. cmsgpack.pack(channels[key]))
+    redis.call('EXPIRE', key, expiry)
+  else
+    full = full + 1
+  end
+end
+return full
+"""
+
+# KEYS[1]: a process's queue, KEYS[2]: its backup. ARGV: how many to take; the expiry; the
+# score and member of a message BZPOPMIN took (or two empty strings); then the members handed
+# to their sockets since the last call (out of the backup for good). Whatever else is in the
+# backup was taken and never handed over (a receive cancelled): back in the queue, then taken
+# again in order. Returns what was taken (member, score, member, score...), now in the backup.
+RECEIVE = """
+if #ARGV > 4 then
+  redis.call('ZREM', KEYS[2], unpack(ARGV, 5))
+end
+local left = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+for i = 1, #left, 2 do
+  redis.call('ZADD', KEYS[1], left[i + 1], left[i])
+end
+if ARGV[4] ~= '' then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+end
+local taken = redis.call('ZPOPMIN', KEYS[1], ARGV[1])
+for i = 1, #taken, 2 do
+  redis.call('ZADD', KEYS[2], taken[i + 1], taken[i])
+end
+if #taken > 0 then
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+end
+if #left > 0 and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return taken
+"""
+
+RECEIVE_BATCH = 100
+# After Redis failed to answer the reader: wait this long before asking again.
+READ_RETRY_SECONDS = 1.0
+
+
+async def _script(connection, script: str, *keys_and_args):
+    """EVALSHA, and EVAL the first time (or after Redis restarted): ``keys_and_args`` as for
+    ``eval`` (the number of keys, the keys, the arguments)."""
+    digest = _DIGESTS.get(script)
+    if digest is None:
+        digest = _DIGESTS[script] = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+    try:
+        return await connection.evalsha(digest, *keys_and_args)
+    except NoScriptError:
+        return await connection.eval(script, *keys_and_args)
+
+
+_DIGESTS: dict[str, str] = {}
 
 
 class _Renewal:
@@ -32,14 +141,38 @@ class _Renewal:
         self.task: asyncio.Task | None = None
 
 
+class _Queue:
+    """What a receive of one process queue (its ``!`` channels) leaves for the next: members
+    handed over but maybe still in the backup, and a message BZPOPMIN took but not yet backed
+    up. Kept on the layer, so that a receive cancelled meanwhile loses nothing."""
+
+    def __init__(self) -> None:
+        self.handed_over: list[bytes] = []
+        self.held: tuple[bytes, bytes] | None = None  # (member, score)
+        self.drained = False  # the last round took fewer than a batch
+
+
 class RedisChannelLayer(BaseRedisChannelLayer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.renew_every = max(1.0, self.group_expiry / 3)
         self._renewals: WeakKeyDictionary[asyncio.AbstractEventLoop, _Renewal] = WeakKeyDictionary()
+        serializer = self._serializer
+        # One round trip per group_send and per batch received, where the scripts can do what
+        # channels-redis does (see the module's docstring).
+        self.scripted = (
+            self.ring_size == 1
+            and type(serializer) is MsgPackSerializer
+            and serializer.crypter is None
+            and not self.channel_capacity
+        )
+        self._queues: dict[str, _Queue] = {}
+        self._readers: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task] = (
+            WeakKeyDictionary()
+        )
 
     async def group_add(self, group, channel):
-        await super().group_add(group, channel)
+        await self._group_add(group, channel)
         renewal = self._renewals.get(asyncio.get_running_loop())
         if renewal is None:
             renewal = self._renewals[asyncio.get_running_loop()] = _Renewal()
@@ -66,7 +199,180 @@ class RedisChannelLayer(BaseRedisChannelLayer):
                 if (group, channel) not in renewal.members:
                     continue  # discarded meanwhile
                 try:
-                    await super().group_add(group, channel)
+                    await self._group_add(group, channel)
                 except Exception:  # Redis away: the next round tries again
                     logger.warning("could not renew a channel group entry", exc_info=True)
                     break
+
+    async def _group_add(self, group, channel) -> None:
+        """channels-redis's ``group_add`` (a new timestamp; the group's key lives
+        ``group_expiry`` more), in one round trip."""
+        assert self.require_valid_group_name(group), "Group name not valid"
+        assert self.require_valid_channel_name(channel), "Channel name not valid"
+        key = self._group_key(group)
+        async with self.connection(self.consistent_hash(group)).pipeline() as pipe:
+            pipe.zadd(key, {channel: time.time()})
+            pipe.expire(key, self.group_expiry)
+            await pipe.execute()
+
+    # -- sending --------------------------------------------------------------------------------
+
+    async def group_send(self, group, message):
+        if not self.scripted:
+            return await super().group_send(group, message)
+        assert self.require_valid_group_name(group), "Group name not valid"
+        now = time.time()
+        full = await _script(
+            self.connection(self.consistent_hash(group)),
+            GROUP_SEND,
+            1,
+            self._group_key(group),
+            now,
+            int(now) - self.group_expiry,
+            self.prefix,
+            self._message_head(message),
+            int(self.expiry),
+            self.capacity,
+            int(now) - int(self.expiry),
+        )
+        if full:
+            logger.info("%s channel queues full in group %s: not sent there", full, group)
+
+    def _message_head(self, message: dict) -> bytes:
+        """``message`` as channels-redis serializes it for a group's member (a random prefix,
+        then a msgpack map), all but the value of its last key, CHANNEL_FIELD, which the
+        script appends: the members' names, a msgpack array."""
+        fields = {key: value for key, value in message.items() if key != CHANNEL_FIELD}
+        packer = msgpack.Packer()
+        parts = [packer.pack_map_header(len(fields) + 1)]
+        for key, value in fields.items():
+            parts += [packer.pack(key), packer.pack(value)]
+        parts.append(packer.pack(CHANNEL_FIELD))
+        length = self._serializer.random_prefix_length
+        prefix = random.getrandbits(8 * length).to_bytes(length, "big") if length else b""
+        return prefix + b"".join(parts)
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    async def receive(self, channel):
+        """The next message of ``channel``. A ``!`` channel (a socket's) waits on its buffer,
+        filled by this loop's reader; others are channels-redis's."""
+        if "!" not in channel or not self.scripted:
+            return await super().receive(channel)
+        assert self.require_valid_channel_name(channel)
+        queue = self.non_local_name(channel)
+        assert queue.endswith(self.client_prefix + "!"), "Wrong client prefix"
+        loop = asyncio.get_running_loop()
+        if self.receive_count and self.receive_event_loop is not loop:
+            raise RuntimeError("Two event loops are trying to receive() on one channel layer")
+        self.receive_count += 1
+        self.receive_event_loop = loop
+        try:
+            buffer = self.receive_buffer[channel]
+            if buffer.empty():
+                reader = self._readers.get(loop)
+                if reader is None or reader.done():
+                    self._readers[loop] = loop.create_task(self._read(queue), name="layer-reader")
+            try:
+                message = await buffer.get()
+            except asyncio.CancelledError:
+                # The socket is going: what was left for it goes too (as channels-redis).
+                self.receive_buffer.pop(channel, None)
+                raise
+            # The buffer stays while its socket is open (made again for each message, it
+            # would cost more than the message); it goes with the socket's last receive.
+            return message
+        finally:
+            self.receive_count -= 1
+            if self.receive_count == 0:
+                self.receive_event_loop = None
+
+    async def _read(self, queue: str) -> None:
+        """This process's messages into their channels' buffers, in order, while any of its
+        sockets is receiving (it notices within ``brpop_timeout`` when none is). Redis away:
+        logged, asked again a second later; the sockets wait."""
+        drained = False  # a reader that starts looks first (a reader before may have left some)
+        while self.receive_count:
+            try:
+                received = await self._take(queue, drained=drained)
+                drained = self._queues[self.prefix + queue].drained
+            except Exception:
+                if not self.receive_count:
+                    return  # nobody listens any more (the loop's pools may be closing)
+                logger.warning(
+                    "channel layer: could not read this process's messages", exc_info=True
+                )
+                await asyncio.sleep(READ_RETRY_SECONDS)
+                drained = False
+                continue
+            if received is None:
+                continue
+            target, message = received
+            for name in target if isinstance(target, list) else [target]:
+                self.receive_buffer[name].put_nowait(message)
+
+    async def receive_single(self, channel):
+        """The next message of ``channel``; for this process's queue (a ``!`` channel, read
+        by one task at a time), the messages taken with it are handed to their sockets'
+        buffers first, in order (the one returned is the last)."""
+        if "!" not in channel or not self.scripted:
+            return await super().receive_single(channel)
+        while (received := await self._take(channel)) is None:
+            pass
+        return received
+
+    async def _take(self, channel: str, *, drained: bool = False) -> tuple | None:
+        """One round of ``receive_single``: None when nothing came within ``brpop_timeout``.
+        ``drained``: the last round found fewer than a batch, so this one starts by waiting
+        (a round trip fewer per round when messages come one by one)."""
+        assert self.require_valid_channel_name(channel, receive=True), "Channel name invalid"
+        assert channel.endswith("!")
+        connection = self.connection(self.consistent_hash(channel))
+        key = self.prefix + channel
+        queue = self._queues.setdefault(key, _Queue())
+        taken = [] if drained else await self._take_waiting(connection, key, queue)
+        if not taken:
+            # Nothing waiting: wait for the next one (backed up by the next round).
+            popped = await connection.bzpopmin(key, timeout=self.brpop_timeout)
+            if popped is None:
+                return None
+            queue.held = (popped[1], str(float(popped[2])).encode())
+            taken = await self._take_waiting(connection, key, queue)
+        queue.handed_over = taken[::2]
+        queue.drained = len(queue.handed_over) < RECEIVE_BATCH
+        return self._hand_over(channel, taken[::2])
+
+    async def _take_waiting(self, connection, key: str, queue: _Queue) -> list[bytes]:
+        held = queue.held or (b"", b"")
+        taken = await _script(
+            connection,
+            RECEIVE,
+            2,
+            key,
+            self._backup_channel_name(key),
+            RECEIVE_BATCH,
+            int(self.expiry),
+            held[1],
+            held[0],
+            *queue.handed_over,
+        )
+        queue.held, queue.handed_over = None, []
+        return taken
+
+    def _hand_over(self, channel: str, members: list[bytes]) -> tuple | None:
+        """Every message but the last into its channels' buffers; the last, returned as
+        channels-redis's ``receive_single`` does: (its channel or channels, the message)."""
+        messages = []
+        for member in members:
+            try:
+                message = self.deserialize(member)
+            except Exception:  # never the content: it may be someone's words
+                logger.error("a channel layer message could not be read: dropped")
+                continue
+            messages.append((message.pop(CHANNEL_FIELD, channel), message))
+        if not messages:
+            return None
+        for target, message in messages[:-1]:
+            for name in target if isinstance(target, list) else [target]:
+                self.receive_buffer[name].put_nowait(message)
+        return messages[-1]
