@@ -5,13 +5,17 @@ project's consumer, through its channel layer: Redis with --redis-url). In each 
 take turns sending an ICE candidate, one in flight, at most one every PACE_SECONDS (the consumer
 lets each socket send 50 a second); latency is from just before the send to its arrival at the
 other side. The baseline is the raw echo server's round trip with one client per room, measured
-in the same run.
+in the same run. Each room's patient is let in from the waiting room by its therapist first (a
+call's signalling is not relayed before). Also printed: messages relayed per second and the
+server's CPU per relayed message in the timed phase (every process serving the project), and
+with --profile the top costs of the ws processes over its first PROFILE_SECONDS.
 
 Connected: in headless Chromium with a fake camera and microphone, the patient opens the room,
-then the therapist; the time from both having heard that the other joined (the later of the two)
-to both peer connections being "connected" (the later of the two), median of CALLS calls, each
-in a room of its own. The baseline is the same two peer connections made in one page with the
-offer, answer and candidates handed over directly, no server: what WebRTC itself takes here.
+then the therapist, who lets the patient in from the waiting room; the time from both having
+heard that the patient was let in (the later of the two) to both peer connections being
+"connected" (the later of the two), median of CALLS calls, each in a room of its own. The
+baseline is the same two peer connections made in one page with the offer, answer and
+candidates handed over directly, no server: what WebRTC itself takes here.
 """
 
 import asyncio
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench import processes
 from bench.errors import BenchError
 from bench.project_client import gather_all, project_data
 from bench.report import format_table, percentile, ratio
@@ -45,11 +50,13 @@ ROOMS, MESSAGES = 200, 20  # messages per room, taking turns
 QUICK_ROOMS, QUICK_MESSAGES = 2, 4
 WARM_UP_MESSAGES = 2
 PACE_SECONDS = 0.04
+PROFILE_SECONDS = 10  # with --profile: sampled from the start of the timed phase
 CALLS, QUICK_CALLS = 10, 2
 CALL_TIMEOUT_MS = 30_000
 
 # In every page before its own scripts: when the room socket first says the other side joined,
-# and when the call first reports "connected" (epoch milliseconds, comparable across pages).
+# and that the patient was let in, and when the call first reports "connected" (epoch
+# milliseconds, comparable across pages).
 TIMING_SCRIPT = """
 window.__timing = {};
 const now = () => performance.timeOrigin + performance.now();
@@ -61,6 +68,7 @@ window.WebSocket = class extends NativeWebSocket {
       try {
         const message = JSON.parse(data);
         if (message.type === "peer" && message.state === "joined") window.__timing.joined ??= now();
+        if (message.type === "admitted") window.__timing.admitted ??= now();
       } catch {}
     });
   }
@@ -98,6 +106,9 @@ LOOPBACK_SCRIPT = """async () => {
 class Relay:
     rooms: int
     latencies_ns: list[int] = field(default_factory=list)
+    wall_ns: int = 0  # the timed phase
+    server_cpu_s: float = 0.0  # of every process serving the project, in the timed phase
+    profile: str = ""  # with --profile: the top costs of the ws processes in the timed phase
 
     def ms(self, percent: float) -> float:
         return percentile(sorted(self.latencies_ns), percent) / 1e6
@@ -116,16 +127,29 @@ def _candidate(n: int) -> dict:
     return {"type": "candidate", "candidate": candidate}
 
 
-async def _joined(ws: ClientConnection) -> None:
+async def _expect(ws: ClientConnection, kind: str, what: str, **fields) -> None:
     message = json.loads(await ws.recv())
-    if message.get("type") != "peer" or message.get("state") != "joined":
-        raise BenchError(f"expected the other side's arrival, got {message}")
+    if message.get("type") != kind or any(message.get(k) != v for k, v in fields.items()):
+        raise BenchError(f"expected {what}, got {message}")
+
+
+async def _let_in(patient: ClientConnection, therapist: ClientConnection) -> None:
+    """Each told whether they are in the call (the patient waits), then of the other's
+    arrival; then the therapist lets the patient in, and both are told."""
+    await _expect(patient, "admission", "the waiting room", admitted=False)
+    await _expect(patient, "peer", "the therapist's arrival", state="joined")
+    await _expect(therapist, "admission", "the therapist's admission")
+    await _expect(therapist, "peer", "the patient's presence", state="joined")
+    await therapist.send(json.dumps({"type": "admit"}))
+    for ws in (patient, therapist):
+        await _expect(ws, "admitted", "the patient let in")
 
 
 async def _open_rooms(
     project: ProjectServer, pairs: Sequence[dict], sockets: list[tuple[ClientConnection, ...]]
 ) -> None:
-    """Each room's patient, then its therapist; ready once each has heard of the other."""
+    """Each room's patient, then its therapist; ready once each has heard of the other and
+    the therapist has let the patient in from the waiting room."""
     gate = asyncio.Semaphore(CONNECT_AT_ONCE)
     cookie = project.session_cookie.split("=", 1)[0]
 
@@ -149,7 +173,7 @@ async def _open_rooms(
     )
     sockets[:] = list(zip(patients, therapists, strict=True))
     async with asyncio.timeout(OPEN_TIMEOUT_SECONDS):
-        await gather_all("hearing who joined", [_joined(ws) for pair in sockets for ws in pair])
+        await gather_all("letting the patients in", [_let_in(p, t) for p, t in sockets])
 
 
 async def _converse(
@@ -170,7 +194,9 @@ async def _converse(
             await asyncio.sleep(max(0.0, PACE_SECONDS - elapsed / 1e9))
 
 
-async def _relay(project: ProjectServer, pairs: Sequence[dict], messages: int) -> Relay:
+async def _relay(
+    project: ProjectServer, pairs: Sequence[dict], messages: int, *, profile: bool = False
+) -> Relay:
     relay = Relay(rooms=len(pairs))
     sockets: list[tuple[ClientConnection, ...]] = []
     try:
@@ -178,9 +204,19 @@ async def _relay(project: ProjectServer, pairs: Sequence[dict], messages: int) -
         await gather_all(
             "warming up", [_converse(p, t, WARM_UP_MESSAGES, None) for p, t in sockets]
         )
+        profiler = None
+        if profile:
+            ws = [proc.pid for proc in processes.tree(project.pid) if proc.role == "ws"]
+            profiler = processes.profile(ws, seconds=PROFILE_SECONDS)
+        cpu_before = processes.cpu_by_pid(project.pid)
+        started = time.perf_counter_ns()
         await gather_all(
             "relaying", [_converse(p, t, messages, relay.latencies_ns) for p, t in sockets]
         )
+        relay.wall_ns = time.perf_counter_ns() - started
+        relay.server_cpu_s = processes.cpu_spent(cpu_before, processes.cpu_by_pid(project.pid))
+        if profiler is not None:
+            relay.profile = profiler.top_costs()
     finally:
         await asyncio.gather(
             *(ws.close() for pair in sockets for ws in pair), return_exceptions=True
@@ -225,7 +261,8 @@ def _calls(project: ProjectServer, pairs: Sequence[dict]) -> Calls:
 
 
 def _call(browser, project: ProjectServer, cookie: str, pair: dict) -> float:
-    """One call in the pair's room: milliseconds from both joined to both connected."""
+    """One call in the pair's room: milliseconds from both told the patient was let in to
+    both connected."""
     from playwright.sync_api import Error  # installed: checked by the caller
 
     pages = []
@@ -243,6 +280,8 @@ def _call(browser, project: ProjectServer, cookie: str, pair: dict) -> float:
             # before the socket opens, and "joined" is when both sockets are in).
             page.get_by_role("button", name="Join the session").click()
             pages.append(page)
+        # The patient waits until the therapist lets them in: the call starts then.
+        pages[1].locator("#call-admit").click(timeout=CALL_TIMEOUT_MS)
         for page in pages:
             try:
                 page.wait_for_function(
@@ -259,10 +298,10 @@ def _call(browser, project: ProjectServer, cookie: str, pair: dict) -> float:
         for page in pages:
             with suppress(Exception):
                 page.context.close()
-    if not all("joined" in timing for timing in timings):
-        raise BenchError("a page never heard that the other side joined")
-    joined = max(timing["joined"] for timing in timings)
-    return max(timing["connected"] for timing in timings) - joined
+    if not all("admitted" in timing for timing in timings):
+        raise BenchError("a page never heard that the patient was let in")
+    admitted = max(timing["admitted"] for timing in timings)
+    return max(timing["connected"] for timing in timings) - admitted
 
 
 def _report(
@@ -302,10 +341,18 @@ def _report(
             ]
         ]
     relay_table = format_table(header, rows, right={0, 1, 2, 3, 4, 5})
+    if relay is not None and echo is not None and relay.wall_ns and relay.latencies_ns:
+        count = len(relay.latencies_ns)
+        relay_table += (
+            f"\nrelayed {count / (relay.wall_ns / 1e9):,.0f} messages/s; server CPU "
+            f"{relay.server_cpu_s * 1000 / count:.2f} ms per relayed message ({project.words})"
+        )
+        if relay.profile:
+            relay_table += f"\n{relay.profile}"
     call_lines = [
         "",
         "connected: headless Chromium, fake camera and microphone; from both having heard the "
-        "other joined to both peer connections connected; loopback: two peer connections in "
+        "patient was let in to both peer connections connected; loopback: two peer connections in "
         "one page, negotiated directly (no server)",
     ]
     if calls.failure:
@@ -350,7 +397,9 @@ def run(options: Options) -> str:
                 measure(Target("raw", url, {"Origin": origin}, raw), rooms, messages, 1)
             )
             try:
-                relay = asyncio.run(_relay(project, pairs[:rooms], messages))
+                relay = asyncio.run(
+                    _relay(project, pairs[:rooms], messages, profile=options.profile)
+                )
             except BenchError as error:
                 failure = f"not measured: {error}"
                 print(f"{failure}\nits log:\n{project.log_tail() or '(empty)'}")
