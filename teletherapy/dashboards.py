@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.timesince import timesince
+from django.utils.translation import gettext
 
 from accounts.models import TherapistProfile, User
 from matching import selectors as matching
@@ -34,6 +36,7 @@ class ScoreCell:
     band: str  # the score's band, in words
     direction: str  # ``ScoreTrend.direction``
     amount: int | None  # ``ScoreTrend.amount``
+    change_text: str = ""  # the change in words, for screen readers: "down 3, better"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,34 @@ class CaseloadRow:
 class SessionRow:
     session: Appointment  # with its ``room_state``
     waiting_room: rooms.WaitingRoom | None = None  # while its room is open, once entered
+    # What the row shows, worked out once per row in the viewer's zone and language (URLs
+    # reversed once for all rows) rather than by tags and filters in the template's loop.
+    patient_name: str = ""
+    url: str = ""
+    notes_url: str = ""
+    late_url: str = ""
+    starts_iso: str = ""
+    starts_text: str = ""  # "Mon 7 Dec, 14:00"
+    start_time: str = ""  # "14:00"
+    end_time: str = ""
+
+
+@dataclass(frozen=True)
+class CaseloadSection:
+    """The dashboard's caseload, as fetched again alone when it changes."""
+
+    profile: TherapistProfile
+    caseload: list[CaseloadRow]
+    reply_time: timedelta | None
+
+
+@dataclass(frozen=True)
+class SessionsSection:
+    """The dashboard's sessions, as fetched again alone when a waiting room changes."""
+
+    today: list[SessionRow]
+    next_days: list[SessionRow]  # the COMING_DAYS days after today, whatever the weekday
+    coming_days: int
 
 
 @dataclass(frozen=True)
@@ -80,20 +111,9 @@ class TherapistDashboard:
 
 def therapist_dashboard(*, therapist: User, now: datetime) -> TherapistDashboard:
     profile = therapist.therapist_profile
-    caseload = matching.therapist_caseload(therapist=therapist)
-    patient_ids = [match.patient_id for match in caseload]
-    conversations = messaging.caseload_conversations(therapist=therapist, patient_ids=patient_ids)
-    next_sessions = scheduling.next_sessions_by_patient(therapist=profile, now=now)
-    scores = matching.screening_trends(patient_ids=patient_ids)
     zone = zoneinfo.ZoneInfo(therapist.time_zone)
-    week = scheduling.therapist_week_sessions(therapist=profile, now=now, zone=zone)
-    # The waiting rooms of the sessions whose room is open (one just after midnight too).
-    open_rooms = [
-        session.pk
-        for session in week["today"] + week["next_days"]
-        if session.room_state == RoomState.OPEN
-    ]
-    waiting = rooms.waiting_rooms(appointment_ids=open_rooms)
+    caseload = therapist_caseload_section(therapist=therapist, now=now)
+    sessions = therapist_sessions_section(therapist=therapist, now=now)
     license_days_left = None
     if profile.license_expiry is not None:
         license_days_left = (profile.license_expiry - now.astimezone(zone).date()).days
@@ -103,17 +123,83 @@ def therapist_dashboard(*, therapist: User, now: datetime) -> TherapistDashboard
             offer_card_context(brief, now)
             for brief in matching.therapist_offer_briefs(therapist=profile, now=now)
         ],
-        caseload=_caseload_rows(caseload, conversations, next_sessions, scores, now),
-        today=[SessionRow(session, waiting.get(session.pk)) for session in week["today"]],
-        next_days=[SessionRow(session, waiting.get(session.pk)) for session in week["next_days"]],
-        coming_days=COMING_DAYS,
-        reply_time=messaging.therapist_reply_time(therapist_id=therapist.pk, now=now),
-        banners=_banners(profile, len(caseload), license_days_left),
+        caseload=caseload.caseload,
+        today=sessions.today,
+        next_days=sessions.next_days,
+        coming_days=sessions.coming_days,
+        reply_time=caseload.reply_time,
+        banners=_banners(profile, len(caseload.caseload), license_days_left),
         license_days_left=license_days_left,
         care=matching.care_lines(
-            therapist=therapist, caseload=caseload, today=now.astimezone(zone).date()
+            therapist=therapist,
+            caseload=[row.match for row in caseload.caseload],
+            today=now.astimezone(zone).date(),
         ),
     )
+
+
+def therapist_caseload_section(*, therapist: User, now: datetime) -> CaseloadSection:
+    """The caseload's rows and the usual reply time, nothing else of the dashboard."""
+    profile = therapist.therapist_profile
+    caseload = matching.therapist_caseload(therapist=therapist)
+    patient_ids = [match.patient_id for match in caseload]
+    conversations = messaging.caseload_conversations(therapist=therapist, patient_ids=patient_ids)
+    next_sessions = scheduling.next_sessions_by_patient(therapist=profile, now=now)
+    scores = matching.screening_trends(patient_ids=patient_ids)
+    return CaseloadSection(
+        profile=profile,
+        caseload=_caseload_rows(caseload, conversations, next_sessions, scores, now),
+        reply_time=messaging.therapist_reply_time(therapist_id=therapist.pk, now=now),
+    )
+
+
+def therapist_sessions_section(*, therapist: User, now: datetime) -> SessionsSection:
+    """Today's sessions and the next days', with the waiting rooms of those whose room is open
+    (one just after midnight too), nothing else of the dashboard."""
+    zone = zoneinfo.ZoneInfo(therapist.time_zone)
+    week = scheduling.therapist_week_sessions(
+        therapist=therapist.therapist_profile, now=now, zone=zone
+    )
+    open_rooms = [
+        session.pk
+        for session in week["today"] + week["next_days"]
+        if session.room_state == RoomState.OPEN
+    ]
+    waiting = rooms.waiting_rooms(appointment_ids=open_rooms)
+    show = _session_row_maker(waiting)
+    return SessionsSection(
+        today=[show(session) for session in week["today"]],
+        next_days=[show(session) for session in week["next_days"]],
+        coming_days=COMING_DAYS,
+    )
+
+
+def _session_row_maker(
+    waiting: dict[int, rooms.WaitingRoom],
+) -> Callable[[Appointment], SessionRow]:
+    """A session's row in the viewer's zone and language (those of the request, as the
+    template's ``date`` and ``time`` filters would show them)."""
+    session_url = _url_for("session_detail")
+    notes_url = _url_for("session_notes")
+    late_url = _url_for("session_late")
+
+    def row(session: Appointment) -> SessionRow:
+        starts_at = timezone.localtime(session.starts_at)
+        start_time = starts_at.strftime("%H:%M")
+        return SessionRow(
+            session,
+            waiting.get(session.pk),
+            patient_name=session.patient.patient_profile.display_name,
+            url=session_url(session.pk),
+            notes_url=notes_url(session.pk),
+            late_url=late_url(session.pk),
+            starts_iso=starts_at.isoformat(),
+            starts_text=date_filter(starts_at, "D j M, H:i"),
+            start_time=start_time,
+            end_time=timezone.localtime(session.ends_at).strftime("%H:%M"),
+        )
+
+    return row
 
 
 def _url_for(name: str, kwarg: str = "pk") -> Callable[[int], str]:
@@ -124,11 +210,28 @@ def _url_for(name: str, kwarg: str = "pk") -> Callable[[int], str]:
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def _score_cell(trend: matching.ScoreTrend | None) -> ScoreCell | None:
+def _change_text(direction: str, amount: int | None) -> str:
+    if direction == "better":
+        return gettext("down %(change)s, better") % {"change": localize(amount)}
+    if direction == "worse":
+        return gettext("up %(change)s, worse") % {"change": localize(amount)}
+    if direction == "same":
+        return gettext("unchanged")
+    return ""
+
+
+def _score_cell(trend: matching.ScoreTrend | None, words: dict[tuple, str]) -> ScoreCell | None:
+    """``words``: the bands and changes already put in words for other rows (a translation
+    each, the same few for every row)."""
     if trend is None:
         return None
     latest = trend.latest
-    return ScoreCell(latest.score, latest.band_label, trend.direction, trend.amount)
+    band, change = (latest.instrument, latest.band), (trend.direction, trend.amount)
+    if band not in words:
+        words[band] = latest.band_label
+    if change not in words:
+        words[change] = _change_text(*change)
+    return ScoreCell(latest.score, words[band], trend.direction, trend.amount, words[change])
 
 
 def _caseload_rows(
@@ -143,6 +246,7 @@ def _caseload_rows(
     patient_url = _url_for("therapist_patient", "patient_id")
     conversation_url = _url_for("conversation")
     session_url = _url_for("session_detail")
+    words: dict[tuple, str] = {}
     rows = []
     for match in caseload:
         brief = conversations.get(match.patient_id)
@@ -173,8 +277,8 @@ def _caseload_rows(
                 scores=trends,
                 patient_name=match.patient.patient_profile.display_name,
                 patient_url=patient_url(match.patient_id),
-                phq9=_score_cell(trends.get("phq9")),
-                gad7=_score_cell(trends.get("gad7")),
+                phq9=_score_cell(trends.get("phq9"), words),
+                gad7=_score_cell(trends.get("gad7"), words),
                 **shown,
             )
         )

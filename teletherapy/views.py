@@ -69,10 +69,8 @@ def home(request: UserRequest) -> HttpResponse:
 @require_safe
 def dashboard_caseload(request: UserRequest, profile: TherapistProfile) -> HttpResponse:
     """The dashboard's caseload alone, fetched again when a live event says it changed."""
-    dashboard = dashboards.therapist_dashboard(therapist=request.user, now=timezone.now())
-    return render(
-        request, "teletherapy/therapist_dashboard.html#caseload", {"dashboard": dashboard}
-    )
+    section = dashboards.therapist_caseload_section(therapist=request.user, now=timezone.now())
+    return render(request, "teletherapy/therapist_dashboard.html#caseload", {"dashboard": section})
 
 
 @approved_therapist_required
@@ -80,10 +78,8 @@ def dashboard_caseload(request: UserRequest, profile: TherapistProfile) -> HttpR
 def dashboard_sessions(request: UserRequest, profile: TherapistProfile) -> HttpResponse:
     """The dashboard's sessions alone, fetched again when a live event says a patient came to
     (or left) a waiting room, or after the therapist said they are late."""
-    dashboard = dashboards.therapist_dashboard(therapist=request.user, now=timezone.now())
-    return render(
-        request, "teletherapy/therapist_dashboard.html#sessions", {"dashboard": dashboard}
-    )
+    section = dashboards.therapist_sessions_section(therapist=request.user, now=timezone.now())
+    return render(request, "teletherapy/therapist_dashboard.html#sessions", {"dashboard": section})
 
 
 @never_cache
