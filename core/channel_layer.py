@@ -20,9 +20,11 @@ one Redis host, without encryption, with msgpack and one capacity for all (this 
 settings; otherwise channels-redis's own code runs):
 
 - ``group_send`` is one script (``GROUP_SEND``): drop the group's expired entries, write the
-  message once to each member process's queue that has room. The channel list that
-  channels-redis puts in the message for its receiver is appended by the script, so what is
-  written is exactly what channels-redis writes (processes of either kind read it).
+  message once to each member process's queue that has room; ``group_send_many``, several
+  (group, message) in one call of it (what one publish of ``core.realtime`` sends). The
+  channel list that channels-redis puts in the message for its receiver is appended by the
+  script, so what is written is exactly what channels-redis writes (processes of either kind
+  read it).
 - A process's messages are taken up to ``RECEIVE_BATCH`` at a time (``RECEIVE``), kept in a
   backup queue until they are handed to their sockets' buffers, as channels-redis does for
   one: a receive cancelled before that puts them back first, in order, the next time.
@@ -51,33 +53,40 @@ logger = logging.getLogger(__name__)
 # The key channels-redis reads the target channels of a message from.
 CHANNEL_FIELD = "__asgi_channel__"
 
-# KEYS[1]: the group's sorted set. ARGV: now, entries added before this are expired; the
-# channel keys' prefix; the message but its channel list (msgpack, a map whose last key is
-# CHANNEL_FIELD); expiry and capacity of a channel's queue; messages queued before this are
-# expired. Returns how many processes' queues were full (the message was not written there).
+# KEYS: the groups' sorted sets, one per message (a group may come back, its messages in
+# order). ARGV: now, entries added before this are expired; the channel keys' prefix; expiry
+# and capacity of a channel's queue; messages queued before this are expired; then, for each
+# key, the message but its channel list (msgpack, a map whose last key is CHANNEL_FIELD).
+# Each message is queued a microsecond after the one before, so that a process reads them in
+# the order given. Returns how many processes' queues were full (the message not written
+# there).
 GROUP_SEND = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[2])
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
-local prefix, head = ARGV[3], ARGV[4]
-local expiry, capacity = ARGV[5], tonumber(ARGV[6])
-local keys, channels = {}, {}
-for _, channel in ipairs(members) do
-  local bang = string.find(channel, '!', 1, true)
-  local key = prefix .. (bang and string.sub(channel, 1, bang) or channel)
-  if channels[key] == nil then
-    channels[key] = {}
-    keys[#keys + 1] = key
-  end
-  table.insert(channels[key], channel)
-end
+local now, prefix = tonumber(ARGV[1]), ARGV[3]
+local expiry, capacity = ARGV[4], tonumber(ARGV[5])
 local full = 0
-for _, key in ipairs(keys) do
-  redis.call('ZREMRANGEBYSCORE', key, 0, ARGV[7])
-  if redis.call('ZCARD', key) < capacity then
-    redis.call('ZADD', key, ARGV[1], head .. cmsgpack.pack(channels[key]))
-    redis.call('EXPIRE', key, expiry)
-  else
-    full = full + 1
+for n, group in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', group, 0, ARGV[2])
+  local members = redis.call('ZRANGE', group, 0, -1)
+  local head = ARGV[6 + n]
+  local score = string.format('%.6f', now + (n - 1) / 1000000)
+  local keys, channels = {}, {}
+  for _, channel in ipairs(members) do
+    local bang = string.find(channel, '!', 1, true)
+    local key = prefix .. (bang and string.sub(channel, 1, bang) or channel)
+    if channels[key] == nil then
+      channels[key] = {}
+      keys[#keys + 1] = key
+    end
+    table.insert(channels[key], channel)
+  end
+  for _, key in ipairs(keys) do
+    redis.call('ZREMRANGEBYSCORE', key, 0, ARGV[6])
+    if redis.call('ZCARD', key) < capacity then
+      redis.call('ZADD', key, score, head .. cmsgpack.pack(channels[key]))
+      redis.call('EXPIRE', key, expiry)
+    else
+      full = full + 1
+    end
   end
 end
 return full
@@ -220,23 +229,39 @@ class RedisChannelLayer(BaseRedisChannelLayer):
     async def group_send(self, group, message):
         if not self.scripted:
             return await super().group_send(group, message)
-        assert self.require_valid_group_name(group), "Group name not valid"
+        await self.group_send_many([(group, message)])
+
+    async def group_send_many(self, sends: list[tuple[str, dict]]) -> None:
+        """Each (group, message) as ``group_send`` sends it, in one round trip for them all
+        (a new message is told to its conversation's pages and to both parties' own: four
+        groups), each group's messages in the order given."""
+        if not sends:
+            return
+        if not self.scripted:
+            for group, message in sends:
+                await super().group_send(group, message)
+            return
+        for group, _message in sends:
+            assert self.require_valid_group_name(group), "Group name not valid"
         now = time.time()
         full = await _script(
-            self.connection(self.consistent_hash(group)),
+            self.connection(0),  # one host (``scripted``)
             GROUP_SEND,
-            1,
-            self._group_key(group),
+            len(sends),
+            *(self._group_key(group) for group, _message in sends),
             now,
             int(now) - self.group_expiry,
             self.prefix,
-            self._message_head(message),
             int(self.expiry),
             self.capacity,
             int(now) - int(self.expiry),
+            # Each its own random prefix: the same message to two groups with the same
+            # members is two entries of a queue, not one.
+            *(self._message_head(message) for _group, message in sends),
         )
         if full:
-            logger.info("%s channel queues full in group %s: not sent there", full, group)
+            groups = sorted({group for group, _message in sends})
+            logger.info("%s channel queues full in groups %s: not sent there", full, groups)
 
     def _message_head(self, message: dict) -> bytes:
         """``message`` as channels-redis serializes it for a group's member (a random prefix,

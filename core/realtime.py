@@ -16,6 +16,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
+from core.channel_layer import RedisChannelLayer
+
 # How long a publish from synchronous code waits for Redis before giving up (logged by on_commit's
 # robust callback; the pages catch up when their socket reconnects).
 PUBLISH_TIMEOUT_SECONDS = 5.0
@@ -91,9 +93,13 @@ class _PublishLoop:
 
 
 async def _group_sends(sends: list[tuple[str, dict]]) -> None:
-    """Each group's messages in the order given; the groups at once."""
+    """Each group's messages in the order given; the groups at once (on Redis, all in one
+    round trip: ``core.channel_layer.RedisChannelLayer.group_send_many``)."""
     layer = get_channel_layer()
     assert layer is not None  # CHANNEL_LAYERS is always set
+    if isinstance(layer, RedisChannelLayer):
+        await layer.group_send_many(sends)
+        return
     by_group: dict[str, list[dict]] = {}
     for group, message in sends:
         by_group.setdefault(group, []).append(message)

@@ -84,6 +84,39 @@ async def test_one_round_trip_reaches_every_member_of_every_process(layers, monk
 
 
 @pytest.mark.asyncio
+async def test_several_groups_in_one_round_trip_each_in_order(layers, monkeypatch):
+    """One publish (a new message: its conversation's pages, both parties' own pages) is one
+    round trip; a socket in two of the groups gets each message, a group's come in order."""
+    first, second, plain = layers
+    page, own = await first.new_channel(), await first.new_channel()
+    other_process = await second.new_channel()
+    old = await plain.new_channel()
+    await first.group_add("conversation.7", page)
+    await first.group_add("user.1", page)  # the same socket in two groups
+    await first.group_add("user.1", own)
+    await second.group_add("user.2", other_process)
+    await plain.group_add("user.2", old)
+    event = {"type": "app.event", "event": {"kind": "message.new"}}
+    sends = [
+        ("conversation.7", event),
+        ("user.1", event),  # the same message, the same socket: two entries, not one
+        ("user.2", {"type": "app.event", "n": 1}),
+        ("user.2", {"type": "app.event", "n": 2}),
+        ("user.2", {"type": "app.event", "n": 3}),
+    ]
+
+    trips = RoundTrips(monkeypatch)
+    await first.group_send_many(sends)
+    assert trips.names == ["EVALSHA"]
+
+    assert [await _receive(first, page) for _ in range(2)] == [event, event]
+    assert await _receive(first, own) == event
+    for layer, channel in ((second, other_process), (plain, old)):
+        assert [(await _receive(layer, channel))["n"] for _ in range(3)] == [1, 2, 3]
+    assert await _nothing_for(first, page)
+
+
+@pytest.mark.asyncio
 async def test_scripts_redis_forgot_are_sent_again(layers):
     first, second, _plain = layers
     a = await second.new_channel()
