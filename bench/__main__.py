@@ -19,6 +19,7 @@ BENCHMARKS = [
     "couples_room",
     "page_rates",
     "audit_log",
+    "send_path",
     "topology",
 ]
 

@@ -30,7 +30,7 @@ import time
 from typing import Any
 
 from bench.report import format_table, percentile, ratio
-from bench.servers import Options, _project_env, _python, redact
+from bench.servers import Options, _project_env, _python, database_ready, redact
 
 TITLE = "Access log: the thread page with and without logging the read"
 
@@ -228,16 +228,7 @@ def run(options: Options) -> str:
     )
     with tempfile.TemporaryDirectory(prefix="bench-") as var_dir:
         env = _project_env(options, var_dir)
-        if options.database_url:
-            _python(
-                "manage.py",
-                "migrate",
-                "--check",
-                env=env,
-                what=f"The migration check of {redact(options.database_url)} (migrate it first)",
-            )
-        else:
-            _python("manage.py", "migrate", "--noinput", "-v", "0", env=env, what="migrate")
+        database_ready(options, env)
         output = _python(
             "-m",
             "bench.audit_log",

@@ -272,22 +272,27 @@ def _vault_for(database_url: str) -> Path:
     return ROOT / "var" / "bench-keys" / name
 
 
+def database_ready(options: Options, env: dict[str, str]) -> None:
+    """The --database-url database checked to be migrated (someone else's database: the bench
+    does not change its schema), or the temporary SQLite one migrated now."""
+    if options.database_url:
+        _python(
+            "manage.py",
+            "migrate",
+            "--check",
+            env=env,
+            what=f"The migration check of {redact(options.database_url)} (migrate it first)",
+        )
+    else:
+        _python("manage.py", "migrate", "--noinput", "-v", "0", env=env, what="migrate")
+
+
 @contextmanager
 def project_server(options: Options) -> Iterator[ProjectServer]:
     """daphne serving ``teletherapy.asgi:application``, with one logged-in patient."""
     with tempfile.TemporaryDirectory(prefix="bench-") as var_dir:
         env = _project_env(options, var_dir)
-        if options.database_url:
-            # Someone else's database: the bench does not change its schema.
-            _python(
-                "manage.py",
-                "migrate",
-                "--check",
-                env=env,
-                what=f"The migration check of {redact(options.database_url)} (migrate it first)",
-            )
-        else:
-            _python("manage.py", "migrate", "--noinput", "-v", "0", env=env, what="migrate")
+        database_ready(options, env)
         created = _python(
             "-m", "bench.project_user", "create", env=env, what="Logging in a patient"
         )
