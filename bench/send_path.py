@@ -55,19 +55,19 @@ def measure(count: int, profile: bool) -> dict:
 
     message_id = re.compile(r'<li id="message-(\d+)"')
     cookie = settings.SESSION_COOKIE_NAME
-    people = []
+    people: list[tuple[str, Client, Client]] = []
     tag = f"send-{uuid.uuid4().hex[:6]}"
     pairs = pairs_create(tag, PAIRS)
     for pair in pairs:
+        path = f"/messages/{pair['conversation']}/"
         sides = []
         for session in (pair["patient_session"], pair["therapist_session"]):
             client = Client(HTTP_HOST="127.0.0.1", enforce_csrf_checks=True)
-            client.cookies[cookie] = session
-            path = f"/messages/{pair['conversation']}/"
+            client.cookies[cookie] = str(session)
             if client.get(path).status_code != 200:  # the page open, its CSRF cookie set
                 sys.exit(f"GET {path} did not answer 200")
             sides.append(client)
-        people.append((path, *sides))
+        people.append((path, sides[0], sides[1]))
 
     def message(n: int) -> None:
         path, patient, therapist = people[n % len(people)]
@@ -125,13 +125,20 @@ def measure(count: int, profile: bool) -> dict:
     top = ""
     if profile:
         profiler = cProfile.Profile(time.process_time)
-        profiler.runcall(lambda: [message(k) for k in range(max(count // 4, 10))])
+
+        def messages() -> None:
+            for k in range(max(count // 4, 10)):
+                message(k)
+
+        profiler.runcall(messages)
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
         root = os.getcwd() + os.sep
         stats.print_stats(rf"^{re.escape(root)}(?!\.venv)", PROFILE_TOP)
         top = out.getvalue().replace(root, "")
-    sessions = [pair[side] for pair in pairs for side in ("patient_session", "therapist_session")]
+    sessions = [
+        str(pair[side]) for pair in pairs for side in ("patient_session", "therapist_session")
+    ]
     pairs_delete(tag, sessions)
     return {"results": results, "debug": settings.DEBUG, "profile": top}
 

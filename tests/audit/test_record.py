@@ -137,10 +137,14 @@ def test_a_visit_rolled_back_is_not_remembered(
 ):
     settings.AUDIT_REPEAT_MINUTES = 15
     read = {"reader": therapist, "patient_id": patient.pk, "kind": Kind.THREAD, "record_id": 6}
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
+
+    def read_then_fail() -> None:
+        with transaction.atomic():
             assert access_record(**read, now=NOW) is not None
             raise RuntimeError("the request failed after the read")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        read_then_fail()
 
     assert entries_of(patient) == []
     assert access_record(**read, now=NOW + timedelta(minutes=1)) is not None  # logged after all
