@@ -27,7 +27,7 @@ from contextlib import contextmanager
 
 from bench.errors import BenchError
 from bench.report import format_table, percentile
-from bench.servers import Options, _project_env, _python, redact
+from bench.servers import Options, _project_env, _python, database_ready, redact
 
 TITLE = "Scheduling: booking throughput on distinct slots, and the contended-slot race"
 
@@ -499,18 +499,8 @@ def _project_database(options: Options) -> Iterator[tuple[dict[str, str], str]]:
     the services are called in the project's own process."""
     with tempfile.TemporaryDirectory(prefix="bench-") as var_dir:
         env = _project_env(options, var_dir)
-        if options.database_url:
-            _python(
-                "manage.py",
-                "migrate",
-                "--check",
-                env=env,
-                what=f"The migration check of {redact(options.database_url)} (migrate it first)",
-            )
-            yield env, redact(options.database_url)
-        else:
-            _python("manage.py", "migrate", "--noinput", "-v", "0", env=env, what="migrate")
-            yield env, "sqlite (temporary)"
+        database_ready(options, env)
+        yield env, redact(options.database_url) if options.database_url else "sqlite (temporary)"
 
 
 def _plan(options: Options) -> dict:
