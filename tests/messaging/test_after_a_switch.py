@@ -150,3 +150,41 @@ def test_outsiders_read_nothing_after_the_switch(
         client = client_for(outsider)
         for url in (*urls.values(), later):
             assert client.get(url).status_code == 404, (outsider, url)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_parties_lookup_and_the_general_rule_agree_for_every_reader(
+    before_the_switch, patient, other_patient, therapist, other_therapist, staff, switch, shared
+):
+    """``conversation_get_for_user`` finds the two parties' conversation by its key
+    (``_own_conversation``) and asks everyone else the general rule: for each reader, of each
+    conversation, before and after a suspension, both answer the same."""
+    from messaging import selectors
+
+    new_match = switch(shared=shared)
+    conversations = [before_the_switch, new_match.conversation]
+    readers = [patient, other_patient, therapist, other_therapist, staff]
+
+    def answers() -> list[tuple[bool, bool]]:
+        found = []
+        for reader in readers:
+            reader.refresh_from_db()
+            for conversation in conversations:
+                by_lookup = selectors.conversation_get_for_user(
+                    user=reader, pk=conversation.pk, names=False, for_writing=True
+                )
+                by_rule = selectors.conversation_readable_by(user=reader, pk=conversation.pk)
+                found.append((by_lookup is not None, by_rule))
+        return found
+
+    for _suspended in (False, True):
+        pairs = answers()
+        assert all(lookup == rule for lookup, rule in pairs), pairs
+        assert any(lookup for lookup, _rule in pairs)
+        _suspend(therapist)
+        _suspend(other_therapist)
+    assert not any(
+        selectors.conversation_get_for_user(user=reader, pk=c.pk, for_writing=True)
+        for reader in (therapist, other_therapist)
+        for c in conversations
+    )
