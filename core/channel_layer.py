@@ -332,9 +332,7 @@ class RedisChannelLayer(BaseRedisChannelLayer):
                 continue
             if received is None:
                 continue
-            target, message = received
-            for name in target if isinstance(target, list) else [target]:
-                self.receive_buffer[name].put_nowait(message)
+            self._to_buffers(*received)
 
     async def receive_single(self, channel):
         """The next message of ``channel``; for this process's queue (a ``!`` channel, read
@@ -398,6 +396,11 @@ class RedisChannelLayer(BaseRedisChannelLayer):
         if not messages:
             return None
         for target, message in messages[:-1]:
-            for name in target if isinstance(target, list) else [target]:
-                self.receive_buffer[name].put_nowait(message)
+            self._to_buffers(target, message)
         return messages[-1]
+
+    def _to_buffers(self, target: str | list[str], message: dict) -> None:
+        """A message into the buffer of its channel, or of each of its channels (a group's
+        members in this process)."""
+        for name in target if isinstance(target, list) else [target]:
+            self.receive_buffer[name].put_nowait(message)
