@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -352,6 +352,14 @@ class TherapistLanguageForm(forms.Form):
 
 
 class _TherapistLanguageFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_many_forms": ngettext_lazy(
+            "You can list at most %(num)d language.",
+            "You can list at most %(num)d languages.",
+            "num",
+        ),
+    }
+
     def clean(self):
         if any(self.errors):
             return
@@ -371,8 +379,14 @@ class _TherapistLanguageFormSet(forms.BaseFormSet):
 
 TherapistLanguageFormSet = cast(
     type[_TherapistLanguageFormSet],
+    # absolute_max: a posted TOTAL_FORMS past twelve builds twelve forms and says so, where
+    # Django's default (max_num + 1000) built and re-rendered a thousand (seconds of CPU).
     forms.formset_factory(
-        TherapistLanguageForm, formset=_TherapistLanguageFormSet, extra=2, max_num=12
+        TherapistLanguageForm,
+        formset=_TherapistLanguageFormSet,
+        extra=2,
+        max_num=12,
+        absolute_max=12,
     ),
 )
 

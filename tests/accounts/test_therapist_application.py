@@ -159,6 +159,29 @@ def test_about_step_with_a_language_twice_is_refused(applicant_client, applicant
     assert applicant.therapist_profile.display_name == ""
 
 
+@pytest.mark.parametrize("total", ["13", "1000", "99999999999999999999999999999"])
+def test_about_step_with_more_than_twelve_languages_is_refused_with_twelve_rows(
+    applicant_client, applicant, total
+):
+    # Django's default would build (and re-render) up to a thousand and twelve forms: seconds of
+    # CPU and megabytes of page for one request.
+    response = applicant_client.post(_step("about"), ABOUT | {"languages-TOTAL_FORMS": total})
+    assert response.status_code == 422
+    assert "You can list at most 12 languages." in response.text
+    assert response.text.count('name="languages-11-language"') == 1
+    assert 'name="languages-12-language"' not in response.text
+    assert list(applicant.therapist_profile.languages.values_list("language", flat=True)) == ["fr"]
+
+
+def test_too_many_languages_is_said_in_french(applicant):
+    applicant.language = "fr"
+    applicant.save(update_fields=["language"])
+    data = ABOUT | {"languages-TOTAL_FORMS": "13"}
+    response = client_for(applicant).post(_step("about"), data)
+    assert response.status_code == 422
+    assert "Vous pouvez indiquer 12 langues au plus." in response.text
+
+
 def test_about_step_without_a_name_is_refused(applicant_client, applicant):
     response = applicant_client.post(_step("about"), ABOUT | {"display_name": " "})
     assert response.status_code == 422
