@@ -97,18 +97,28 @@ class MFARequiredMiddleware(_SyncAndAsync):
         if self.async_mode:
             return self._acall(request)
         user = request.user
-        if self._asked(request, user) and selectors.user_needs_mfa_setup(user=user):
-            return self._to_setup(request)
+        if self._asked(request, user) and request.session.get(self.SET_UP) != user.pk:
+            if selectors.user_needs_mfa_setup(user=user):
+                return self._to_setup(request)
+            request.session[self.SET_UP] = user.pk
         return self.get_response(request)
 
     async def _acall(self, request):
         user = await _user(request)
-        if self._asked(request, user) and await selectors.auser_needs_mfa_setup(user=user):
-            if not await request.session.aget("mfa_required_explained"):
-                await request.session.aset("mfa_required_explained", True)
-                messages.info(request, _MFA_REQUIRED)
-            return redirect("mfa_activate_totp")
+        if self._asked(request, user) and await request.session.aget(self.SET_UP) != user.pk:
+            if await selectors.auser_needs_mfa_setup(user=user):
+                if not await request.session.aget("mfa_required_explained"):
+                    await request.session.aset("mfa_required_explained", True)
+                    messages.info(request, _MFA_REQUIRED)
+                return redirect("mfa_activate_totp")
+            await request.session.aset(self.SET_UP, user.pk)
         return await self.get_response(request)
+
+    # Once this session has seen the account's authenticator, it is not asked again: a
+    # query at every request of every therapist, for a fact that does not change while they
+    # are logged in (therapists and staff cannot remove their authenticator, the adapter
+    # refuses; a new session asks again).
+    SET_UP = "mfa_set_up_for"
 
     def _asked(self, request, user) -> bool:
         """Whether this request is one the check applies to (no query)."""

@@ -8,13 +8,16 @@ changes with it; a deactivation; a deletion) and a change of a therapist's vetti
 every socket of that user ask once whether it may stay open: the session that changed its own
 password was given a new key, the others no longer match, a suspended therapist reads nothing
 (``accounts.consumers``). A change made with ``QuerySet.update`` sends nothing: the sockets'
-periodic re-check (``SOCKET_RECHECK_SECONDS``) catches it later.
+periodic re-check (``SOCKET_RECHECK_SECONDS``) catches it later. A therapist's or staff
+member's authenticator app removed ends every session of theirs (each had taken it as settled).
 """
 
 from urllib.parse import unquote
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -60,6 +63,13 @@ def recheck_sockets_of_changed_user(sender, instance, created, update_fields, **
 @receiver(post_delete, sender=User)
 def close_sockets_of_deleted_user(sender, instance, **kwargs):
     realtime.revoke([realtime.user_sockets_group(instance.pk)])
+
+
+@receiver(post_delete, sender=Authenticator)
+def end_sessions_without_their_authenticator(sender, instance, **kwargs):
+    if instance.type == Authenticator.Type.TOTP:
+        user_id = instance.user_id
+        transaction.on_commit(lambda: services.two_factor_removed(user_id=user_id))
 
 
 @receiver(therapist_vetting_changed)

@@ -726,6 +726,20 @@ def login_sessions_end_others(*, user: User, current_key: str) -> int:
     return len(rows)
 
 
+def two_factor_removed(*, user_id: int) -> int:
+    """A therapist's or staff member's authenticator app was removed (staff, in the admin; they
+    cannot remove it themselves): every session of theirs ends, since each took the app as
+    settled when it first checked (``MFARequiredMiddleware``); the next log-in asks them to set
+    one up. A patient's choice to switch it off ends nothing. Returns how many ended."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not user.requires_mfa or selectors.user_has_totp(user=user):
+        return 0
+    rows = list(selectors.login_session_rows_of_user(user=user))
+    for row in rows:
+        _session_end(row)
+    return len(rows)
+
+
 def idle_sessions_end(*, now: datetime | None = None) -> int:
     """The sweep: end every session left idle too long (its pages' sockets close at once,
     even where no page asks the server anything) and forget the rows of sessions that ended

@@ -4,6 +4,8 @@ reached only through this login."""
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core import crypto
@@ -158,3 +160,48 @@ def test_the_redirect_says_why_two_factor_is_needed(client):
     page = client.get(reverse("home"), follow=True)
 
     assert b"your account needs two-factor authentication" in page.content
+
+
+def test_a_session_that_found_the_authenticator_is_not_asked_again(therapist):
+    client = client_for(therapist)
+    assert client.get("/home/").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/profile/").status_code == 200
+    assert not [query for query in captured if "mfa_authenticator" in query["sql"]]
+
+
+def test_a_therapist_whose_authenticator_went_is_logged_out_then_sent_to_set_one_up(
+    therapist, django_capture_on_commit_callbacks
+):
+    first, second = client_for(therapist), client_for(therapist)
+    for client in (first, second):
+        assert client.get("/home/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        Authenticator.objects.filter(user=therapist).delete()  # staff, in the admin
+
+    for client in (first, second):
+        assert client.get("/home/").url.startswith(reverse("account_login"))
+    assert client_for(therapist).get("/home/").url == ACTIVATE
+
+
+def test_a_patient_who_switches_two_factor_off_stays_logged_in(
+    patient, django_capture_on_commit_callbacks
+):
+    Authenticator.objects.create(user=patient, type=Authenticator.Type.TOTP, data={})
+    client = client_for(patient)
+    with django_capture_on_commit_callbacks(execute=True):
+        Authenticator.objects.filter(user=patient).delete()
+
+    assert client.get("/home/").status_code == 200
+
+
+def test_a_session_remembers_the_authenticator_of_its_own_account_only(therapist):
+    # A session that found another account's authenticator (its key reused after log-in as
+    # someone else) does not spare this account the check.
+    without = TherapistFactory(totp=False)
+    client = client_for(without)
+    session = client.session
+    session["mfa_set_up_for"] = therapist.pk
+    session.save()
+
+    assert client.get("/home/").url == ACTIVATE

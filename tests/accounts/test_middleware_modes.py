@@ -13,6 +13,7 @@ from django.test import AsyncClient, RequestFactory
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from accounts import selectors
 from accounts.middleware import MFARequiredMiddleware, UserPreferencesMiddleware
 from tests.factories import PatientFactory, TherapistFactory
 
@@ -88,3 +89,25 @@ async def test_under_asgi_a_therapist_with_two_factor_and_a_patient_get_their_pa
         response = await client.get("/home/")
         assert response.status_code == 200
         assert words in response.content.decode()
+
+
+@pytest.mark.asyncio
+async def test_under_asgi_a_session_that_found_the_authenticator_is_not_asked_again(
+    asgi_requests, monkeypatch
+):
+    asked = []
+    check = selectors.auser_needs_mfa_setup
+
+    async def counted(*, user):
+        asked.append(user.pk)
+        return await check(user=user)
+
+    monkeypatch.setattr(selectors, "auser_needs_mfa_setup", counted)
+    therapist = await database_sync_to_async(TherapistFactory)()
+    client = AsyncClient()
+    await database_sync_to_async(client.force_login)(therapist)
+
+    for path in ("/home/", "/profile/", "/home/"):
+        assert (await client.get(path)).status_code == 200
+
+    assert asked == [therapist.pk]

@@ -58,16 +58,16 @@ def _sql(queries) -> str:
 # The session comes from Redis (core.sessions), not from PostgreSQL: no query for it.
 # The user, the conversation, the message (savepoint, INSERT, release).
 PATIENT_SENDS = 5
-# The user, the two-factor check, the conversation (the therapist's approval in the same
-# query), the message.
-THERAPIST_SENDS = 6
+# The user, the conversation (the therapist's approval in the same query), the message (the
+# two-factor check was answered at the session's first request: the warm-up).
+THERAPIST_SENDS = 5
 # The user, the conversation, the new messages (whether each has files in the same query), the
 # read mark.
 PATIENT_FETCHES = 4
-# And for a therapist: the two-factor check and the access log's repeat (asked of the database
-# until the read's entry is committed: in a test's transaction, always; in production, once per
-# visit and process, ``test_a_committed_visit_costs_no_query_at_the_next_fetch``).
-THERAPIST_FETCHES = 6
+# And for a therapist: the access log's repeat (asked of the database until the read's entry
+# is committed: in a test's transaction, always; in production, once per visit and process,
+# ``test_a_committed_visit_costs_no_query_at_the_next_fetch``).
+THERAPIST_FETCHES = 5
 
 
 def test_sessions_are_read_from_redis(settings):
