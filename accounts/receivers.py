@@ -39,7 +39,8 @@ def close_sockets_of_ended_session(sender, request, user, **kwargs):
 def start_login_session(sender, request, user, **kwargs):
     """A login (a password and, when needed, a code; or a test's ``force_login``): the session
     starts counting activity and gets its row in *Where you are signed in*, and it remembers
-    which new versions of the legal documents this person has to accept before anything else."""
+    which new versions of the legal documents this person has to accept before anything else,
+    and whether their authenticator app is set up."""
     if request is None or not hasattr(request, "session"):
         return
     services.login_session_start(
@@ -51,6 +52,7 @@ def start_login_session(sender, request, user, **kwargs):
     services.legal_pending_remember(
         session=request.session, documents=selectors.legal_documents_pending(user=user)
     )
+    services.two_factor_remember(session=request.session, user=user)
 
 
 @receiver(post_save, sender=User)

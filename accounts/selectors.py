@@ -66,6 +66,14 @@ def user_has_totp(*, user: User) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
+# The account whose authenticator app a login session has found (its id), written at login
+# (``accounts.receivers``) or at the first page after setting the app up; the two-factor rule
+# (``MFARequiredMiddleware``) then costs no query. Therapists and staff cannot remove their app
+# (``accounts.adapter``); when staff do, every session of theirs ends
+# (``services.two_factor_removed``).
+MFA_SET_UP_SESSION_KEY = "mfa_set_up_for"
+
+
 def user_needs_mfa_setup(*, user: User) -> bool:
     """True for a therapist or staff member who has not set up an authenticator app yet."""
     return user.requires_mfa and not user_has_totp(user=user)

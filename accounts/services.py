@@ -585,6 +585,13 @@ def legal_pending_remember(*, session: SessionBase, documents: list[LegalDocumen
     session[selectors.LEGAL_PENDING_SESSION_KEY] = [document.pk for document in documents]
 
 
+def two_factor_remember(*, session: SessionBase, user: User) -> None:
+    """Keep in the login session that this therapist's or staff member's authenticator app is
+    set up (found now, one query), so that no page asks again; nothing for anyone else."""
+    if user.requires_mfa and selectors.user_has_totp(user=user):
+        session[selectors.MFA_SET_UP_SESSION_KEY] = user.pk
+
+
 # --- Login sessions and idle log-out -----------------------------------------------------------
 
 

@@ -162,12 +162,25 @@ def test_the_redirect_says_why_two_factor_is_needed(client):
     assert b"your account needs two-factor authentication" in page.content
 
 
-def test_a_session_that_found_the_authenticator_is_not_asked_again(therapist):
-    client = client_for(therapist)
-    assert client.get("/home/").status_code == 200
+def _authenticator_queries(client, path) -> int:
     with CaptureQueriesContext(connection) as captured:
-        assert client.get("/profile/").status_code == 200
-    assert not [query for query in captured if "mfa_authenticator" in query["sql"]]
+        assert client.get(path).status_code == 200
+    return len([query for query in captured if "mfa_authenticator" in query["sql"]])
+
+
+def test_a_session_that_found_the_authenticator_at_login_is_not_asked_again(therapist):
+    client = client_for(therapist)
+
+    assert [_authenticator_queries(client, path) for path in ("/home/", "/profile/")] == [0, 0]
+
+
+def test_a_session_started_before_the_set_up_asks_once_then_remembers():
+    therapist = TherapistFactory(totp=False)
+    client = client_for(therapist)
+    assert client.get("/home/").url == ACTIVATE
+    Authenticator.objects.create(user=therapist, type=Authenticator.Type.TOTP, data={})
+
+    assert [_authenticator_queries(client, path) for path in ("/home/", "/profile/")] == [1, 0]
 
 
 def test_a_therapist_whose_authenticator_went_is_logged_out_then_sent_to_set_one_up(

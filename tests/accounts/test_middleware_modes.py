@@ -103,11 +103,19 @@ async def test_under_asgi_a_session_that_found_the_authenticator_is_not_asked_ag
         return await check(user=user)
 
     monkeypatch.setattr(selectors, "auser_needs_mfa_setup", counted)
-    therapist = await database_sync_to_async(TherapistFactory)()
+    therapist = await database_sync_to_async(TherapistFactory)(totp=False)
     client = AsyncClient()
-    await database_sync_to_async(client.force_login)(therapist)
+    await database_sync_to_async(client.force_login)(therapist)  # no app yet: nothing kept
+    assert (await client.get("/home/")).url == reverse("mfa_activate_totp")
+    await database_sync_to_async(_authenticator_for)(therapist)  # set up since
 
     for path in ("/home/", "/profile/", "/home/"):
         assert (await client.get(path)).status_code == 200
 
-    assert asked == [therapist.pk]
+    assert asked == [therapist.pk, therapist.pk]  # refused once, then found once
+
+
+def _authenticator_for(user) -> None:
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={})

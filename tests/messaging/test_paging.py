@@ -57,7 +57,6 @@ def test_the_thread_costs_the_same_queries_at_10_and_at_300_messages(
 ):
     settings.AUDIT_REPEAT_MINUTES = 0  # each page view writes its access log entry
     client = client_for(therapist)
-    client.get(_url(conversation))  # the session's first-request checks (two-factor) done
 
     def cost() -> int:
         crypto.data_keys_forget()  # a process that holds no key yet: the patient's is one query

@@ -59,7 +59,7 @@ def _sql(queries) -> str:
 # The user, the conversation, the message (savepoint, INSERT, release).
 PATIENT_SENDS = 5
 # The user, the conversation (the therapist's approval in the same query), the message (the
-# two-factor check was answered at the session's first request: the warm-up).
+# two-factor set-up was found at login and kept in the session).
 THERAPIST_SENDS = 5
 # The user, the conversation, the new messages (whether each has files in the same query), the
 # read mark.
