@@ -240,19 +240,21 @@ def _project_env(options: Options, var_dir: str) -> dict[str, str]:
     env["HEALTH_TOKEN"] = secrets.token_urlsafe(24)  # the detailed health check, for readiness
     if options.production or options.topology is not None:
         env.update(_production_settings(env))
+    if options.production and options.topology is None:  # deploy/serve.py collects its own
         _static_collected(env)
     return env
-
-
-_static_collected_once: list[bool] = []
 
 
 def _static_collected(env: dict[str, str]) -> None:
     """collectstatic, once per run: production's settings render pages through the hashed
     names of its manifest (a fresh clone has none, and every page failed)."""
-    if not _static_collected_once:
+    global _STATIC_COLLECTED
+    if not _STATIC_COLLECTED:
         _python("manage.py", "collectstatic", "--noinput", "-v", "0", env=env, what="collectstatic")
-        _static_collected_once.append(True)
+        _STATIC_COLLECTED = True
+
+
+_STATIC_COLLECTED = False
 
 
 def _production_settings(env: dict[str, str]) -> dict[str, str]:
