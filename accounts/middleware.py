@@ -92,6 +92,9 @@ class MFARequiredMiddleware(_SyncAndAsync):
     """
 
     OPEN_PREFIXES = ("/accounts/", "/i18n/", "/healthz/", settings.STATIC_URL)
+    # A session that found the account's authenticator (at login, or here once set up) is not
+    # asked again: no query at every request of every therapist.
+    SET_UP = selectors.MFA_SET_UP_SESSION_KEY
 
     def __call__(self, request):
         if self.async_mode:
@@ -113,10 +116,6 @@ class MFARequiredMiddleware(_SyncAndAsync):
                 return redirect("mfa_activate_totp")
             await request.session.aset(self.SET_UP, user.pk)
         return await self.get_response(request)
-
-    # A session that found the account's authenticator (at login, or here once set up) is not
-    # asked again: no query at every request of every therapist.
-    SET_UP = selectors.MFA_SET_UP_SESSION_KEY
 
     def _asked(self, request, user) -> bool:
         """Whether this request is one the check applies to (no query)."""
