@@ -187,7 +187,8 @@ def test_a_therapist_whose_authenticator_went_is_logged_out_then_sent_to_set_one
     therapist, django_capture_on_commit_callbacks
 ):
     first, second = client_for(therapist), client_for(therapist)
-    for client in (first, second):
+    someone_else = client_for(TherapistFactory())
+    for client in (first, second, someone_else):
         assert client.get("/home/").status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         Authenticator.objects.filter(user=therapist).delete()  # staff, in the admin
@@ -195,6 +196,7 @@ def test_a_therapist_whose_authenticator_went_is_logged_out_then_sent_to_set_one
     for client in (first, second):
         assert client.get("/home/").url.startswith(reverse("account_login"))
     assert client_for(therapist).get("/home/").url == ACTIVATE
+    assert someone_else.get("/home/").status_code == 200
 
 
 def test_a_patient_who_switches_two_factor_off_stays_logged_in(
