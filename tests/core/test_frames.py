@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core import realtime
-from core.frames import BadFrame, frame_read
+from core.frames import BadFrame, _depth, frame_read
 
 MAX = 4096
 
@@ -85,3 +85,15 @@ def test_any_json_is_read_or_refused(value):
 def test_any_binary_frame_is_refused(data):
     with pytest.raises(BadFrame):
         frame_read(None, data, max_bytes=MAX)
+
+
+@pytest.mark.parametrize(("depth", "read"), [(8, True), (9, False)])
+def test_the_deepest_frame_read_is_eight_deep(depth, read):
+    text = '{"a":' * depth + "1" + "}" * depth
+    assert isinstance(_read(text), dict) is read
+
+
+@given(st.text(alphabet='[]{}"\\ab:,1', max_size=60))
+def test_a_frame_is_never_deeper_than_the_brackets_it_holds(text):
+    """What lets ``frame_read`` skip the walk for a frame of few brackets."""
+    assert _depth(text) <= text.count("{") + text.count("[")
