@@ -24,7 +24,8 @@ settings; otherwise channels-redis's own code runs):
   (group, message) in one call of it (what one publish of ``core.realtime`` sends). The
   channel list that channels-redis puts in the message for its receiver is appended by the
   script, so what is written is exactly what channels-redis writes (processes of either kind
-  read it).
+  read it). ``left_out`` names a member not to write it for: the socket that sent a room's
+  frame, whose copy would only be read and dropped.
 - A process's messages are taken up to ``RECEIVE_BATCH`` at a time (``RECEIVE``), kept in a
   backup queue until they are handed to their sockets' buffers, as channels-redis does for
   one: a receive cancelled before that puts them back first, in order, the next time.
@@ -56,7 +57,8 @@ CHANNEL_FIELD = "__asgi_channel__"
 # KEYS: the groups' sorted sets, one per message (a group may come back, its messages in
 # order). ARGV: now, entries added before this are expired; the channel keys' prefix; expiry
 # and capacity of a channel's queue; messages queued before this are expired; then, for each
-# key, the message but its channel list (msgpack, a map whose last key is CHANNEL_FIELD).
+# key, the message but its channel list (msgpack, a map whose last key is CHANNEL_FIELD);
+# then, for each key, the one member left out (the sender's own socket) or an empty string.
 # Each message is queued a microsecond after the one before, so that a process reads them in
 # the order given. Returns how many processes' queues were full (the message not written
 # there).
@@ -67,17 +69,19 @@ local full = 0
 for n, group in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', group, 0, ARGV[2])
   local members = redis.call('ZRANGE', group, 0, -1)
-  local head = ARGV[6 + n]
+  local head, left_out = ARGV[6 + n], ARGV[6 + #KEYS + n]
   local score = string.format('%.6f', now + (n - 1) / 1000000)
   local keys, channels = {}, {}
   for _, channel in ipairs(members) do
-    local bang = string.find(channel, '!', 1, true)
-    local key = prefix .. (bang and string.sub(channel, 1, bang) or channel)
-    if channels[key] == nil then
-      channels[key] = {}
-      keys[#keys + 1] = key
+    if channel ~= left_out then
+      local bang = string.find(channel, '!', 1, true)
+      local key = prefix .. (bang and string.sub(channel, 1, bang) or channel)
+      if channels[key] == nil then
+        channels[key] = {}
+        keys[#keys + 1] = key
+      end
+      table.insert(channels[key], channel)
     end
-    table.insert(channels[key], channel)
   end
   for _, key in ipairs(keys) do
     redis.call('ZREMRANGEBYSCORE', key, 0, ARGV[6])
@@ -226,15 +230,18 @@ class RedisChannelLayer(BaseRedisChannelLayer):
 
     # -- sending --------------------------------------------------------------------------------
 
-    async def group_send(self, group, message):
+    async def group_send(self, group, message, *, left_out: str = ""):
+        """channels-redis's ``group_send``; ``left_out``: a member not to send it to (the
+        socket that sent a room's frame: written for it, it would only be read and ignored)."""
         if not self.scripted:
             return await super().group_send(group, message)
-        await self.group_send_many([(group, message)])
+        await self.group_send_many([(group, message)], left_out=left_out)
 
-    async def group_send_many(self, sends: list[tuple[str, dict]]) -> None:
+    async def group_send_many(self, sends: list[tuple[str, dict]], *, left_out: str = "") -> None:
         """Each (group, message) as ``group_send`` sends it, in one round trip for them all
         (a new message is told to its conversation's pages and to both parties' own: four
-        groups), each group's messages in the order given."""
+        groups), each group's messages in the order given. ``left_out`` as for
+        ``group_send``: without the scripts, every member gets them."""
         if not sends:
             return
         if not self.scripted:
@@ -258,6 +265,7 @@ class RedisChannelLayer(BaseRedisChannelLayer):
             # Each its own random prefix: the same message to two groups with the same
             # members is two entries of a queue, not one.
             *(self._message_head(message) for _group, message in sends),
+            *(left_out for _send in sends),
         )
         if full:
             groups = sorted({group for group, _message in sends})

@@ -111,6 +111,17 @@ async def _group_sends(sends: list[tuple[str, dict]]) -> None:
     await asyncio.gather(*(in_order(group, messages) for group, messages in by_group.items()))
 
 
+async def send_to_others(layer, group: str, message: dict, sender: str) -> None:
+    """From a socket's consumer: ``message`` to the other sockets of ``group``, marked with
+    ``sender`` (its handlers ignore what their own socket sent). On Redis it is not even
+    written for the sender: in a session room, that copy was half of all that was relayed."""
+    message = {**message, "sender": sender}
+    if isinstance(layer, RedisChannelLayer):
+        await layer.group_send(group, message, left_out=sender)
+    else:
+        await layer.group_send(group, message)
+
+
 def _send_now(sends: list[tuple[str, dict]]) -> None:
     """Every (group, message) at once, from synchronous code: one hop to an event loop."""
     if not sends:

@@ -67,6 +67,7 @@ from core.realtime import (
     CLOSE_ROOM_FULL,
     CLOSE_ROOM_NOT_OPEN,
     CLOSE_UNSUPPORTED_DATA,
+    send_to_others,
 )
 from sessions_video import selectors, services
 from sessions_video.models import Room
@@ -313,7 +314,7 @@ class RoomConsumer(SessionCheckedConsumer):
 
     async def admitted(self) -> None:
         for presence in self.ghosts:  # the other side may still show them
-            await self._to_room({"type": "room.peer", "state": "left", "presence": presence})
+            await self._to_others({"type": "room.peer", "state": "left", "presence": presence})
         assert self.room is not None
         late = None if self.let_in else self.room.late_minutes
         if self.couples:
@@ -337,7 +338,7 @@ class RoomConsumer(SessionCheckedConsumer):
                 await self._send(
                     {"type": "peer", "state": "joined", "presence": self.other_presence}
                 )
-        await self._to_room(
+        await self._to_others(
             {"type": "room.peer", "state": "joined", "presence": self.attendance, "role": self.role}
         )
         _Heartbeat.of_this_loop().add(self)
@@ -355,7 +356,7 @@ class RoomConsumer(SessionCheckedConsumer):
         await database_sync_to_async(services.room_leave)(
             room=self.room, user=self.scope["user"], now=timezone.now(), attendance_id=presence
         )
-        await self._to_room(
+        await self._to_others(
             {"type": "room.peer", "state": "left", "presence": presence, "role": self.role}
         )
 
@@ -390,7 +391,7 @@ class RoomConsumer(SessionCheckedConsumer):
                 self._dropped("signalling from the waiting room")
                 return
             if not self.couples:
-                await self._to_room({"type": "room.relay", "message": message})
+                await self._to_others({"type": "room.relay", "message": message})
                 return
             await self._relay_addressed(content, message)
         else:
@@ -410,7 +411,7 @@ class RoomConsumer(SessionCheckedConsumer):
             self._dropped("typing from the partner, who has no chat")
             return
         # ``from`` is the server's to say: never taken from the frame.
-        await self._to_room(
+        await self._to_others(
             {"type": "room.relay", "message": message, "from": self.attendance, "to": to}
         )
 
@@ -470,7 +471,7 @@ class RoomConsumer(SessionCheckedConsumer):
             self._dropped("screen policy from the patient")
             return
         message = {"type": "screen-policy", "patientMayShare": allowed}
-        await self._to_room({"type": "room.relay", "message": message})
+        await self._to_others({"type": "room.relay", "message": message})
 
     # -- events of the room's group -------------------------------------------------------------
 
@@ -529,8 +530,17 @@ class RoomConsumer(SessionCheckedConsumer):
         await self.send_message(message)
 
     async def _to_room(self, event: dict) -> None:
+        """To every socket of the room, this one included (a chat line comes back marked
+        ``mine``; an admission tells the therapist's page too)."""
         await self.channel_layer.group_send(
             services.room_group(self.token), {**event, "sender": self.channel_name}
+        )
+
+    async def _to_others(self, event: dict) -> None:
+        """To the room's other sockets: what this one sent (a frame of the call) or says of
+        itself (joined, left)."""
+        await send_to_others(
+            self.channel_layer, services.room_group(self.token), event, self.channel_name
         )
 
     def _dropped(self, reason: str) -> None:

@@ -283,3 +283,27 @@ async def test_the_reader_stops_when_no_socket_listens_and_nothing_is_lost(layer
         await asyncio.wait({reader})
     await second.group_send(GROUP, MESSAGE)  # kept in Redis until someone reads
     assert await _receive(first, a) == MESSAGE
+
+
+@pytest.mark.asyncio
+async def test_the_member_left_out_gets_nothing_and_every_other_gets_it(layers, monkeypatch):
+    """A room's frame goes to the other sockets only: the sender's own copy is not written
+    (in its process's queue with another socket's, or alone in a queue of its own)."""
+    first, second, _plain = layers
+    sender, neighbour = await first.new_channel(), await first.new_channel()
+    other = await second.new_channel()
+    for layer, channel in ((first, sender), (first, neighbour), (second, other)):
+        await layer.group_add(GROUP, channel)
+
+    trips = RoundTrips(monkeypatch)
+    await first.group_send(GROUP, MESSAGE, left_out=sender)
+    assert trips.names == ["EVALSHA"]
+    assert await _receive(first, neighbour) == MESSAGE
+    assert await _receive(second, other) == MESSAGE
+    assert await _nothing_for(first, sender)
+
+    alone = await second.new_channel()
+    await second.group_add("room.alone", alone)
+    await second.group_send_many([("room.alone", MESSAGE), (GROUP, MESSAGE)], left_out=alone)
+    assert await _receive(second, other) == MESSAGE
+    assert await _nothing_for(second, alone)

@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
+from core.channel_layer import RedisChannelLayer
 from core.realtime import (
     CLOSE_NOT_FOUND,
     CLOSE_ROOM_FULL,
@@ -339,3 +341,47 @@ async def test_the_check_only_reads_the_place_is_taken_after_it():
     _, socket = await open_socket(patient, path(room))
     assert await attendances(room) == [(patient.pk, DURING, None)]
     await socket.disconnect()
+
+
+async def test_a_frame_is_not_even_written_for_its_sender(monkeypatch):
+    """On Redis (production's layer) the room's other socket gets a frame of the call, or a
+    party's coming and going, and the sender's own copy is never written (half of all a room
+    relayed, each read and dropped)."""
+    assert isinstance(get_channel_layer(), RedisChannelLayer)
+    heard: list[tuple[str, str]] = []
+    for name in ("room_relay", "room_peer"):
+        handler = getattr(consumers.RoomConsumer, name)
+
+        async def spied(self, event, handler=handler):
+            heard.append((self.channel_name, event["sender"]))
+            await handler(self, event)
+
+        monkeypatch.setattr(consumers.RoomConsumer, name, spied)
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+    await send(patient_socket, CANDIDATE)
+    assert await received(therapist_socket) == CANDIDATE
+    await send(therapist_socket, ANSWER)
+    assert await received(patient_socket) == ANSWER
+    await therapist_socket.disconnect()
+    assert await received(patient_socket) == peer("left", await presence(room, therapist))
+
+    assert len(heard) == 4  # joined, the candidate, the answer, left: each by the other only
+    assert all(receiver != sender for receiver, sender in heard)
+    await patient_socket.disconnect()
+
+
+async def test_on_the_embedded_layer_the_sender_ignores_its_own_copy(settings):
+    """``make run``'s in-memory layer sends a room's events to every socket of the room: the
+    sender's handlers drop what it sent, so the other side alone hears it."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+    await send(patient_socket, CANDIDATE)
+    assert await received(therapist_socket) == CANDIDATE
+    await send(therapist_socket, ANSWER)
+    assert await received(patient_socket) == ANSWER
+    assert await patient_socket.receive_nothing()
+    assert await therapist_socket.receive_nothing()
+    for socket in (patient_socket, therapist_socket):
+        await socket.disconnect()
