@@ -21,6 +21,7 @@ candidates handed over directly, no server: what WebRTC itself takes here.
 import asyncio
 import json
 import os
+import random
 import statistics
 import time
 from collections.abc import Sequence
@@ -33,7 +34,14 @@ from bench import processes
 from bench.errors import BenchError
 from bench.project_client import gather_all, project_data
 from bench.report import format_table, percentile, ratio
-from bench.servers import Options, ProjectServer, echo_server, logged_errors, project_server
+from bench.servers import (
+    Options,
+    ProjectServer,
+    echo_server,
+    logged_errors,
+    project_server,
+    redis_commands,
+)
 from bench.ws_roundtrip import (
     CONNECT_AT_ONCE,
     OPEN_TIMEOUT_SECONDS,
@@ -53,6 +61,7 @@ PACE_SECONDS = 0.04
 PROFILE_SECONDS = 10  # with --profile: sampled from the start of the timed phase
 CALLS, QUICK_CALLS = 10, 2
 CALL_TIMEOUT_MS = 30_000
+OPEN_ORDER_SEED = 16  # the therapists' sockets open in a shuffled order, the same each run
 
 # In every page before its own scripts: when the room socket first says the other side joined,
 # and that the patient was let in, and when the call first reports "connected" (epoch
@@ -108,6 +117,8 @@ class Relay:
     latencies_ns: list[int] = field(default_factory=list)
     wall_ns: int = 0  # the timed phase
     server_cpu_s: float = 0.0  # of every process serving the project, in the timed phase
+    # What Redis ran in the timed phase, by command (on Redis only): scripts, and all commands
+    redis_commands: dict[str, int] | None = None
     profile: str = ""  # with --profile: the top costs of the ws processes in the timed phase
 
     def ms(self, percent: float) -> float:
@@ -168,10 +179,16 @@ async def _open_rooms(
         "opening the patients' sockets", [one(pair, pair["patient_session"]) for pair in pairs]
     )
     sockets.extend((ws,) for ws in patients)  # closed on the way out, whatever happens next
-    therapists = await gather_all(
-        "opening the therapists' sockets", [one(pair, pair["therapist_session"]) for pair in pairs]
+    # In an order of their own, as two people's pages open at unrelated moments: opened in the
+    # patients' order, nginx's least_conn put both sockets of every room in one ws process,
+    # where a relay never crosses to the other (the cheapest case, not production's).
+    order = random.Random(OPEN_ORDER_SEED).sample(range(len(pairs)), len(pairs))
+    opened = await gather_all(
+        "opening the therapists' sockets",
+        [one(pairs[n], pairs[n]["therapist_session"]) for n in order],
     )
-    sockets[:] = list(zip(patients, therapists, strict=True))
+    therapists = dict(zip(order, opened, strict=True))
+    sockets[:] = [(patient, therapists[n]) for n, patient in enumerate(patients)]
     async with asyncio.timeout(OPEN_TIMEOUT_SECONDS):
         await gather_all("letting the patients in", [_let_in(p, t) for p, t in sockets])
 
@@ -195,7 +212,12 @@ async def _converse(
 
 
 async def _relay(
-    project: ProjectServer, pairs: Sequence[dict], messages: int, *, profile: bool = False
+    project: ProjectServer,
+    pairs: Sequence[dict],
+    messages: int,
+    *,
+    profile: bool = False,
+    redis_url: str = "",
 ) -> Relay:
     relay = Relay(rooms=len(pairs))
     sockets: list[tuple[ClientConnection, ...]] = []
@@ -208,6 +230,7 @@ async def _relay(
         if profile:
             ws = [proc.pid for proc in processes.tree(project.pid) if proc.role == "ws"]
             profiler = processes.profile(ws, seconds=PROFILE_SECONDS)
+        commands_before = redis_commands(redis_url) if redis_url else None
         cpu_before = processes.cpu_by_pid(project.pid)
         started = time.perf_counter_ns()
         await gather_all(
@@ -215,6 +238,11 @@ async def _relay(
         )
         relay.wall_ns = time.perf_counter_ns() - started
         relay.server_cpu_s = processes.cpu_spent(cpu_before, processes.cpu_by_pid(project.pid))
+        if commands_before is not None:
+            after = redis_commands(redis_url)
+            relay.redis_commands = {
+                name: calls - commands_before.get(name, 0) for name, calls in after.items()
+            }
         if profiler is not None:
             relay.profile = profiler.top_costs()
     finally:
@@ -347,6 +375,13 @@ def _report(
             f"\nrelayed {count / (relay.wall_ns / 1e9):,.0f} messages/s; server CPU "
             f"{relay.server_cpu_s * 1000 / count:.2f} ms per relayed message ({project.words})"
         )
+        if relay.redis_commands is not None:
+            scripts = sum(relay.redis_commands.get(name, 0) for name in ("evalsha", "eval"))
+            every = sum(relay.redis_commands.values())
+            relay_table += (
+                f"\nRedis per relayed message: {scripts / count:.2f} scripts run, "
+                f"{every / count:.2f} commands (those of the scripts included)"
+            )
         if relay.profile:
             relay_table += f"\n{relay.profile}"
     call_lines = [
@@ -398,7 +433,13 @@ def run(options: Options) -> str:
             )
             try:
                 relay = asyncio.run(
-                    _relay(project, pairs[:rooms], messages, profile=options.profile)
+                    _relay(
+                        project,
+                        pairs[:rooms],
+                        messages,
+                        profile=options.profile,
+                        redis_url=options.redis_url,
+                    )
                 )
             except BenchError as error:
                 failure = f"not measured: {error}"

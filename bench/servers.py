@@ -403,6 +403,18 @@ def echo_server() -> Iterator[Server]:
             yield Server(port=port, log_path=log_path)
 
 
+def redis_commands(redis_url: str) -> dict[str, int]:
+    """How many times Redis ran each command since it started (``INFO commandstats``: those
+    run by scripts counted too), to count what the servers asked of it in a timed phase.
+    Redis's counts are its own, whatever else the machine does; another client of the same
+    Redis counts too."""
+    import redis
+
+    with redis.Redis.from_url(redis_url) as client:
+        stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
+
+
 def logged_errors(project: ProjectServer) -> str:
     """What daphne logged as errors, counted by message: a failure no client saw (e.g. in a
     disconnect handler) still shows."""
