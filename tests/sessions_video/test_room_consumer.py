@@ -343,6 +343,18 @@ async def test_the_check_only_reads_the_place_is_taken_after_it():
     await socket.disconnect()
 
 
+async def _candidate_then_answer():
+    """A room with both parties in it: the patient sends a candidate, the therapist an
+    answer, each heard by the other."""
+    patient, therapist, room = await database_sync_to_async(a_room)()
+    patient_socket, therapist_socket = await both_in(room, patient, therapist)
+    await send(patient_socket, CANDIDATE)
+    assert await received(therapist_socket) == CANDIDATE
+    await send(therapist_socket, ANSWER)
+    assert await received(patient_socket) == ANSWER
+    return room, therapist, patient_socket, therapist_socket
+
+
 async def test_a_frame_is_not_even_written_for_its_sender(monkeypatch):
     """On Redis (production's layer) the room's other socket gets a frame of the call, or a
     party's coming and going, and the sender's own copy is never written (half of all a room
@@ -357,12 +369,7 @@ async def test_a_frame_is_not_even_written_for_its_sender(monkeypatch):
             await handler(self, event)
 
         monkeypatch.setattr(consumers.RoomConsumer, name, spied)
-    patient, therapist, room = await database_sync_to_async(a_room)()
-    patient_socket, therapist_socket = await both_in(room, patient, therapist)
-    await send(patient_socket, CANDIDATE)
-    assert await received(therapist_socket) == CANDIDATE
-    await send(therapist_socket, ANSWER)
-    assert await received(patient_socket) == ANSWER
+    room, therapist, patient_socket, therapist_socket = await _candidate_then_answer()
     await therapist_socket.disconnect()
     assert await received(patient_socket) == peer("left", await presence(room, therapist))
 
@@ -375,12 +382,7 @@ async def test_on_the_embedded_layer_the_sender_ignores_its_own_copy(settings):
     """``make run``'s in-memory layer sends a room's events to every socket of the room: the
     sender's handlers drop what it sent, so the other side alone hears it."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    patient, therapist, room = await database_sync_to_async(a_room)()
-    patient_socket, therapist_socket = await both_in(room, patient, therapist)
-    await send(patient_socket, CANDIDATE)
-    assert await received(therapist_socket) == CANDIDATE
-    await send(therapist_socket, ANSWER)
-    assert await received(patient_socket) == ANSWER
+    _room, _therapist, patient_socket, therapist_socket = await _candidate_then_answer()
     assert await patient_socket.receive_nothing()
     assert await therapist_socket.receive_nothing()
     for socket in (patient_socket, therapist_socket):
