@@ -46,6 +46,7 @@ export function startCall(root, room) {
 
   let stream = null;
   let socketOpen = false;
+  let socketEverOpen = false; // until then the room is being reached: not "lost"
   let pc = null;
   let finished = false;
   let muted = false;
@@ -93,7 +94,7 @@ export function startCall(root, room) {
   function refreshStatus() {
     showWaitingRoom();
     if (finished) return;
-    if (!socketOpen) return showStatus("textReconnecting");
+    if (!socketOpen) return showStatus(socketEverOpen ? "textReconnecting" : "textConnecting");
     if (!admitted && role === "therapist") {
       return showStatus(peerPresence === null ? "textWaiting" : "textPatientWaiting");
     }
@@ -272,6 +273,7 @@ export function startCall(root, room) {
 
   function onSocket(state) {
     socketOpen = state === "open";
+    socketEverOpen ||= socketOpen;
     if (state === "closed") {
       // The other side hears that we left and closes its end: start afresh when back.
       peerPresence = null;

@@ -26,6 +26,7 @@ export function startChat(root, room) {
   });
   const pending = new Map(); // id → text, said but not yet kept
   let socketOpen = false;
+  let socketEverOpen = false; // until then the room is being reached: not "lost"
   let lastTypingSent = 0;
   let typingTimer = null;
   let peerPresence = null;
@@ -71,7 +72,7 @@ export function startChat(root, room) {
   function showPresence() {
     if (!presenceLine) return;
     let key = peerEverHere ? "textLeft" : "textWaiting";
-    if (!socketOpen) key = "textReconnecting";
+    if (!socketOpen) key = socketEverOpen ? "textReconnecting" : "textConnecting";
     else if (peerPresence !== null) key = "textHere";
     presenceLine.textContent = texts[key];
   }
@@ -131,6 +132,7 @@ export function startChat(root, room) {
 
   function onSocket(state) {
     socketOpen = state === "open";
+    socketEverOpen ||= socketOpen;
     if (state === "open") {
       for (const [id, text] of pending) room.send({ type: "chat", id, text });
     } else {

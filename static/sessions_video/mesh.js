@@ -42,6 +42,7 @@ export function startMesh(root, room) {
   let stream = null;
   let me = null; // this socket's participant id, as the server numbered it
   let socketOpen = false;
+  let socketEverOpen = false; // until then the room is being reached: not "lost"
   let finished = false;
   let muted = false;
   let cameraOff = false;
@@ -105,7 +106,9 @@ export function startMesh(root, room) {
       button.hidden = !shown || !socketOpen || finished;
     }
     if (finished) return setText(statusLine, "");
-    if (!socketOpen) return setText(statusLine, texts.textReconnecting);
+    if (!socketOpen) {
+      return setText(statusLine, socketEverOpen ? texts.textReconnecting : texts.textConnecting);
+    }
     if (waiting) {
       const key = peerOf("therapist") ? "textWaitingRoomHere" : "textWaitingRoomAlone";
       return setText(statusLine, texts[key]);
@@ -296,6 +299,7 @@ export function startMesh(root, room) {
 
   function onSocket(state) {
     socketOpen = state === "open";
+    socketEverOpen ||= socketOpen;
     if (state === "closed") {
       // The others hear that we left and close their ends: start afresh when back.
       for (const peer of [...peers.values()]) forget(peer);

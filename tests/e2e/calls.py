@@ -30,6 +30,28 @@ RECORD_THE_CALL = """(() => {
         return stream;
     };
 })()"""
+# Every text the call's status line and the chat's presence line showed, in order, from the
+# page's first script on: window.statusSeenByTest["call-status"], ["chat-presence"].
+RECORD_THE_STATUS = """(() => {
+    const seen = { "call-status": [], "chat-presence": [] };
+    Object.defineProperty(window, "statusSeenByTest", { value: seen });
+    new MutationObserver(() => {
+        for (const [id, texts] of Object.entries(seen)) {
+            const text = document.getElementById(id)?.textContent;
+            if (text && text !== texts.at(-1)) texts.push(text);
+        }
+    }).observe(document, { childList: true, subtree: true, characterData: true });
+})()"""
+LOST = "Connection lost, reconnecting…"
+
+
+def first_told_connecting(page, line: str = "call-status") -> bool:
+    """Arriving, the page said the room was being reached, and never that it was lost (with
+    ``RECORD_THE_STATUS``)."""
+    shown = page.evaluate("(id) => window.statusSeenByTest[id]", line)
+    return bool(shown) and shown[0] == "Connecting…" and LOST not in shown
+
+
 PC = "window.callSeenByTest.connections.at(-1)"
 STREAM = "window.callSeenByTest.streams.at(-1)"
 

@@ -19,7 +19,9 @@ from tests.e2e.calls import (
     PC,
     POOR_LINK,
     RECORD_THE_CALL,
+    RECORD_THE_STATUS,
     STREAM,
+    first_told_connecting,
     grows,
     join_call,
     settled,
@@ -49,6 +51,7 @@ def enter_room(browser, page, live_server_url):
         log_in(page, patient.email)
         address = reverse("session_room", kwargs={"token": room.token})
         page.add_init_script(RECORD_THE_CALL)
+        page.add_init_script(RECORD_THE_STATUS)
         page.goto(address)
         if modality != "chat":
             join_call(page)
@@ -63,6 +66,7 @@ def enter_room(browser, page, live_server_url):
         if modality == "chat":
             expect(page.locator("#chat-presence")).to_have_text("Ana Ruiz is here.")
             expect(therapist_page.locator("#chat-presence")).to_have_text("Robin is here.")
+            assert first_told_connecting(page, "chat-presence")
         else:
             for party in (page, therapist_page):
                 expect(party.locator("body")).to_have_attribute(

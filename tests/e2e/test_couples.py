@@ -17,7 +17,14 @@ from accounts.models import User
 from scheduling.models import PartnerInvitation
 from sessions_video.models import Attendance, Room
 from tests.e2e.browser import accept_at_signup, log_in
-from tests.e2e.calls import CONNECT_TIMEOUT, POOR_LINK, RECORD_THE_CALL, join_call
+from tests.e2e.calls import (
+    CONNECT_TIMEOUT,
+    POOR_LINK,
+    RECORD_THE_CALL,
+    RECORD_THE_STATUS,
+    first_told_connecting,
+    join_call,
+)
 from tests.factories.sessions_video import a_room
 from tests.helpers import wait_until
 
@@ -81,6 +88,7 @@ def test_three_in_a_couples_session(browser, page, live_server_url, outbox, scre
 
         # All three join; the two guests wait until the therapist lets them in.
         page.add_init_script(RECORD_THE_CALL)
+        page.add_init_script(RECORD_THE_STATUS)
         page.goto(reverse("session_room", kwargs={"token": room.token}))
         join_call(page)
         partner_page.get_by_role("link", name="Join the session").click()
@@ -108,6 +116,7 @@ def test_three_in_a_couples_session(browser, page, live_server_url, outbox, scre
             wait_until(lambda party=party: party.evaluate(REMOTE_VIDEOS) == [True, True])
             assert party.evaluate("window.callSeenByTest.connections.length") >= 2
         expect(page.locator("#call-presence")).to_contain_text("Sam is here.")
+        assert first_told_connecting(page)
         expect(partner_page.locator("#call-presence")).to_contain_text("Robin is here.")
         expect(partner_page.locator("#chat")).to_have_count(0)  # the patient's, not theirs
         kept = Room.objects.get(pk=room.pk)

@@ -12,7 +12,13 @@ from playwright.sync_api import expect
 
 from sessions_video.models import Attendance, Room
 from tests.e2e.browser import log_in
-from tests.e2e.calls import CONNECT_TIMEOUT, RECORD_THE_CALL, join_call
+from tests.e2e.calls import (
+    CONNECT_TIMEOUT,
+    RECORD_THE_CALL,
+    RECORD_THE_STATUS,
+    first_told_connecting,
+    join_call,
+)
 from tests.factories.sessions_video import a_room
 from tests.helpers import wait_until
 
@@ -39,6 +45,7 @@ def test_the_patient_waits_until_the_therapist_lets_them_in(
         # The patient arrives first, and waits.
         log_in(page, patient.email)
         page.add_init_script(RECORD_THE_CALL)
+        page.add_init_script(RECORD_THE_STATUS)
         page.goto(reverse("session_room", kwargs={"token": room.token}))
         join_call(page)
         expect(page.locator("#call-status")).to_have_text(
@@ -78,6 +85,8 @@ def test_the_patient_waits_until_the_therapist_lets_them_in(
         expect(page.locator("#call-waiting-note")).to_be_hidden()
         expect(therapist_page.get_by_role("button", name="Let Robin in")).to_be_hidden()
         assert Room.objects.get(pk=room.pk).admitted_at is not None
+        # Arriving, the patient was told the room was being reached, never that it was lost.
+        assert first_told_connecting(page)
     finally:
         therapist_page.close()
         page.close()
