@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import selectors
 from core import crypto
 from teletherapy import health
 from tests.factories import PASSWORD, TOTP_SECRET, PatientFactory, StaffFactory, TherapistFactory
@@ -216,7 +217,7 @@ def test_a_session_remembers_the_authenticator_of_its_own_account_only(therapist
     without = TherapistFactory(totp=False)
     client = client_for(without)
     session = client.session
-    session["mfa_set_up_for"] = therapist.pk
+    session[selectors.MFA_SET_UP_SESSION_KEY] = therapist.pk
     session.save()
 
     assert client.get("/home/").url == ACTIVATE

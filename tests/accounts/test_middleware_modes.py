@@ -4,6 +4,7 @@ two-factor rule either way, the user read once."""
 
 import pytest
 import pytest_asyncio
+from allauth.mfa.models import Authenticator
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
@@ -116,6 +117,4 @@ async def test_under_asgi_a_session_that_found_the_authenticator_is_not_asked_ag
 
 
 def _authenticator_for(user) -> None:
-    from allauth.mfa.models import Authenticator
-
     Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={})
