@@ -41,6 +41,7 @@ from bench.servers import (
     logged_errors,
     project_server,
     redis_commands,
+    redis_cpu_seconds,
 )
 from bench.ws_roundtrip import (
     CONNECT_AT_ONCE,
@@ -119,6 +120,7 @@ class Relay:
     server_cpu_s: float = 0.0  # of every process serving the project, in the timed phase
     # What Redis ran in the timed phase, by command (on Redis only): scripts, and all commands
     redis_commands: dict[str, int] | None = None
+    redis_cpu_s: float = 0.0  # Redis's own CPU time in the timed phase
     profile: str = ""  # with --profile: the top costs of the ws processes in the timed phase
 
     def ms(self, percent: float) -> float:
@@ -231,6 +233,7 @@ async def _relay(
             ws = [proc.pid for proc in processes.tree(project.pid) if proc.role == "ws"]
             profiler = processes.profile(ws, seconds=PROFILE_SECONDS)
         commands_before = redis_commands(redis_url) if redis_url else None
+        redis_cpu_before = redis_cpu_seconds(redis_url) if redis_url else 0.0
         cpu_before = processes.cpu_by_pid(project.pid)
         started = time.perf_counter_ns()
         await gather_all(
@@ -239,6 +242,7 @@ async def _relay(
         relay.wall_ns = time.perf_counter_ns() - started
         relay.server_cpu_s = processes.cpu_spent(cpu_before, processes.cpu_by_pid(project.pid))
         if commands_before is not None:
+            relay.redis_cpu_s = redis_cpu_seconds(redis_url) - redis_cpu_before
             after = redis_commands(redis_url)
             relay.redis_commands = {
                 name: calls - commands_before.get(name, 0) for name, calls in after.items()
@@ -380,7 +384,8 @@ def _report(
             every = sum(relay.redis_commands.values())
             relay_table += (
                 f"\nRedis per relayed message: {scripts / count:.2f} scripts run, "
-                f"{every / count:.2f} commands (those of the scripts included)"
+                f"{every / count:.2f} commands (those of the scripts included), "
+                f"{relay.redis_cpu_s * 1e6 / count:.0f} µs of Redis's CPU"
             )
         if relay.profile:
             relay_table += f"\n{relay.profile}"

@@ -415,6 +415,16 @@ def redis_commands(redis_url: str) -> dict[str, int]:
     return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
 
 
+def redis_cpu_seconds(redis_url: str) -> float:
+    """Redis's own CPU time since it started (``INFO cpu``: its user + system time), to count
+    what the servers' commands cost it in a timed phase; another client's work counts too."""
+    import redis
+
+    with redis.Redis.from_url(redis_url) as client:
+        cpu = client.info("cpu")
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
 def logged_errors(project: ProjectServer) -> str:
     """What daphne logged as errors, counted by message: a failure no client saw (e.g. in a
     disconnect handler) still shows."""
