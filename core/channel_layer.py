@@ -26,6 +26,13 @@ settings; otherwise channels-redis's own code runs):
   script, so what is written is exactly what channels-redis writes (processes of either kind
   read it). ``left_out`` names a member not to write it for: the socket that sent a room's
   frame, whose copy would only be read and dropped.
+- Sent from a socket's consumer, a message is written by the script for the other processes
+  only, and handed straight to the group's sockets in the sender's process (``_hand_here``),
+  once the script has returned or failed: when both sockets of a session room are in one ws
+  process, a frame of the call never goes through Redis and back (and still arrives while
+  Redis is away). A socket gets everything one sender sends it by one road, so in order.
+  Where a member of the group listens on another event loop of the process (a test's), Redis
+  carries it to every process, the sender's included, as before.
 - A process's messages are taken up to ``RECEIVE_BATCH`` at a time (``RECEIVE``), kept in a
   backup queue until they are handed to their sockets' buffers, as channels-redis does for
   one: a receive cancelled before that puts them back first, in order, the next time.
@@ -56,20 +63,22 @@ CHANNEL_FIELD = "__asgi_channel__"
 
 # KEYS: the groups' sorted sets, one per message (a group may come back, its messages in
 # order). ARGV: now, entries added before this are expired; the channel keys' prefix; expiry
-# and capacity of a channel's queue; messages queued before this are expired; then, for each
-# key, the message but its channel list (msgpack, a map whose last key is CHANNEL_FIELD);
+# and capacity of a channel's queue; messages queued before this are expired; the queue of
+# the sender's process, not written to (its sockets were handed the messages), or an empty
+# string; then, for each key, the message but its channel list (msgpack, a map whose last key
+# is CHANNEL_FIELD);
 # then, for each key, the one member left out (the sender's own socket) or an empty string.
 # Each message is queued a microsecond after the one before, so that a process reads them in
 # the order given. Returns how many processes' queues were full (the message not written
 # there).
 GROUP_SEND = """
 local now, prefix = tonumber(ARGV[1]), ARGV[3]
-local expiry, capacity = ARGV[4], tonumber(ARGV[5])
+local expiry, capacity, here = ARGV[4], tonumber(ARGV[5]), ARGV[7]
 local full = 0
 for n, group in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', group, 0, ARGV[2])
   local members = redis.call('ZRANGE', group, 0, -1)
-  local head, left_out = ARGV[6 + n], ARGV[6 + #KEYS + n]
+  local head, left_out = ARGV[7 + n], ARGV[7 + #KEYS + n]
   local score = string.format('%.6f', now + (n - 1) / 1000000)
   local keys, channels = {}, {}
   for _, channel in ipairs(members) do
@@ -84,12 +93,14 @@ for n, group in ipairs(KEYS) do
     end
   end
   for _, key in ipairs(keys) do
-    redis.call('ZREMRANGEBYSCORE', key, 0, ARGV[6])
-    if redis.call('ZCARD', key) < capacity then
-      redis.call('ZADD', key, score, head .. cmsgpack.pack(channels[key]))
-      redis.call('EXPIRE', key, expiry)
-    else
-      full = full + 1
+    if key ~= here then
+      redis.call('ZREMRANGEBYSCORE', key, 0, ARGV[6])
+      if redis.call('ZCARD', key) < capacity then
+        redis.call('ZADD', key, score, head .. cmsgpack.pack(channels[key]))
+        redis.call('EXPIRE', key, expiry)
+      else
+        full = full + 1
+      end
     end
   end
 end
@@ -170,6 +181,8 @@ class RedisChannelLayer(BaseRedisChannelLayer):
         super().__init__(*args, **kwargs)
         self.renew_every = max(1.0, self.group_expiry / 3)
         self._renewals: WeakKeyDictionary[asyncio.AbstractEventLoop, _Renewal] = WeakKeyDictionary()
+        # This process's members of each group, and the event loop each listens on.
+        self._members: dict[str, dict[str, asyncio.AbstractEventLoop]] = {}
         serializer = self._serializer
         # One round trip per group_send and per batch received, where the scripts can do what
         # channels-redis does (see the module's docstring).
@@ -186,16 +199,22 @@ class RedisChannelLayer(BaseRedisChannelLayer):
 
     async def group_add(self, group, channel):
         await self._group_add(group, channel)
-        renewal = self._renewals.get(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        renewal = self._renewals.get(loop)
         if renewal is None:
-            renewal = self._renewals[asyncio.get_running_loop()] = _Renewal()
+            renewal = self._renewals[loop] = _Renewal()
         renewal.members[group, channel] = None
+        self._members.setdefault(group, {})[channel] = loop
         renewal.emptied.clear()
         if renewal.task is None or renewal.task.done():
             renewal.task = asyncio.create_task(self._renew(renewal), name="group-renewal")
 
     async def group_discard(self, group, channel):
         await super().group_discard(group, channel)
+        members = self._members.get(group, {})
+        members.pop(channel, None)
+        if not members:
+            self._members.pop(group, None)
         renewal = self._renewals.get(asyncio.get_running_loop())
         if renewal is not None:
             renewal.members.pop((group, channel), None)
@@ -250,8 +269,28 @@ class RedisChannelLayer(BaseRedisChannelLayer):
             return
         for group, _message in sends:
             assert self.require_valid_group_name(group), "Group name not valid"
+        here = self._here([group for group, _message in sends])
         now = time.time()
-        full = await _script(
+        try:
+            full = await self._group_send_script(sends, now, here, left_out)
+        finally:
+            # After the script, whether it reached Redis or not: the sockets here get it even
+            # while Redis is away, and a sender's messages reach them in the order sent.
+            if here:
+                self._hand_here(sends, here, left_out)
+        if full:
+            groups = sorted({group for group, _message in sends})
+            logger.info("%s channel queues full in groups %s: not sent there", full, groups)
+
+    async def _group_send_script(
+        self,
+        sends: list[tuple[str, dict]],
+        now: float,
+        here: dict[str, list[str]] | None,
+        left_out: str,
+    ) -> int:
+        """``GROUP_SEND`` for ``sends``: how many processes' queues were full."""
+        return await _script(
             self.connection(0),  # one host (``scripted``)
             GROUP_SEND,
             len(sends),
@@ -262,14 +301,51 @@ class RedisChannelLayer(BaseRedisChannelLayer):
             int(self.expiry),
             self.capacity,
             int(now) - int(self.expiry),
+            # This process's queue, when its members were handed the messages already.
+            self._queue_of(here),
             # Each its own random prefix: the same message to two groups with the same
             # members is two entries of a queue, not one.
             *(self._message_head(message) for _group, message in sends),
             *(left_out for _send in sends),
         )
-        if full:
-            groups = sorted({group for group, _message in sends})
-            logger.info("%s channel queues full in groups %s: not sent there", full, groups)
+
+    def _here(self, groups: list[str]) -> dict[str, list[str]] | None:
+        """This process's members of each group, when all of them listen on the running
+        loop (a socket's consumer sends from the loop its socket receives on); None when one
+        listens on another loop of the process (a publishing thread's, a test's): only
+        through Redis does a message reach it."""
+        loop = asyncio.get_running_loop()
+        here: dict[str, list[str]] = {}
+        for group in groups:
+            if members := self._members.get(group):
+                if any(other is not loop for other in members.values()):
+                    return None
+                here[group] = list(members)
+        return here
+
+    def _queue_of(self, here: dict[str, list[str]] | None) -> str:
+        """The key of this process's queue, or an empty string when ``here`` names none of
+        its sockets (nothing of this process to leave out)."""
+        for channels in (here or {}).values():
+            return self.prefix + self.non_local_name(channels[0])
+        return ""
+
+    def _hand_here(self, sends: list[tuple[str, dict]], here: dict[str, list[str]], left_out: str):
+        """Each message straight into the buffers of its group's sockets in this process, in
+        the order given, as the reader would have put it there: read back from what Redis
+        would have held (not the sender's own dict), one copy for the process's sockets.
+        ``left_out`` gets none."""
+        for group, message in sends:
+            still = self._members.get(group, {})  # a socket may have gone meanwhile
+            channels = [
+                channel
+                for channel in here.get(group, ())
+                if channel != left_out and channel in still
+            ]
+            if channels:
+                copy = self.deserialize(self.serialize(message))
+                for channel in channels:
+                    self.receive_buffer[channel].put_nowait(copy)
 
     def _message_head(self, message: dict) -> bytes:
         """``message`` as channels-redis serializes it for a group's member (a random prefix,

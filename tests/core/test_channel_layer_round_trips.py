@@ -4,6 +4,7 @@ batches, one round trip for many: what channels-redis does in several, with the 
 queue skipped), in the format channels-redis itself reads and writes."""
 
 import asyncio
+import threading
 import time
 import uuid
 
@@ -307,3 +308,110 @@ async def test_the_member_left_out_gets_nothing_and_every_other_gets_it(layers, 
     await second.group_send_many([("room.alone", MESSAGE), (GROUP, MESSAGE)], left_out=alone)
     assert await _receive(second, other) == MESSAGE
     assert await _nothing_for(second, alone)
+
+
+async def _queued(layer, channel: str) -> int:
+    """How many messages wait in Redis for the process ``channel`` belongs to."""
+    async with Redis.from_url(settings.REDIS_URL) as client:
+        return await client.zcard(layer.prefix + layer.non_local_name(channel))
+
+
+@pytest.mark.asyncio
+async def test_sockets_of_the_senders_process_get_it_without_redis(layers, monkeypatch):
+    """A session room's two sockets in one ws process: a frame goes from one to the other
+    without being written to Redis and read back; another process's member still gets it
+    through Redis, and nobody gets it twice."""
+    first, second, _plain = layers
+    sender, neighbour = await first.new_channel(), await first.new_channel()
+    other = await second.new_channel()
+    for layer, channel in ((first, sender), (first, neighbour), (second, other)):
+        await layer.group_add(GROUP, channel)
+
+    trips = RoundTrips(monkeypatch)
+    await first.group_send(GROUP, MESSAGE, left_out=sender)
+    assert await _receive(first, neighbour) == MESSAGE
+    assert trips.names == ["EVALSHA"]  # the send alone: the neighbour read nothing from Redis
+    assert await _queued(first, neighbour) == 0
+    assert await _queued(second, other) == 1
+    assert await _receive(second, other) == MESSAGE
+    for layer, channel in ((first, sender), (first, neighbour), (second, other)):
+        assert await _nothing_for(layer, channel)
+
+
+@pytest.mark.asyncio
+async def test_handed_within_the_process_in_order_as_read_from_redis(layers):
+    """What one sender sends a socket of its process comes in the order sent, whether to
+    the others or to all, as it would have been read from Redis (a tuple comes as a list,
+    as in another process), never the sender's own dict."""
+    first, second, _plain = layers
+    sender, a, b = [await first.new_channel() for _ in range(3)]
+    other = await second.new_channel()
+    for layer, channel in ((first, sender), (first, a), (first, b), (second, other)):
+        await layer.group_add(GROUP, channel)
+
+    sent = []
+    for n in range(6):
+        sent.append({"type": "room.relay", "n": n, "pair": (n, n)})
+        await first.group_send(GROUP, sent[-1], left_out=sender if n % 2 else "")
+        sent[-1]["n"] = "changed by the sender"
+
+    got_a = [await _receive(first, a) for _ in range(6)]
+    got_b = [await _receive(first, b) for _ in range(6)]
+    from_redis = [await _receive(second, other) for _ in range(6)]
+    assert got_a == got_b == from_redis
+    assert [message["n"] for message in got_a] == list(range(6))
+    assert got_a[0]["pair"] == [0, 0]
+    assert [(await _receive(first, sender))["n"] for _ in range(3)] == [0, 2, 4]
+
+
+@pytest.mark.asyncio
+async def test_a_member_on_another_loop_of_the_process_is_reached_through_redis(layers):
+    """A socket of the process listening on another event loop (its buffer is that loop's)
+    is not handed anything from this one: the message goes through Redis for the whole
+    process, and the socket on this loop gets it once, from there."""
+    first, _second, _plain = layers
+    here, elsewhere = await first.new_channel(), await first.new_channel()
+    await first.group_add(GROUP, here)
+    loop = asyncio.new_event_loop()
+
+    async def leave() -> None:
+        renewal = first._renewals[asyncio.get_running_loop()]
+        await first.group_discard(GROUP, elsewhere)
+        await renewal.task
+
+    def on_that_loop(work, *args) -> None:
+        thread = threading.Thread(target=work, args=args)
+        thread.start()
+        thread.join(timeout=5)
+
+    try:
+        on_that_loop(loop.run_until_complete, first.group_add(GROUP, elsewhere))
+        await first.group_send(GROUP, MESSAGE)
+        assert await _queued(first, here) == 1  # one entry, for both sockets of the process
+        assert await _receive(first, here) == MESSAGE
+        assert await _nothing_for(first, here)
+    finally:
+        on_that_loop(loop.run_until_complete, leave())
+        on_that_loop(loop.close)  # channels-redis closes the loop's connections on it
+
+
+@pytest.mark.asyncio
+async def test_with_redis_away_the_senders_process_still_gets_it_and_the_sender_is_told(
+    layers, monkeypatch
+):
+    """Redis not answering: the other sockets of the sender's process still get the frame
+    (a call between two sockets of one ws process goes on), and the sender hears the error
+    (the other processes' sockets got nothing)."""
+    first, _second, _plain = layers
+    sender, neighbour = await first.new_channel(), await first.new_channel()
+    for channel in (sender, neighbour):
+        await first.group_add(GROUP, channel)
+
+    async def away(*args, **kwargs):
+        raise ConnectionError("Redis is away")
+
+    monkeypatch.setattr(channel_layer, "_script", away)
+    with pytest.raises(ConnectionError):
+        await first.group_send(GROUP, MESSAGE, left_out=sender)
+    assert first.receive_buffer[neighbour].get_nowait() == MESSAGE
+    assert first.receive_buffer[sender].empty()
