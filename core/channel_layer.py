@@ -64,8 +64,8 @@ CHANNEL_FIELD = "__asgi_channel__"
 # KEYS: the groups' sorted sets, one per message (a group may come back, its messages in
 # order). ARGV: now, entries added before this are expired; the channel keys' prefix; expiry
 # and capacity of a channel's queue; messages queued before this are expired; the queue of
-# the sender's process, not written to (its sockets were handed the messages), or an empty
-# string; then, for each key, the message but its channel list (msgpack, a map whose last key
+# the sender's process, not written to (its sockets get the messages from the sender), or an
+# empty string; then, for each key, the message but its channel list (msgpack, a map whose last key
 # is CHANNEL_FIELD);
 # then, for each key, the one member left out (the sender's own socket) or an empty string.
 # Each message is queued a microsecond after the one before, so that a process reads them in
@@ -301,7 +301,7 @@ class RedisChannelLayer(BaseRedisChannelLayer):
             int(self.expiry),
             self.capacity,
             int(now) - int(self.expiry),
-            # This process's queue, when its members were handed the messages already.
+            # This process's queue, when its sockets get the messages from here.
             self._queue_of(here),
             # Each its own random prefix: the same message to two groups with the same
             # members is two entries of a queue, not one.

@@ -286,30 +286,6 @@ async def test_the_reader_stops_when_no_socket_listens_and_nothing_is_lost(layer
     assert await _receive(first, a) == MESSAGE
 
 
-@pytest.mark.asyncio
-async def test_the_member_left_out_gets_nothing_and_every_other_gets_it(layers, monkeypatch):
-    """A room's frame goes to the other sockets only: the sender's own copy is not written
-    (in its process's queue with another socket's, or alone in a queue of its own)."""
-    first, second, _plain = layers
-    sender, neighbour = await first.new_channel(), await first.new_channel()
-    other = await second.new_channel()
-    for layer, channel in ((first, sender), (first, neighbour), (second, other)):
-        await layer.group_add(GROUP, channel)
-
-    trips = RoundTrips(monkeypatch)
-    await first.group_send(GROUP, MESSAGE, left_out=sender)
-    assert trips.names == ["EVALSHA"]
-    assert await _receive(first, neighbour) == MESSAGE
-    assert await _receive(second, other) == MESSAGE
-    assert await _nothing_for(first, sender)
-
-    alone = await second.new_channel()
-    await second.group_add("room.alone", alone)
-    await second.group_send_many([("room.alone", MESSAGE), (GROUP, MESSAGE)], left_out=alone)
-    assert await _receive(second, other) == MESSAGE
-    assert await _nothing_for(second, alone)
-
-
 async def _queued(layer, channel: str) -> int:
     """How many messages wait in Redis for the process ``channel`` belongs to."""
     async with Redis.from_url(settings.REDIS_URL) as client:
@@ -317,10 +293,12 @@ async def _queued(layer, channel: str) -> int:
 
 
 @pytest.mark.asyncio
-async def test_sockets_of_the_senders_process_get_it_without_redis(layers, monkeypatch):
-    """A session room's two sockets in one ws process: a frame goes from one to the other
-    without being written to Redis and read back; another process's member still gets it
-    through Redis, and nobody gets it twice."""
+async def test_the_sender_is_left_out_and_its_process_gets_it_without_redis(layers, monkeypatch):
+    """A room's frame goes to the other sockets only: the sender's own copy is not written
+    (in its process's queue, or alone in a queue of its own). Another socket of the
+    sender's process (a session room's two sockets in one ws process) gets it without it
+    being written to Redis and read back; another process's member through Redis; nobody
+    twice."""
     first, second, _plain = layers
     sender, neighbour = await first.new_channel(), await first.new_channel()
     other = await second.new_channel()
@@ -336,6 +314,12 @@ async def test_sockets_of_the_senders_process_get_it_without_redis(layers, monke
     assert await _receive(second, other) == MESSAGE
     for layer, channel in ((first, sender), (first, neighbour), (second, other)):
         assert await _nothing_for(layer, channel)
+
+    alone = await second.new_channel()
+    await second.group_add("room.alone", alone)
+    await second.group_send_many([("room.alone", MESSAGE), (GROUP, MESSAGE)], left_out=alone)
+    assert await _receive(second, other) == MESSAGE
+    assert await _nothing_for(second, alone)
 
 
 @pytest.mark.asyncio
