@@ -65,9 +65,9 @@ CHANNEL_FIELD = "__asgi_channel__"
 # order). ARGV: now, entries added before this are expired; the channel keys' prefix; expiry
 # and capacity of a channel's queue; messages queued before this are expired; the queue of
 # the sender's process, not written to (its sockets get the messages from the sender), or an
-# empty string; then, for each key, the message but its channel list (msgpack, a map whose last key
-# is CHANNEL_FIELD);
-# then, for each key, the one member left out (the sender's own socket) or an empty string.
+# empty string; then, for each key, the message but its channel list (msgpack, a map whose
+# last key is CHANNEL_FIELD); then, for each key, the one member left out (the sender's own
+# socket) or an empty string.
 # Each message is queued a microsecond after the one before, so that a process reads them in
 # the order given. Returns how many processes' queues were full (the message not written
 # there).
@@ -157,10 +157,11 @@ _DIGESTS: dict[str, str] = {}
 
 
 class _Renewal:
-    """The entries one event loop's consumers hold, and the task that renews them."""
+    """How many entries one event loop's consumers hold (the layer's ``_members`` says which),
+    and the task that renews them."""
 
     def __init__(self) -> None:
-        self.members: dict[tuple[str, str], None] = {}  # (group, channel), in order
+        self.entries = 0
         self.emptied = asyncio.Event()
         self.task: asyncio.Task | None = None
 
@@ -181,7 +182,8 @@ class RedisChannelLayer(BaseRedisChannelLayer):
         super().__init__(*args, **kwargs)
         self.renew_every = max(1.0, self.group_expiry / 3)
         self._renewals: WeakKeyDictionary[asyncio.AbstractEventLoop, _Renewal] = WeakKeyDictionary()
-        # This process's members of each group, and the event loop each listens on.
+        # This process's members of each group, and the event loop each listens on (whose
+        # renewal keeps their entries alive).
         self._members: dict[str, dict[str, asyncio.AbstractEventLoop]] = {}
         serializer = self._serializer
         # One round trip per group_send and per batch received, where the scripts can do what
@@ -203,8 +205,10 @@ class RedisChannelLayer(BaseRedisChannelLayer):
         renewal = self._renewals.get(loop)
         if renewal is None:
             renewal = self._renewals[loop] = _Renewal()
-        renewal.members[group, channel] = None
-        self._members.setdefault(group, {})[channel] = loop
+        members = self._members.setdefault(group, {})
+        if channel not in members:
+            renewal.entries += 1
+        members[channel] = loop
         renewal.emptied.clear()
         if renewal.task is None or renewal.task.done():
             renewal.task = asyncio.create_task(self._renew(renewal), name="group-renewal")
@@ -212,23 +216,30 @@ class RedisChannelLayer(BaseRedisChannelLayer):
     async def group_discard(self, group, channel):
         await super().group_discard(group, channel)
         members = self._members.get(group, {})
-        members.pop(channel, None)
+        loop = members.pop(channel, None)
         if not members:
             self._members.pop(group, None)
-        renewal = self._renewals.get(asyncio.get_running_loop())
+        renewal = self._renewals.get(loop) if loop is not None else None
         if renewal is not None:
-            renewal.members.pop((group, channel), None)
-            if not renewal.members:
+            renewal.entries -= 1
+            if not renewal.entries:
                 renewal.emptied.set()
 
     async def _renew(self, renewal: _Renewal) -> None:
         """Until this loop holds no entry: every ``renew_every`` seconds, add each live entry
         again (a new timestamp; the group's key lives ``group_expiry`` more)."""
-        while renewal.members:
+        loop = asyncio.get_running_loop()
+        while renewal.entries:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(renewal.emptied.wait(), self.renew_every)
-            for group, channel in list(renewal.members):
-                if (group, channel) not in renewal.members:
+            entries = [
+                (group, channel)
+                for group, members in self._members.items()
+                for channel, listening in members.items()
+                if listening is loop
+            ]
+            for group, channel in entries:
+                if self._members.get(group, {}).get(channel) is not loop:
                     continue  # discarded meanwhile
                 try:
                     await self._group_add(group, channel)
