@@ -281,9 +281,8 @@ class RedisChannelLayer(BaseRedisChannelLayer):
         for group, _message in sends:
             assert self.require_valid_group_name(group), "Group name not valid"
         here = self._here([group for group, _message in sends])
-        now = time.time()
         try:
-            full = await self._group_send_script(sends, now, here, left_out)
+            full = await self._group_send_script(sends, self._queue_of(here), left_out)
         finally:
             # After the script, whether it reached Redis or not: the sockets here get it even
             # while Redis is away, and a sender's messages reach them in the order sent.
@@ -296,11 +295,12 @@ class RedisChannelLayer(BaseRedisChannelLayer):
     async def _group_send_script(
         self,
         sends: list[tuple[str, dict]],
-        now: float,
-        here: dict[str, list[str]] | None,
+        here_queue: str,
         left_out: str,
     ) -> int:
-        """``GROUP_SEND`` for ``sends``: how many processes' queues were full."""
+        """``GROUP_SEND`` for ``sends``, not written to ``here_queue`` (this process's, when
+        its sockets get them from here): how many processes' queues were full."""
+        now = time.time()
         return await _script(
             self.connection(0),  # one host (``scripted``)
             GROUP_SEND,
@@ -312,8 +312,7 @@ class RedisChannelLayer(BaseRedisChannelLayer):
             int(self.expiry),
             self.capacity,
             int(now) - int(self.expiry),
-            # This process's queue, when its sockets get the messages from here.
-            self._queue_of(here),
+            here_queue,
             # Each its own random prefix: the same message to two groups with the same
             # members is two entries of a queue, not one.
             *(self._message_head(message) for _group, message in sends),
