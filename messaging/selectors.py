@@ -36,6 +36,7 @@ from accounts.selectors import therapists_visible_to_patients
 from audit.models import AccessEntry
 from audit.services import access_record
 from core import crypto
+from core.prepared import Prepared
 from matching.models import Match
 from messaging.models import Attachment, Conversation, Message
 
@@ -125,16 +126,32 @@ def _own_conversation(*, user: User, pk: int, names: bool) -> Conversation | Non
     else, who is then asked the general rule (a later therapist reading shared history)."""
     if not user.is_authenticated:
         return None
-    conversations = _with_names(Conversation.objects.all(), names)
     if user.is_patient:
-        return conversations.filter(pk=pk, patient_id=user.pk).first()
+        if not names:
+            return _PATIENTS_OWN.first(pk=pk, patient_id=user.pk)
+        return _with_names(_patients_own(pk, user.pk), names).first()
     if user.is_therapist and user.is_active:
-        return conversations.filter(
-            pk=pk,
-            therapist_id=user.pk,  # a therapist profile's key is its user's
-            therapist__vetting_status=TherapistProfile.VettingStatus.APPROVED,
-        ).first()
+        if not names:
+            return _THERAPISTS_OWN.first(pk=pk, therapist_id=user.pk)
+        return _with_names(_therapists_own(pk, user.pk), names).first()
     return None
+
+
+def _patients_own(pk: int, patient_id: int) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(pk=pk, patient_id=patient_id)[:1]
+
+
+def _therapists_own(pk: int, therapist_id: int) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(
+        pk=pk,
+        therapist_id=therapist_id,  # a therapist profile's key is its user's
+        therapist__vetting_status=TherapistProfile.VettingStatus.APPROVED,
+    )[:1]
+
+
+# A send and a live fetch read their conversation this way: compiled once (core.prepared).
+_PATIENTS_OWN = Prepared(_patients_own, "pk", "patient_id")
+_THERAPISTS_OWN = Prepared(_therapists_own, "pk", "therapist_id")
 
 
 def conversation_readable_by(*, user: User, pk: int) -> bool:
@@ -220,15 +237,27 @@ def thread_messages(
     return ThreadPage(messages=list(reversed(page[:limit])), has_earlier=len(page) > limit)
 
 
-def thread_messages_after(
-    *, conversation: Conversation, after: int, limit: int = 50
-) -> list[Message]:
+AFTER_LIMIT = 50
+
+
+def _messages_after(conversation_id: int, after: int) -> QuerySet[Message]:
+    messages = Message.objects.filter(conversation_id=conversation_id, pk__gt=after)
+    return _with_files(messages.order_by("created_at", "pk"))[:AFTER_LIMIT]
+
+
+# Every message sent is fetched this way by the pages that have its thread open.
+_MESSAGES_AFTER = Prepared(_messages_after, "conversation_id", "after")
+
+
+def thread_messages_after(*, conversation: Conversation, after: int) -> list[Message]:
     """The messages of the conversation written after message ``after`` (by id: what a page
-    that shows up to it has not seen), oldest first, at most ``limit``, with their attachments
-    (one query, two when one of them has files): what an open page fetches when its socket
-    says something new arrived or was seen."""
-    messages = conversation.messages.filter(pk__gt=after).order_by("created_at", "pk")
-    return _files_loaded(list(_with_files(messages)[:limit]))
+    that shows up to it has not seen), oldest first, at most ``AFTER_LIMIT``, with their
+    attachments (one query, two when one of them has files): what an open page fetches when
+    its socket says something new arrived or was seen."""
+    messages = _MESSAGES_AFTER.all(conversation_id=conversation.pk, after=after)
+    for message in messages:
+        message.conversation = conversation
+    return _files_loaded(messages)
 
 
 def message_sent(*, conversation: Conversation, client_id) -> Message | None:
