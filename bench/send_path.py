@@ -19,14 +19,20 @@ or per pair of trivial requests. The issue's target is 6 ms of server CPU per me
 
 import json
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
+from bench.errors import BenchError
 from bench.report import format_table, percentile, ratio
-from bench.servers import Options, _project_env, _python, database_ready, redact
+from bench.servers import ROOT, Options, _project_env, _python, database_ready, redact
 
 TITLE = "Send path: one message's CPU in the application (POST + the reader's fetch)"
 
@@ -37,26 +43,25 @@ ROUNDS = 12
 WARM_UP = 20
 MODES = ("message", "two trivial requests")
 PROFILE_TOP = 25
+# --instructions: each mode's units counted under callgrind in two runs of these many units
+# (after the warm-up); the difference divided by theirs is one unit's, start-up left out.
+INSTRUCTION_UNITS = (10, 40)
+QUICK_INSTRUCTION_UNITS = (2, 6)
 
 
-def measure(count: int, profile: bool) -> dict:
-    import cProfile
-    import io
-    import pstats
-    import re
+def _units(tag: str) -> tuple[dict, Callable[[], None]]:
+    """The two units of work on ``PAIRS`` new pairs: ``message(n)`` and ``trivial(n)``, by
+    mode; and what deletes the pairs again."""
     import uuid
 
     from django.conf import settings
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from bench.project_user import pairs_create, pairs_delete
 
     message_id = re.compile(r'<li id="message-(\d+)"')
     cookie = settings.SESSION_COOKIE_NAME
     people: list[tuple[str, Client, Client]] = []
-    tag = f"send-{uuid.uuid4().hex[:6]}"
     pairs = pairs_create(tag, PAIRS)
     for pair in pairs:
         path = f"/messages/{pair['conversation']}/"
@@ -91,7 +96,37 @@ def measure(count: int, profile: bool) -> dict:
             if client.get("/favicon.ico").status_code != 301:
                 sys.exit("GET /favicon.ico did not answer its redirect")
 
-    units = {"message": message, "two trivial requests": trivial}
+    sessions = [
+        str(pair[side]) for pair in pairs for side in ("patient_session", "therapist_session")
+    ]
+    return {"message": message, "two trivial requests": trivial}, partial(
+        pairs_delete, tag, sessions
+    )
+
+
+def count_units(mode: str, count: int) -> None:
+    """``WARM_UP`` + ``count`` units of ``mode`` and nothing else: what ``--instructions``
+    runs under callgrind, twice with two counts, so that the difference is the units' alone."""
+    import uuid
+
+    units, delete = _units(f"instr-{uuid.uuid4().hex[:6]}")
+    for n in range(WARM_UP + count):
+        units[mode](n)
+    delete()
+
+
+def measure(count: int, profile: bool) -> dict:
+    import cProfile
+    import io
+    import pstats
+    import uuid
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    units, delete = _units(f"send-{uuid.uuid4().hex[:6]}")
+    message = units["message"]
     cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
     wall: dict[str, list[int]] = {mode: [] for mode in MODES}
     queries: dict[str, int] = {}
@@ -136,10 +171,7 @@ def measure(count: int, profile: bool) -> dict:
         root = os.getcwd() + os.sep
         stats.print_stats(rf"^{re.escape(root)}(?!\.venv)", PROFILE_TOP)
         top = out.getvalue().replace(root, "")
-    sessions = [
-        str(pair[side]) for pair in pairs for side in ("patient_session", "therapist_session")
-    ]
-    pairs_delete(tag, sessions)
+    delete()
     return {"results": results, "debug": settings.DEBUG, "profile": top}
 
 
@@ -184,6 +216,60 @@ def _report(measured: dict, options: Options, machine: str) -> str:
     return text
 
 
+def _instructions(env: dict[str, str], quick: bool) -> dict[str, float]:
+    """Instructions per unit of each mode, counted by callgrind (valgrind): the same count
+    whatever else the machine runs, unlike CPU time. Each mode runs twice, with the two counts
+    of ``INSTRUCTION_UNITS``, all four at once; one unit is the difference over the difference
+    (the start-up and the warm-up cancel out). Every thread of the process counts."""
+    if shutil.which("valgrind") is None:
+        raise BenchError("--instructions needs valgrind: apt-get install -y valgrind")
+    counts = QUICK_INSTRUCTION_UNITS if quick else INSTRUCTION_UNITS
+    runs = {}
+    for mode in MODES:
+        for count in counts:
+            command = [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                "-m",
+                "bench.send_path",
+                "units",
+                json.dumps({"mode": mode, "count": count}),
+            ]
+            runs[mode, count] = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+    collected = {}
+    for key, process in runs.items():
+        _out, err = process.communicate(timeout=3600)
+        found = re.search(rb"Collected : (\d+)", err)
+        if process.returncode != 0 or found is None:
+            tail = err.decode(errors="replace").strip().splitlines()[-10:]
+            raise BenchError(f"callgrind of {key} failed:\n" + "\n".join(tail))
+        collected[key] = int(found.group(1))
+    low, high = counts
+    return {mode: (collected[mode, high] - collected[mode, low]) / (high - low) for mode in MODES}
+
+
+def _instructions_report(instructions: dict[str, float]) -> str:
+    base = instructions["two trivial requests"]
+    cells = [
+        [
+            mode,
+            f"{instructions[mode] / 1e6:.2f}",
+            "" if mode == MODES[-1] else f"x{instructions[mode] / base:.2f}",
+        ]
+        for mode in MODES
+    ]
+    low, high = INSTRUCTION_UNITS
+    return (
+        f"\n\nInstructions (callgrind: every thread of the process; runs of {low} and {high} "
+        "units after the warm-up, the difference per unit; independent of the machine's load)"
+        f"\n{format_table(['each', 'M instructions', 'vs baseline'], cells, right={1})}"
+    )
+
+
 def run(options: Options) -> str:
     count = QUICK_MESSAGES if options.quick else MESSAGES
     machine = (
@@ -201,7 +287,10 @@ def run(options: Options) -> str:
             env=env,
             what="Measuring the send path",
         )
-    return _report(json.loads(output.splitlines()[-1]), options, machine)
+        text = _report(json.loads(output.splitlines()[-1]), options, machine)
+        if options.instructions:
+            text += _instructions_report(_instructions(env, options.quick))
+    return text
 
 
 if __name__ == "__main__":
@@ -212,5 +301,8 @@ if __name__ == "__main__":
         case ["measure", arguments]:
             given = json.loads(arguments)
             print(json.dumps(measure(given["count"], given["profile"])))
+        case ["units", arguments]:
+            given = json.loads(arguments)
+            count_units(given["mode"], given["count"])
         case _:
-            sys.exit("usage: python -m bench.send_path measure JSON")
+            sys.exit("usage: python -m bench.send_path measure|units JSON")

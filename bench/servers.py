@@ -51,6 +51,7 @@ class Options:
     topology: tuple[int, int] | None = None
     web_server: str = "gunicorn"  # the topology's HTTP processes: "gunicorn" or "daphne"
     profile: bool = False  # py-spy samples the server processes; the top costs are printed
+    instructions: bool = False  # send_path also counts instructions per unit (callgrind)
     # Production's settings (DEBUG=false: no query log, no debug templates); always with
     # ``topology``, and for the one daphne that the topology benchmark compares with it.
     production: bool = False
