@@ -22,7 +22,7 @@ only where a profile shows the compiling: a read that every message or every req
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
@@ -39,6 +39,7 @@ class CannotPrepare(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
+    alias: str  # the database it was compiled for
     sql: str
     # For each of the SQL's parameters: the name of the key that goes there, or None and the
     # constant the QuerySet put there itself.
@@ -65,10 +66,10 @@ class Prepared[M: Model]:
         for name, value in keys.items():
             if type(value) is not int:
                 raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-        alias = router.db_for_read(self._model) if self._model else None
-        compiled = self._compiled.get(alias) if alias else None
+        compiled = self._compiled.get(router.db_for_read(self._model)) if self._model else None
         if compiled is None:
-            compiled, alias = self._compile()
+            compiled = self._compile()
+        alias = compiled.alias
         connection = connections[alias]
         params = [keys[name] if name else constant for name, constant in compiled.slots]
         with connection.cursor() as cursor:
@@ -76,7 +77,7 @@ class Prepared[M: Model]:
             rows = cursor.fetchall()
         converters = _converters(compiled.columns, connection)
         model, attnames, fields = compiled.model, compiled.attnames, compiled.fields
-        found = []
+        found: list[M] = []
         for row in rows:
             if converters:
                 row = list(row)
@@ -85,7 +86,7 @@ class Prepared[M: Model]:
                     for function in functions:
                         value = function(value, expression, connection)
                     row[position] = value
-            instance = model.from_db(alias, attnames, row[fields])
+            instance = cast(M, model.from_db(alias, attnames, row[fields]))
             for name, position in compiled.annotations:
                 setattr(instance, name, row[position])
             found.append(instance)
@@ -96,7 +97,7 @@ class Prepared[M: Model]:
         found = self.all(**keys)
         return found[0] if found else None
 
-    def _compile(self) -> tuple[_Compiled, str]:
+    def _compile(self) -> _Compiled:
         stand_ins = {_STAND_IN - n: name for n, name in enumerate(self._keys)}
         queryset = self._build(**{name: value for value, name in stand_ins.items()})
         if not isinstance(queryset, QuerySet):
@@ -110,7 +111,7 @@ class Prepared[M: Model]:
             queryset._iterable_class is not ModelIterable
             or not info
             or info.get("related_klass_infos")
-            or queryset._prefetch_related_lookups
+            or queryset._prefetch_related_lookups  # type: ignore[attr-defined]
         ):
             raise CannotPrepare("a prepared read selects one model's rows and nothing else")
         positions = info["select_fields"]
@@ -129,6 +130,7 @@ class Prepared[M: Model]:
         if used != set(self._keys):
             raise CannotPrepare(f"keys not used by the query: {sorted(set(self._keys) - used)}")
         compiled = _Compiled(
+            alias=alias,
             sql=sql,
             slots=tuple(slots),
             model=info["model"],
@@ -139,7 +141,7 @@ class Prepared[M: Model]:
         )
         self._model = info["model"]
         self._compiled[alias] = compiled
-        return compiled, alias
+        return compiled
 
 
 def _converters(columns: tuple[Expression, ...], connection) -> list[tuple[int, tuple]]:

@@ -34,7 +34,8 @@ _PREPARED_AFTER = Prepared(_after, "conversation_id", "after")
 
 def _fields(message: Message) -> dict:
     values = {field.attname: getattr(message, field.attname) for field in Message._meta.fields}
-    return values | {"has_files": message.has_files, "state": message._state.db}
+    has_files = message.has_files  # type: ignore[attr-defined]
+    return values | {"has_files": has_files, "state": message._state.db}
 
 
 @pytest.fixture
