@@ -31,6 +31,8 @@ from django.db.models.query import ModelIterable
 
 # Far below any key a sequence hands out, and one apart: each names its parameter.
 _STAND_IN = -(2**52)
+# What a 64-bit key column holds.
+_KEY_MIN, _KEY_MAX = -(2**63), 2**63 - 1
 
 
 class CannotPrepare(ValueError):
@@ -66,6 +68,10 @@ class Prepared[M: Model]:
         for name, value in keys.items():
             if type(value) is not int:
                 raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+            if not _KEY_MIN <= value <= _KEY_MAX:
+                # No key of a table is out there (a URL's digits can be): the ORM's own answer
+                # (an empty result where SQLite would refuse the value, for one).
+                return list(self._build(**keys))
         compiled = self._compiled.get(router.db_for_read(self._model)) if self._model else None
         if compiled is None:
             compiled = self._compile()

@@ -19,8 +19,12 @@ from tests.factories.messaging import AttachmentFactory, ConversationFactory, Me
 
 pytestmark = pytest.mark.django_db
 
-# Keys as PostgreSQL's bigint holds them (the ORM refuses others before asking the database).
-KEYS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+# Keys as a 64-bit column holds them, and beyond (a URL's digits have no bound).
+KEYS = (
+    st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.integers(min_value=2**63)
+    | st.integers(max_value=-(2**63) - 1)
+)
 
 
 def _after(conversation_id: int, after: int) -> QuerySet[Message]:
@@ -97,6 +101,20 @@ def test_each_key_goes_to_its_own_place(thread):
     assert prepared.first(pk=thread.pk, patient_id=thread.patient_id) == thread
     assert prepared.first(pk=thread.pk, patient_id=other.patient_id) is None
     assert prepared.first(pk=other.pk, patient_id=thread.patient_id) is None
+
+
+@pytest.mark.parametrize("pk", [2**63, -(2**63) - 1, 10**30])
+def test_a_key_no_column_holds_gets_the_orms_answer_without_the_database(thread, pk):
+    """A URL's digits have no bound; SQLite refuses such a value (a 500 on the embedded
+    default): the ORM's answer instead, which knows that no row has it."""
+    prepared = Prepared(
+        lambda pk, patient_id: Conversation.objects.filter(pk=pk, patient_id=patient_id)[:1],
+        "pk",
+        "patient_id",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert prepared.first(pk=pk, patient_id=thread.patient_id) is None
+    assert len(queries) == 0
 
 
 @hypothesis_settings(

@@ -67,3 +67,7 @@ def test_ids_past_the_database_range_are_not_found(conversation, patient, pk):
     ):
         response = answers_without_error(client, method, reverse(name, kwargs=kwargs))
         assert response.status_code == 404
+    # A live fetch finds its conversation through a prepared read (core.prepared).
+    url = reverse("conversation", kwargs={"pk": pk})
+    response = answers_without_error(client, "get", url, {"after": "1"}, headers=HTMX)
+    assert response.status_code == 404
