@@ -99,7 +99,7 @@ class Prepared[M: Model]:
         return found
 
     def first(self, **keys: int) -> M | None:
-        """The one row such a read finds (by a key), or None: ``build`` limits it to one."""
+        """The first row found, or None: for a read by a unique key, the one it finds."""
         found = self.all(**keys)
         return found[0] if found else None
 

@@ -138,7 +138,7 @@ def _own_conversation(*, user: User, pk: int, names: bool) -> Conversation | Non
 
 
 def _patients_own(pk: int, patient_id: int) -> QuerySet[Conversation]:
-    return Conversation.objects.filter(pk=pk, patient_id=patient_id)[:1]
+    return Conversation.objects.filter(pk=pk, patient_id=patient_id)
 
 
 def _therapists_own(pk: int, therapist_id: int) -> QuerySet[Conversation]:
@@ -146,7 +146,7 @@ def _therapists_own(pk: int, therapist_id: int) -> QuerySet[Conversation]:
         pk=pk,
         therapist_id=therapist_id,  # a therapist profile's key is its user's
         therapist__vetting_status=TherapistProfile.VettingStatus.APPROVED,
-    )[:1]
+    )
 
 
 # A send and a live fetch read their conversation this way: compiled once (core.prepared).

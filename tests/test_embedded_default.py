@@ -19,11 +19,13 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from teletherapy.demo.data import PATIENT_PASSWORD
 from tests.factories import PASSWORD
 from tests.helpers import Output, wait_until
 
@@ -69,8 +71,9 @@ class Browser:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
 
-    def post_form(self, path: str, fields: dict[str, str]) -> int:
-        _status, page = self.get(path)
+    def post_form(self, path: str, fields: dict[str, str], *, shown_on: str = "") -> int:
+        """Post the form of the page at ``shown_on`` (by default ``path`` itself) to ``path``."""
+        _status, page = self.get(shown_on or path)
         found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         assert found, page
         token = found.group(1)
@@ -143,6 +146,31 @@ def test_make_run_works_from_a_bare_login_shell(newcomer_env):
         status, page = browser.get(path)
         assert status == 200
         assert "newcomer@example.test" in page
+
+        # The demo patient writes to her therapist, and the thread's live fetch brings it: the
+        # message reads as they run on SQLite (core.prepared).
+        lea = Browser(base)
+        logged_in = lea.post_form(
+            "/accounts/login/", {"login": "patient@example.org", "password": PATIENT_PASSWORD}
+        )
+        assert logged_in == 200
+        status, thread = lea.get("/messages/")  # her one conversation: its thread
+        found = re.search(r'action="(/messages/\d+/)send/"', thread)
+        assert status == 200
+        assert found, thread
+        said = f"Written on the embedded default {uuid.uuid4().hex[:8]}"
+        sent = lea.post_form(
+            f"{found.group(1)}send/",
+            {"body": said, "client_id": str(uuid.uuid4())},
+            shown_on=found.group(1),
+        )
+        assert sent == 200  # after the redirect to the thread
+        status, thread = lea.get(found.group(1))
+        last = max(int(pk) for pk in re.findall(r'<li id="message-(\d+)"', thread))
+        status, fetched = lea.get(f"{found.group(1)}?after={last - 1}")
+        assert status == 200
+        assert said in fetched
+        assert f'id="message-{last}"' in fetched
     finally:
         os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's job
         run.wait(timeout=60)
