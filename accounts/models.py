@@ -18,6 +18,7 @@ from django_countries.fields import CountryField
 from accounts.choices import THERAPY_LANGUAGES, DegreeLevel, Faith, Gender, LanguageLevel
 from accounts.timezones import valid_time_zone
 from core import crypto
+from core.prepared import Prepared
 from core.storage import private_storage
 
 
@@ -28,6 +29,21 @@ def validate_time_zone(value: str) -> None:
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
+
+    def get(self, *args, **kwargs):
+        """``get(pk=<int>)`` and nothing else, which is how the logged-in user is loaded at
+        every request (``ModelBackend.get_user``), is a prepared read (core.prepared): the same
+        user, or ``DoesNotExist``, without building and compiling the query each time.
+        Anything else, a historical model's manager in a migration included, is the ORM's."""
+        if args or kwargs.keys() != {"pk"} or self.model is not User or self._db is not None:
+            return super().get(*args, **kwargs)
+        pk = kwargs["pk"]
+        if type(pk) is not int:
+            return super().get(pk=pk)
+        user = _USER_BY_KEY.first(pk=pk)
+        if user is None:
+            raise User.DoesNotExist("User matching query does not exist.")
+        return user
 
     def create_user(self, email, password=None, **fields):
         if not email:
@@ -101,6 +117,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def requires_mfa(self) -> bool:
         """Therapists and staff reach patient data: they must use two-factor authentication."""
         return self.role in {self.Role.THERAPIST, self.Role.STAFF} or self.is_staff
+
+
+# The logged-in user of every request (``UserManager.get``).
+_USER_BY_KEY = Prepared(lambda pk: User._base_manager.filter(pk=pk), "pk")
 
 
 class PatientProfile(models.Model):
