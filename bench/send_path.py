@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 
 from bench.errors import BenchError
 from bench.report import format_table, percentile, ratio
@@ -224,35 +225,49 @@ def _instructions(env: dict[str, str], quick: bool) -> dict[str, float]:
     if shutil.which("valgrind") is None:
         raise BenchError("--instructions needs valgrind: apt-get install -y valgrind")
     counts = QUICK_INSTRUCTION_UNITS if quick else INSTRUCTION_UNITS
-    runs = {}
-    for mode in MODES:
-        for count in counts:
-            command = [
-                "valgrind",
-                "--tool=callgrind",
-                "--callgrind-out-file=/dev/null",
-                sys.executable,
-                "-m",
-                "bench.send_path",
-                "units",
-                json.dumps({"mode": mode, "count": count}),
-            ]
-            runs[mode, count] = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-            )
     collected = {}
-    for key, process in runs.items():
-        _out, err = process.communicate(timeout=3600)
-        found = re.search(rb"Collected : (\d+)", err)
-        if process.returncode != 0 or found is None:
-            tail = err.decode(errors="replace").strip().splitlines()[-10:]
-            raise BenchError(f"callgrind of {key} failed:\n" + "\n".join(tail))
-        collected[key] = int(found.group(1))
+    with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as logs:
+        runs = {}
+        try:
+            for mode in MODES:
+                for count in counts:
+                    command = [
+                        "valgrind",
+                        "--tool=callgrind",
+                        "--callgrind-out-file=/dev/null",
+                        f"--log-file={logs}/{MODES.index(mode)}-{count}.log",
+                        sys.executable,
+                        "-m",
+                        "bench.send_path",
+                        "units",
+                        json.dumps({"mode": mode, "count": count}),
+                    ]
+                    # Their output to nothing: a full pipe nobody reads yet would stall a run.
+                    runs[mode, count] = subprocess.Popen(
+                        command,
+                        cwd=ROOT,
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+            for (mode, count), process in runs.items():
+                process.wait(timeout=3600)
+                log = Path(logs, f"{MODES.index(mode)}-{count}.log").read_text(errors="replace")
+                found = re.search(r"Collected : (\d+)", log)
+                if process.returncode != 0 or found is None:
+                    tail = "\n".join(log.strip().splitlines()[-10:])
+                    raise BenchError(f"callgrind of {mode} x{count} failed:\n{tail}")
+                collected[mode, count] = int(found.group(1))
+        finally:
+            for process in runs.values():
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
     low, high = counts
     return {mode: (collected[mode, high] - collected[mode, low]) / (high - low) for mode in MODES}
 
 
-def _instructions_report(instructions: dict[str, float]) -> str:
+def _instructions_report(instructions: dict[str, float], quick: bool) -> str:
     base = instructions["two trivial requests"]
     cells = [
         [
@@ -262,7 +277,7 @@ def _instructions_report(instructions: dict[str, float]) -> str:
         ]
         for mode in MODES
     ]
-    low, high = INSTRUCTION_UNITS
+    low, high = QUICK_INSTRUCTION_UNITS if quick else INSTRUCTION_UNITS
     return (
         f"\n\nInstructions (callgrind: every thread of the process; runs of {low} and {high} "
         "units after the warm-up, the difference per unit; independent of the machine's load)"
@@ -289,7 +304,7 @@ def run(options: Options) -> str:
         )
         text = _report(json.loads(output.splitlines()[-1]), options, machine)
         if options.instructions:
-            text += _instructions_report(_instructions(env, options.quick))
+            text += _instructions_report(_instructions(env, options.quick), options.quick)
     return text
 
 
