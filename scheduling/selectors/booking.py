@@ -15,7 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from accounts.models import TherapistProfile, User
 from accounts.selectors import approved_therapist_profile
@@ -196,15 +197,21 @@ def next_sessions_by_patient(
     *, therapist: TherapistProfile, now: datetime
 ) -> dict[int, Appointment]:
     """Each patient's next session with this therapist (booked, not over yet), its start and
-    key alone (the dashboard links to it): one query."""
+    key alone (the dashboard links to it): one query, of one session per patient however many
+    are booked ahead."""
+    soonest_first = Window(
+        RowNumber(),
+        partition_by=[F("patient_id")],
+        order_by=[F("starts_at").asc(), F("pk").asc()],
+    )
     upcoming = (
         Appointment.objects.filter(
             therapist=therapist, status=Appointment.Status.BOOKED, ends_at__gt=now
         )
+        .annotate(soonest=soonest_first)
+        .filter(soonest=1)
         .only("patient_id", "starts_at")
-        .order_by("-starts_at")
     )
-    # Latest first, so the soonest of each patient is written last.
     return {appointment.patient_id: appointment for appointment in upcoming}
 
 
