@@ -11,7 +11,9 @@ builds it with stand-in keys, compiles it and remembers where each stand-in went
 parameters; every call then runs that SQL with its own keys in their places, through the
 connection's cursor (query logging and ``CaptureQueriesContext`` see it), and makes the model
 instances as the ORM does: the columns converted by the backend's and the fields' converters,
-annotations set as attributes. Same SQL, same rows, same objects.
+annotations set as attributes. Same SQL, same rows, same objects. ``count`` asks the database how
+many rows the same read finds (``SELECT COUNT(*)`` over it, its ordering left out), as
+``QuerySet.count()`` does.
 
 What it accepts, checked when compiled (``CannotPrepare`` otherwise): the keys are ints (primary
 and foreign keys: the one kind of value a stand-in is still recognisable as once Django has
@@ -59,28 +61,19 @@ class Prepared[M: Model]:
     def __init__(self, build: Callable[..., QuerySet[M]], *keys: str) -> None:
         self._build = build
         self._keys = keys
-        self._compiled: dict[str, _Compiled] = {}
+        # By database alias and whether it counts (``count``) or reads the rows (``all``).
+        self._compiled: dict[tuple[str, bool], _Compiled] = {}
         self._model: type[M] | None = None
 
     def all(self, **keys: int) -> list[M]:
-        if set(keys) != set(self._keys):
-            raise TypeError(f"expected the keys {sorted(self._keys)}, got {sorted(keys)}")
-        for name, value in keys.items():
-            if type(value) is not int:
-                raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-            if not _KEY_MIN <= value <= _KEY_MAX:
-                # No key of a table is out there (a URL's digits can be): the ORM's own answer
-                # (an empty result where SQLite would refuse the value, for one).
-                return list(self._build(**keys))
-        compiled = self._compiled.get(router.db_for_read(self._model)) if self._model else None
-        if compiled is None:
-            compiled = self._compile()
+        if not self._in_range(keys):
+            # No key of a table is out there (a URL's digits can be): the ORM's own answer (an
+            # empty result where SQLite would refuse the value, for one).
+            return list(self._build(**keys))
+        compiled = self._compiled_for(counting=False)
         alias = compiled.alias
         connection = connections[alias]
-        params = [keys[name] if name else constant for name, constant in compiled.slots]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
+        rows = self._run(compiled, keys)
         converters = _converters(compiled.columns, connection)
         model, attnames, fields = compiled.model, compiled.attnames, compiled.fields
         found: list[M] = []
@@ -103,11 +96,45 @@ class Prepared[M: Model]:
         found = self.all(**keys)
         return found[0] if found else None
 
-    def _compile(self) -> _Compiled:
+    def count(self, **keys: int) -> int:
+        """How many rows ``all`` would find, counted by the database."""
+        if not self._in_range(keys):
+            return self._build(**keys).count()
+        (counted,) = self._run(self._compiled_for(counting=True), keys)
+        return counted[0]
+
+    def _in_range(self, keys: dict[str, int]) -> bool:
+        """Whether every key is an int that a 64-bit key column can hold (``TypeError`` for a
+        key missing, unknown or not an int)."""
+        if set(keys) != set(self._keys):
+            raise TypeError(f"expected the keys {sorted(self._keys)}, got {sorted(keys)}")
+        for name, value in keys.items():
+            if type(value) is not int:
+                raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+        return all(_KEY_MIN <= value <= _KEY_MAX for value in keys.values())
+
+    def _compiled_for(self, *, counting: bool) -> _Compiled:
+        if self._model is not None:
+            compiled = self._compiled.get((router.db_for_read(self._model), counting))
+            if compiled is not None:
+                return compiled
+        return self._compile(counting=counting)
+
+    @staticmethod
+    def _run(compiled: _Compiled, keys: dict[str, int]) -> list[Any]:
+        """The rows of the compiled SQL run with these keys."""
+        params = [keys[name] if name else constant for name, constant in compiled.slots]
+        with connections[compiled.alias].cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            return cursor.fetchall()
+
+    def _compile(self, *, counting: bool) -> _Compiled:
         stand_ins = {_STAND_IN - n: name for n, name in enumerate(self._keys)}
         queryset = self._build(**{name: value for value, name in stand_ins.items()})
         if not isinstance(queryset, QuerySet):
             raise CannotPrepare("build must return a QuerySet")
+        if counting and not queryset.query.is_sliced:
+            queryset = queryset.order_by()  # no count depends on the order
         alias = queryset.db
         query = queryset.query
         compiler = query.get_compiler(using=alias)
@@ -137,7 +164,8 @@ class Prepared[M: Model]:
             raise CannotPrepare(f"keys not used by the query: {sorted(set(self._keys) - used)}")
         compiled = _Compiled(
             alias=alias,
-            sql=sql,
+            # The compiler's own SQL, its values all parameters: nothing a caller wrote.
+            sql=f"SELECT COUNT(*) FROM ({sql}) counted" if counting else sql,  # noqa: S608
             slots=tuple(slots),
             model=info["model"],
             columns=columns,
@@ -146,7 +174,7 @@ class Prepared[M: Model]:
             annotations=annotations,
         )
         self._model = info["model"]
-        self._compiled[alias] = compiled
+        self._compiled[alias, counting] = compiled
         return compiled
 
 

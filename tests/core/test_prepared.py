@@ -88,6 +88,31 @@ def test_the_same_messages_as_the_orm_in_one_query_built_once(thread):
     assert Message.objects.get(pk=saved.pk).read_at == saved.read_at
 
 
+def _unread(conversation_id: int, reader_id: int) -> QuerySet[Message]:
+    return Message.objects.filter(conversation_id=conversation_id, read_at__isnull=True).exclude(
+        sender_id=reader_id
+    )
+
+
+def test_a_count_is_the_orms_in_one_query(thread):
+    """``count``: what ``QuerySet.count()`` answers, ordered or sliced, in one query; the rows
+    of the same read still found by ``all``."""
+    unread = Prepared(_unread, "conversation_id", "reader_id")
+    first_id = thread.messages.order_by("pk").first().pk
+    for reader_id in (thread.patient_id, thread.therapist_id):
+        with CaptureQueriesContext(connection) as queries:
+            counted = unread.count(conversation_id=thread.pk, reader_id=reader_id)
+        assert counted == _unread(thread.pk, reader_id).count()
+        assert len(queries) == 1
+        assert "ORDER BY" not in queries[0]["sql"]  # Message's default ordering left out
+    assert unread.count(conversation_id=thread.pk, reader_id=thread.patient_id) == 0
+    assert unread.count(conversation_id=thread.pk, reader_id=thread.therapist_id) == 2
+    assert len(unread.all(conversation_id=thread.pk, reader_id=thread.therapist_id)) == 2
+    for after in (0, first_id, first_id + 2):
+        counted = _PREPARED_AFTER.count(conversation_id=thread.pk, after=after)
+        assert counted == _after(thread.pk, after).count() == len(_after(thread.pk, after))
+
+
 def test_each_key_goes_to_its_own_place(thread):
     """A conversation found by its key and its patient: another patient's key, or another
     conversation's, finds nothing."""
@@ -114,6 +139,7 @@ def test_a_key_no_column_holds_gets_the_orms_answer_without_the_database(thread,
     )
     with CaptureQueriesContext(connection) as queries:
         assert prepared.first(pk=pk, patient_id=thread.patient_id) is None
+        assert prepared.count(pk=pk, patient_id=thread.patient_id) == 0
     assert len(queries) == 0
 
 
@@ -126,6 +152,7 @@ def test_any_keys_find_what_the_orm_finds(thread, conversation_id, after):
     for keys in ((conversation_id, after), (thread.pk, after), (thread.pk, min(after, 0))):
         found = prepared.all(conversation_id=keys[0], after=keys[1])
         assert [_fields(m) for m in found] == [_fields(m) for m in _after(*keys)]
+        assert prepared.count(conversation_id=keys[0], after=keys[1]) == _after(*keys).count()
 
 
 @pytest.mark.parametrize(
@@ -146,6 +173,8 @@ def test_keys_that_are_not_its_ints_are_refused(keys):
     )
     with pytest.raises(TypeError):
         prepared.all(**keys)
+    with pytest.raises(TypeError):
+        prepared.count(**keys)
 
 
 @pytest.mark.parametrize(
