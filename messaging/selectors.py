@@ -334,10 +334,29 @@ def attachment_content(attachment: Attachment) -> tuple[str, bytes]:
 
 
 def unread_count(*, user: User) -> int:
-    """How many messages wait for ``user`` in the conversations they may read."""
+    """How many messages wait for ``user`` in the conversations they may read: counted for every
+    page's navigation and after every message that arrives, so a prepared count for each role
+    (``_unread_messages``, compiled once)."""
+    if user.is_authenticated and user.is_patient:
+        return _PATIENTS_UNREAD.count(user_id=user.pk)
+    if user.is_authenticated and user.is_therapist:
+        return _THERAPISTS_UNREAD.count(user_id=user.pk)
+    return 0  # nobody writes to anyone else
+
+
+def _unread_messages(user: User) -> QuerySet[Message]:
     return Message.objects.filter(
         _unread_for(user), conversation__in=conversations_for_user(user=user)
-    ).count()
+    )
+
+
+# Built for a stand-in of the role: the rules read the user's key and role, nothing else.
+_PATIENTS_UNREAD = Prepared(
+    lambda user_id: _unread_messages(User(pk=user_id, role=User.Role.PATIENT)), "user_id"
+)
+_THERAPISTS_UNREAD = Prepared(
+    lambda user_id: _unread_messages(User(pk=user_id, role=User.Role.THERAPIST)), "user_id"
+)
 
 
 def messages_to_notify(*, now: datetime) -> QuerySet[Message]:

@@ -188,3 +188,37 @@ def test_the_parties_lookup_and_the_general_rule_agree_for_every_reader(
         for reader in (therapist, other_therapist)
         for c in conversations
     )
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_unread_count_is_the_general_rules_for_every_reader(
+    before_the_switch,
+    patient,
+    other_patient,
+    therapist,
+    other_therapist,
+    staff,
+    write,
+    switch,
+    shared,
+):
+    """The navigation's count (a prepared count for each role) is the general rule's count,
+    for each reader, before and after a suspension: a new therapist never counts the earlier
+    conversation's messages as waiting for them, shared or not."""
+    from messaging import selectors
+
+    new_match = switch(shared=shared)
+    write(new_match.conversation, patient, body="Something I only tell my new therapist.")
+    readers = [patient, other_patient, therapist, other_therapist, staff]
+
+    def counts() -> list[tuple[int, int]]:
+        for reader in readers:
+            reader.refresh_from_db()
+        return [
+            (selectors.unread_count(user=r), selectors._unread_messages(r).count()) for r in readers
+        ]
+
+    assert counts() == [(1, 1), (0, 0), (1, 1), (1, 1), (0, 0)]
+    _suspend(therapist)
+    _suspend(other_therapist)
+    assert counts() == [(1, 1), (0, 0), (0, 0), (0, 0), (0, 0)]
