@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--instructions",
         action="store_true",
-        help="send_path: also count each unit's CPU instructions under valgrind's callgrind, "
+        help="send_path and page_rates: also count each unit's (message's, page's) CPU "
+        "instructions under valgrind's callgrind, "
         "a count that the machine's load does not change (several minutes more)",
     )
     parser.add_argument(

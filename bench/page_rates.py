@@ -11,19 +11,34 @@ time zone, the two-factor check), so that a ratio is what the page itself costs.
 
 C clients at once, each a keep-alive connection making its requests one after another, after a
 warm-up. Only status codes are checked, never the HTML: the pages are growing.
+
+``--instructions`` also counts each page's CPU instructions in one process under callgrind
+(``bench.instructions``): production's settings (``DEBUG=false``), Django's whole request path
+through the test client, no server; each page against its user's trivial view. A count the
+machine's load does not blur, where the rates above move with it.
 """
 
 import asyncio
+import json
 import os
+import sys
 import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bench import instructions
 from bench.errors import BenchError
 from bench.project_client import HttpConnection, project_data
 from bench.report import format_table, percentile, ratio
-from bench.servers import Options, ProjectServer, logged_errors, project_server
+from bench.servers import (
+    Options,
+    ProjectServer,
+    _production_settings,
+    _static_collected,
+    logged_errors,
+    project_server,
+)
 from bench.ws_roundtrip import PHASE_TIMEOUT_SECONDS
 
 TITLE = "Page rates (dashboard, patient home, thread page vs a trivial view)"
@@ -38,6 +53,9 @@ WARM_UP_REQUESTS = 5  # per client, not timed: connection, first queries, templa
 QUICK_WARM_UP_REQUESTS = 1
 TRIVIAL = "/favicon.ico"
 TRIVIAL_STATUS = 301  # a permanent redirect to the static file
+# --instructions: each page's requests counted in two runs of these many (after the warm-up)
+INSTRUCTION_UNITS = (3, 9)
+QUICK_INSTRUCTION_UNITS = (1, 3)
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,47 @@ def _pages(conversation: int) -> list[Page]:
         Page("trivial view", TRIVIAL, "patient", TRIVIAL_STATUS),
         Page("patient home", "/home/", "patient", 200),
     ]
+
+
+def count_units(tag: str, conversation: int, number: int, count: int) -> None:
+    """The warm-up and ``count`` requests of page ``number`` of ``_pages``, as its user, in this
+    process through Django's test client: what ``--instructions`` runs under callgrind."""
+    from django.test import Client
+
+    from accounts.models import User
+    from bench.project_user import practice_email
+
+    page = _pages(conversation)[number]
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(email=practice_email(tag, page.user)))
+    for _ in range(WARM_UP_REQUESTS + count):
+        status = client.get(page.path).status_code
+        if status != page.status:
+            sys.exit(f"GET {page.path} as the {page.user}: HTTP {status}, not {page.status}")
+
+
+def _instructions(project: ProjectServer, tag: str, practice: dict, quick: bool) -> str:
+    """Each page's instructions per request beside its user's trivial view's (see the module)."""
+    env = project.env | _production_settings(project.env)
+    _static_collected(env)
+    pages = _pages(practice["conversation"])
+    works = {
+        f"{number}": {"tag": tag, "conversation": practice["conversation"], "number": number}
+        for number in range(len(pages))
+    }
+    counts = QUICK_INSTRUCTION_UNITS if quick else INSTRUCTION_UNITS
+    counted = instructions.per_unit(env, "bench.page_rates", works, counts)
+    cells, trivial = [], 0.0
+    for number, page in enumerate(pages):
+        each = counted[f"{number}"]
+        trivial = each if page.trivial else trivial
+        vs = "" if page.trivial else f"x{each / trivial:.1f} ({trivial / each:.3f} the rate)"
+        cells.append([page.user, f"{page.name} {page.path}", f"{each / 1e6:.2f}", vs])
+    header = ["user", "page", "M instructions / request", "vs the trivial view"]
+    return (
+        f"\n\nInstructions per request, in one process (DEBUG=false, the test client; "
+        f"{instructions.words(counts)})\n{format_table(header, cells, right={2})}"
+    )
 
 
 def _hint(response_status: int, location: str) -> str:
@@ -268,10 +327,13 @@ def run(options: Options) -> str:
             appointments,
             messages,
             what=f"Making a practice of {patients} patients",
-        ) as (_tag, practice):
+        ) as (tag, practice):
             rows = _measure_all(project, practice, levels, warm_up)
+            counted = ""
+            if options.instructions:
+                counted = _instructions(project, tag, practice, options.quick)
         errors = logged_errors(project)  # after the practice's deletion: late errors are in
-        return _report(
+        report = _report(
             project,
             practice,
             rows,
@@ -280,3 +342,16 @@ def run(options: Options) -> str:
             errors=errors,
             quick=options.quick,
         )
+        return report + counted
+
+
+if __name__ == "__main__":
+    import django
+
+    django.setup()
+    match sys.argv[1:]:
+        case ["units", arguments]:
+            given = json.loads(arguments)
+            count_units(given["tag"], given["conversation"], given["number"], given["count"])
+        case _:
+            sys.exit("usage: python -m bench.page_rates units JSON")

@@ -61,6 +61,13 @@ def _pair_email_prefix(tag: str) -> str:
     return f"bench-{tag}-"
 
 
+def practice_email(tag: str, user: str) -> str:
+    """The email of ``practice_create``'s therapist (``user="therapist"``), or of the patient of
+    its busiest conversation (``"patient"``)."""
+    who = "therapist" if user == "therapist" else "patient-0"
+    return f"{_pair_email_prefix(tag)}{who}@example.invalid"
+
+
 def _signed_up(role: str, email: str, nickname: str = ""):
     """An account signed up as the sign-up form would (``user_register``; a partner's as an
     invitation makes it, ``partner_register``). No password: hashing hundreds would take
@@ -312,7 +319,7 @@ def practice_create(
     phq9_items = len(questionnaire(Instrument.PHQ9).items)
     gad7_items = len(questionnaire(Instrument.GAD7).items)
     with transaction.atomic():
-        therapist = _therapist_signed_up(f"{prefix}therapist@example.invalid", "Bench therapist")
+        therapist = _therapist_signed_up(practice_email(tag, "therapist"), "Bench therapist")
         matches, conversations = [], []
         for n in range(patients):
             patient = _signed_up(

@@ -20,20 +20,17 @@ or per pair of trivial requests. The issue's target is 6 ms of server CPU per me
 import json
 import os
 import re
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 
-from bench.errors import BenchError
+from bench import instructions
 from bench.report import format_table, percentile, ratio
-from bench.servers import ROOT, Options, _project_env, _python, database_ready, redact
+from bench.servers import Options, _project_env, _python, database_ready, redact
 
 TITLE = "Send path: one message's CPU in the application (POST + the reader's fetch)"
 
@@ -217,70 +214,19 @@ def _report(measured: dict, options: Options, machine: str) -> str:
     return text
 
 
-def _instructions(env: dict[str, str], quick: bool) -> dict[str, float]:
-    """Instructions per unit of each mode, counted by callgrind (valgrind): the same count
-    whatever else the machine runs, unlike CPU time. Each mode runs twice, with the two counts
-    of ``INSTRUCTION_UNITS``, all four at once; one unit is the difference over the difference
-    (the start-up and the warm-up cancel out). Every thread of the process counts."""
-    if shutil.which("valgrind") is None:
-        raise BenchError("--instructions needs valgrind: apt-get install -y valgrind")
-    counts = QUICK_INSTRUCTION_UNITS if quick else INSTRUCTION_UNITS
-    collected = {}
-    with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as logs:
-        runs = {}
-        try:
-            for mode in MODES:
-                for count in counts:
-                    command = [
-                        "valgrind",
-                        "--tool=callgrind",
-                        "--callgrind-out-file=/dev/null",
-                        f"--log-file={logs}/{MODES.index(mode)}-{count}.log",
-                        sys.executable,
-                        "-m",
-                        "bench.send_path",
-                        "units",
-                        json.dumps({"mode": mode, "count": count}),
-                    ]
-                    # Their output to nothing: a full pipe nobody reads yet would stall a run.
-                    runs[mode, count] = subprocess.Popen(
-                        command,
-                        cwd=ROOT,
-                        env=env,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
-            for (mode, count), process in runs.items():
-                process.wait(timeout=3600)
-                log = Path(logs, f"{MODES.index(mode)}-{count}.log").read_text(errors="replace")
-                found = re.search(r"Collected : (\d+)", log)
-                if process.returncode != 0 or found is None:
-                    tail = "\n".join(log.strip().splitlines()[-10:])
-                    raise BenchError(f"callgrind of {mode} x{count} failed:\n{tail}")
-                collected[mode, count] = int(found.group(1))
-        finally:
-            for process in runs.values():
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-    low, high = counts
-    return {mode: (collected[mode, high] - collected[mode, low]) / (high - low) for mode in MODES}
-
-
-def _instructions_report(instructions: dict[str, float], quick: bool) -> str:
-    base = instructions["two trivial requests"]
+def _instructions_report(counted: dict[str, float], quick: bool) -> str:
+    base = counted["two trivial requests"]
     cells = [
         [
             mode,
-            f"{instructions[mode] / 1e6:.2f}",
-            "" if mode == MODES[-1] else f"x{instructions[mode] / base:.2f}",
+            f"{counted[mode] / 1e6:.2f}",
+            "" if mode == MODES[-1] else f"x{counted[mode] / base:.2f}",
         ]
         for mode in MODES
     ]
-    low, high = QUICK_INSTRUCTION_UNITS if quick else INSTRUCTION_UNITS
+    counts = QUICK_INSTRUCTION_UNITS if quick else INSTRUCTION_UNITS
     return (
-        f"\n\nInstructions (callgrind: every thread of the process; runs of {low} and {high} "
-        "units after the warm-up, the difference per unit; independent of the machine's load)"
+        f"\n\nInstructions ({instructions.words(counts)})"
         f"\n{format_table(['each', 'M instructions', 'vs baseline'], cells, right={1})}"
     )
 
@@ -304,7 +250,10 @@ def run(options: Options) -> str:
         )
         text = _report(json.loads(output.splitlines()[-1]), options, machine)
         if options.instructions:
-            text += _instructions_report(_instructions(env, options.quick), options.quick)
+            counts = QUICK_INSTRUCTION_UNITS if options.quick else INSTRUCTION_UNITS
+            works = {mode: {"mode": mode} for mode in MODES}
+            counted = instructions.per_unit(env, "bench.send_path", works, counts)
+            text += _instructions_report(counted, options.quick)
     return text
 
 
