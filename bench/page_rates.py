@@ -56,6 +56,10 @@ TRIVIAL_STATUS = 301  # a permanent redirect to the static file
 # --instructions: each page's requests counted in two runs of these many (after the warm-up)
 INSTRUCTION_UNITS = (3, 9)
 QUICK_INSTRUCTION_UNITS = (1, 3)
+# ... and a trivial view's in batches of this many: a start-up's few million instructions that
+# differ from run to run (a collection of the garbage collector, for one) would otherwise be a
+# third of a trivial request's count (the first runs: 1.5 and 2.1 M for the same view).
+TRIVIAL_BATCH = 10
 
 
 @dataclass(frozen=True)
@@ -104,8 +108,9 @@ def _pages(conversation: int) -> list[Page]:
 
 
 def count_units(tag: str, conversation: int, number: int, count: int) -> None:
-    """The warm-up and ``count`` requests of page ``number`` of ``_pages``, as its user, in this
-    process through Django's test client: what ``--instructions`` runs under callgrind."""
+    """The warm-up and ``count`` units of page ``number`` of ``_pages``, as its user, in this
+    process through Django's test client: what ``--instructions`` runs under callgrind. A unit
+    is a request, or ``TRIVIAL_BATCH`` of the trivial view."""
     from django.test import Client
 
     from accounts.models import User
@@ -114,7 +119,7 @@ def count_units(tag: str, conversation: int, number: int, count: int) -> None:
     page = _pages(conversation)[number]
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(email=practice_email(tag, page.user)))
-    for _ in range(WARM_UP_REQUESTS + count):
+    for _ in range((WARM_UP_REQUESTS + count) * (TRIVIAL_BATCH if page.trivial else 1)):
         status = client.get(page.path).status_code
         if status != page.status:
             sys.exit(f"GET {page.path} as the {page.user}: HTTP {status}, not {page.status}")
@@ -133,14 +138,15 @@ def _instructions(project: ProjectServer, tag: str, practice: dict, quick: bool)
     counted = instructions.per_unit(env, "bench.page_rates", works, counts)
     cells, trivial = [], 0.0
     for number, page in enumerate(pages):
-        each = counted[f"{number}"]
+        each = counted[f"{number}"] / (TRIVIAL_BATCH if page.trivial else 1)
         trivial = each if page.trivial else trivial
         vs = "" if page.trivial else f"x{each / trivial:.1f} ({trivial / each:.3f} the rate)"
         cells.append([page.user, f"{page.name} {page.path}", f"{each / 1e6:.2f}", vs])
     header = ["user", "page", "M instructions / request", "vs the trivial view"]
     return (
         f"\n\nInstructions per request, in one process (DEBUG=false, the test client; "
-        f"{instructions.words(counts)})\n{format_table(header, cells, right={2})}"
+        f"{instructions.words(counts)}; a trivial view's unit is {TRIVIAL_BATCH} requests)"
+        f"\n{format_table(header, cells, right={2})}"
     )
 
 
