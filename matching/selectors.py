@@ -1205,6 +1205,11 @@ def worksheet_reminders_due(*, now: datetime) -> list[ReminderDue]:
     return due
 
 
+# A worksheet done longer ago than this leaves the dashboard (the patient's page keeps it): the
+# dashboard says what needs the therapist, and a year of weekly exercises would fill it.
+CARE_DONE_SHOWN_DAYS = 14
+
+
 @dataclass(frozen=True)
 class CareLine:
     """A line of the dashboard's goals and exercises: a goal's progress or a worksheet's
@@ -1221,10 +1226,11 @@ class CareLine:
 
 
 def care_lines(*, therapist: User, caseload: list[Match], today: date) -> list[CareLine]:
-    """The open goals (title, n of m steps, target date) and the worksheets (title, status,
-    due date) of the caseload's matches, patient by patient, soonest due first. A fixed number
-    of queries however many patients; reading the goals' titles is logged for each patient
-    whose goals are listed."""
+    """The open goals (title, n of m steps, target date) and the worksheets not done, or done
+    in the last ``CARE_DONE_SHOWN_DAYS`` days up to ``today`` (title, status, due date), of the
+    caseload's matches, patient by patient, soonest due first. A fixed number of queries
+    however many patients and however long their history; reading the goals' titles is logged
+    for each patient whose goals are listed."""
     matches = {match.pk: match for match in caseload}
     goals = list(
         Goal.objects.filter(match__in=caseload, archived_at__isnull=True).annotate(
@@ -1232,7 +1238,12 @@ def care_lines(*, therapist: User, caseload: list[Match], today: date) -> list[C
         )
     )
     crypto.data_keys_load(goal.title_encrypted for goal in goals)
-    given = list(WorksheetAssignment.objects.filter(match__in=caseload).select_related("worksheet"))
+    recently = today - timedelta(days=CARE_DONE_SHOWN_DAYS)
+    given = list(
+        WorksheetAssignment.objects.filter(
+            Q(done_at__isnull=True) | Q(done_at__date__gte=recently), match__in=caseload
+        ).select_related("worksheet")
+    )
     language = (get_language() or "en")[:2]
     lines = [
         CareLine(matches[g.match_id], "goal", g.title, g.done, g.total, "", g.target_date, g.pk)

@@ -1,7 +1,8 @@
 """A patient's history does not make the dashboard heavier: of their check-ins the caseload
 reads the two latest of each questionnaire, of their sessions booked ahead the next one alone,
 and finds what it found when it read them all (a year of fortnightly check-ins and weekly
-sessions booked months ahead, ties of time included)."""
+sessions booked months ahead, ties of time included); of their exercises, those not done and
+those done in the last two weeks (the patient's page keeps the others)."""
 
 from collections import Counter
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.db.models.signals import post_init
+from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -19,6 +21,8 @@ from matching.models import ScreeningResult
 from scheduling import selectors as scheduling
 from scheduling.models import Appointment
 from tests.factories import PatientFactory
+from tests.factories.goals import WorksheetAssignmentFactory, WorksheetFactory
+from tests.helpers import client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
@@ -149,3 +153,46 @@ def test_sessions_booked_months_ahead_read_the_next_one_per_patient(
     assert upcoming[kim.patient_id].pk == started.pk
     assert sam.patient_id not in upcoming
     assert elsewhere.patient_id not in upcoming
+
+
+def test_exercises_done_long_ago_leave_the_dashboard_not_the_patients_page(
+    therapist, other_therapist, now, make_match
+):
+    robin = make_match(therapist, "Robin")
+    sheets = {
+        title: WorksheetFactory(title_en=title)
+        for title in ("Done last year", "Done 15 days ago", "Done 13 days ago", "Overdue", "Open")
+    }
+
+    def given(title, done_days_ago=None, due=None):
+        done_at = None if done_days_ago is None else now - timedelta(days=done_days_ago)
+        return WorksheetAssignmentFactory(
+            match=robin, worksheet=sheets[title], done_at=done_at, due_date=due
+        )
+
+    for week in range(52):  # a year of weekly exercises, each done
+        given("Done last year", done_days_ago=30 + 7 * week)
+    given("Done 15 days ago", done_days_ago=15)
+    given("Done 13 days ago", done_days_ago=13)
+    given("Overdue", due=now.date() - timedelta(days=40))
+    given("Open")
+    elsewhere = make_match(other_therapist, "Alex")
+    WorksheetAssignmentFactory(match=elsewhere, worksheet=sheets["Open"])
+
+    with instances_made() as made:
+        response = client_for(therapist).get(reverse("home"))
+    care = response.content.decode().split('id="care-section"')[1]
+
+    assert [line.title for line in response.context["dashboard"].care] == [
+        "Overdue",
+        "Open",
+        "Done 13 days ago",
+    ]
+    assert "Done last year" not in care
+    assert "Done 15 days ago" not in care
+    assert "Exercises done more than two weeks ago stay on each patient's page only." in care
+    assert made[WorksheetAssignmentFactory._meta.model] == 3
+    patient_page = client_for(therapist).get(
+        reverse("therapist_patient", kwargs={"patient_id": robin.patient_id})
+    )
+    assert patient_page.content.decode().count("Done last year") == 52
