@@ -25,7 +25,9 @@ settings; otherwise channels-redis's own code runs):
   channel list that channels-redis puts in the message for its receiver is appended by the
   script, so what is written is exactly what channels-redis writes (processes of either kind
   read it). ``left_out`` names a member not to write it for: the socket that sent a room's
-  frame, whose copy would only be read and dropped.
+  frame, whose copy would only be read and dropped. Each message a process sends is queued a
+  microsecond after the one before (its score counted in whole microseconds, never two the
+  same), so a process reads one sender's messages in the order sent.
 - Sent from a socket's consumer, a message is written by the script for the other processes
   only, and handed straight to the group's sockets in the sender's process (``_hand_here``),
   once the script has returned or failed: when both sockets of a session room are in one ws
@@ -62,24 +64,29 @@ logger = logging.getLogger(__name__)
 CHANNEL_FIELD = "__asgi_channel__"
 
 # KEYS: the groups' sorted sets, one per message (a group may come back, its messages in
-# order). ARGV: now, entries added before this are expired; the channel keys' prefix; expiry
+# order). ARGV: the first message's time in whole microseconds; entries added before this are
+# expired; the channel keys' prefix; expiry
 # and capacity of a channel's queue; messages queued before this are expired; the queue of
 # the sender's process, not written to (its sockets get the messages from the sender), or an
 # empty string; then, for each key, the message but its channel list (msgpack, a map whose
 # last key is CHANNEL_FIELD); then, for each key, the one member left out (the sender's own
 # socket) or an empty string.
 # Each message is queued a microsecond after the one before, so that a process reads them in
-# the order given. Returns how many processes' queues were full (the message not written
-# there).
+# the order given: its score, in seconds as channels-redis writes them, is written from a whole
+# number of microseconds, digit for digit (seconds plus a microsecond's fraction rounded to six
+# decimals could give two messages the same score, and a tie orders them by their random
+# bytes). Returns how many processes' queues were full (the message not written there).
 GROUP_SEND = """
-local now, prefix = tonumber(ARGV[1]), ARGV[3]
+local first, prefix = tonumber(ARGV[1]), ARGV[3]
 local expiry, capacity, here = ARGV[4], tonumber(ARGV[5]), ARGV[7]
 local full = 0
 for n, group in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', group, 0, ARGV[2])
   local members = redis.call('ZRANGE', group, 0, -1)
   local head, left_out = ARGV[7 + n], ARGV[7 + #KEYS + n]
-  local score = string.format('%.6f', now + (n - 1) / 1000000)
+  local tick = first + n - 1
+  local seconds = math.floor(tick / 1000000)
+  local score = string.format('%d.%06d', seconds, tick - seconds * 1000000)
   local keys, channels = {}, {}
   for _, channel in ipairs(members) do
     if channel ~= left_out then
@@ -198,6 +205,10 @@ class RedisChannelLayer(BaseRedisChannelLayer):
         self._readers: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task] = (
             WeakKeyDictionary()
         )
+        # The microsecond after the last one this process's ``GROUP_SEND`` used: a send in the
+        # same microsecond as the one before (or after the clock stepped back) still comes
+        # after it.
+        self._next_tick = 0
 
     async def group_add(self, group, channel):
         await self._group_add(group, channel)
@@ -301,12 +312,14 @@ class RedisChannelLayer(BaseRedisChannelLayer):
         """``GROUP_SEND`` for ``sends``, not written to ``here_queue`` (this process's, when
         its sockets get them from here): how many processes' queues were full."""
         now = time.time()
+        tick = max(int(now * 1_000_000), self._next_tick)  # in microseconds
+        self._next_tick = tick + len(sends)
         return await _script(
             self.connection(0),  # one host (``scripted``)
             GROUP_SEND,
             len(sends),
             *(self._group_key(group) for group, _message in sends),
-            now,
+            tick,
             int(now) - self.group_expiry,
             self.prefix,
             int(self.expiry),

@@ -117,6 +117,34 @@ async def test_several_groups_in_one_round_trip_each_in_order(layers, monkeypatc
     assert await _nothing_for(first, page)
 
 
+# A time at which a microsecond's steps added to the seconds and rounded to six decimals gave
+# two messages the same score (…427459 twice): a tie, which Redis orders by the messages'
+# random bytes. CI saw a group's messages arrive 1, 3, 2 that way.
+TIED_BY_ROUNDING = 1796515901.4274576
+
+
+@pytest.mark.asyncio
+async def test_a_groups_messages_keep_their_order_in_the_same_microsecond(layers, monkeypatch):
+    """Each message queued gets a score of its own, later than the one before, also within one
+    microsecond and across two sends of the process: read in the order sent."""
+    first, second, _plain = layers
+    socket = await second.new_channel()
+    await second.group_add("user.2", socket)
+    monkeypatch.setattr(channel_layer.time, "time", lambda: TIED_BY_ROUNDING)
+
+    await first.group_send_many([("user.2", {"type": "app.event", "n": n}) for n in (1, 2, 3)])
+    await first.group_send("user.2", {"type": "app.event", "n": 4})
+    await first.group_send("user.2", {"type": "app.event", "n": 5})
+
+    queue = second.prefix + second.non_local_name(socket)
+    async with Redis.from_url(settings.REDIS_URL) as client:
+        scores = [score for _member, score in await client.zrange(queue, 0, -1, withscores=True)]
+    assert len(scores) == 5
+    assert scores == sorted(set(scores))  # five, each after the one before
+    assert scores[0] == pytest.approx(TIED_BY_ROUNDING, abs=1e-6)  # seconds, as channels-redis
+    assert [(await _receive(second, socket))["n"] for _ in range(5)] == [1, 2, 3, 4, 5]
+
+
 @pytest.mark.asyncio
 async def test_scripts_redis_forgot_are_sent_again(layers):
     first, second, _plain = layers
