@@ -31,14 +31,7 @@ from bench import instructions
 from bench.errors import BenchError
 from bench.project_client import HttpConnection, project_data
 from bench.report import format_table, percentile, ratio
-from bench.servers import (
-    Options,
-    ProjectServer,
-    _production_settings,
-    _static_collected,
-    logged_errors,
-    project_server,
-)
+from bench.servers import Options, ProjectServer, logged_errors, production_env, project_server
 from bench.ws_roundtrip import PHASE_TIMEOUT_SECONDS
 
 TITLE = "Page rates (dashboard, patient home, thread page vs a trivial view)"
@@ -127,8 +120,7 @@ def count_units(tag: str, conversation: int, number: int, count: int) -> None:
 
 def _instructions(project: ProjectServer, tag: str, practice: dict, quick: bool) -> str:
     """Each page's instructions per request beside its user's trivial view's (see the module)."""
-    env = project.env | _production_settings(project.env)
-    _static_collected(env)
+    env = production_env(project.env)
     pages = _pages(practice["conversation"])
     works = {
         f"{number}": {"tag": tag, "conversation": practice["conversation"], "number": number}

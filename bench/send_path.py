@@ -214,7 +214,7 @@ def _report(measured: dict, options: Options, machine: str) -> str:
     return text
 
 
-def _instructions_report(counted: dict[str, float], quick: bool) -> str:
+def _instructions_report(counted: dict[str, float], counts: tuple[int, int]) -> str:
     base = counted["two trivial requests"]
     cells = [
         [
@@ -224,7 +224,6 @@ def _instructions_report(counted: dict[str, float], quick: bool) -> str:
         ]
         for mode in MODES
     ]
-    counts = QUICK_INSTRUCTION_UNITS if quick else INSTRUCTION_UNITS
     return (
         f"\n\nInstructions ({instructions.words(counts)})"
         f"\n{format_table(['each', 'M instructions', 'vs baseline'], cells, right={1})}"
@@ -253,7 +252,7 @@ def run(options: Options) -> str:
             counts = QUICK_INSTRUCTION_UNITS if options.quick else INSTRUCTION_UNITS
             works = {mode: {"mode": mode} for mode in MODES}
             counted = instructions.per_unit(env, "bench.send_path", works, counts)
-            text += _instructions_report(counted, options.quick)
+            text += _instructions_report(counted, counts)
     return text
 
 

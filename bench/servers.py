@@ -239,10 +239,18 @@ def _project_env(options: Options, var_dir: str) -> dict[str, str]:
     env.setdefault("RATE_LIMIT_MESSAGES", "100000/m/user,100000/m/ip")
     env["PYTHONUNBUFFERED"] = "1"
     env["HEALTH_TOKEN"] = secrets.token_urlsafe(24)  # the detailed health check, for readiness
-    if options.production or options.topology is not None:
+    if options.topology is not None:  # deploy/serve.py collects its own static files
         env.update(_production_settings(env))
-    if options.production and options.topology is None:  # deploy/serve.py collects its own
-        _static_collected(env)
+    elif options.production:
+        env = production_env(env)
+    return env
+
+
+def production_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with production's settings (see ``_production_settings``), its static files
+    collected: what a process of the project run in-process with ``DEBUG=false`` needs."""
+    env = env | _production_settings(env)
+    _static_collected(env)
     return env
 
 
