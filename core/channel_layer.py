@@ -65,12 +65,11 @@ CHANNEL_FIELD = "__asgi_channel__"
 
 # KEYS: the groups' sorted sets, one per message (a group may come back, its messages in
 # order). ARGV: the first message's time in whole microseconds; entries added before this are
-# expired; the channel keys' prefix; expiry
-# and capacity of a channel's queue; messages queued before this are expired; the queue of
-# the sender's process, not written to (its sockets get the messages from the sender), or an
-# empty string; then, for each key, the message but its channel list (msgpack, a map whose
-# last key is CHANNEL_FIELD); then, for each key, the one member left out (the sender's own
-# socket) or an empty string.
+# expired; the channel keys' prefix; expiry and capacity of a channel's queue; messages queued
+# before this are expired; the queue of the sender's process, not written to (its sockets get
+# the messages from the sender), or an empty string; then, for each key, the message but its
+# channel list (msgpack, a map whose last key is CHANNEL_FIELD); then, for each key, the one
+# member left out (the sender's own socket) or an empty string.
 # Each message is queued a microsecond after the one before, so that a process reads them in
 # the order given: its score, in seconds as channels-redis writes them, is written from a whole
 # number of microseconds, digit for digit (seconds plus a microsecond's fraction rounded to six
