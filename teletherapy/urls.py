@@ -12,6 +12,10 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 admin.site.site_header = admin.site.site_title = "Administration"
 
 urlpatterns = [
+    # Routes are tried in order: a conversation's first, the busiest (each message is sent to
+    # one and fetched from it, every page asks its unread count), and under their own prefix
+    # so that any other path leaves them after one comparison.
+    path("messages/", include("messaging.urls")),
     path("", views.landing, name="landing"),
     path("emergency/", views.emergency, name="emergency"),
     path("home/", views.home, name="home"),
@@ -25,7 +29,6 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("accounts.urls")),
     path("", include("matching.urls")),
-    path("", include("messaging.urls")),
     path("", include("scheduling.urls")),
     path("", include("sessions_video.urls")),
     path("", include("teletherapy.exports.urls")),
