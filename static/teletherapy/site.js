@@ -42,16 +42,13 @@ rememberTimeZone(zone);
 fillDetectedTimeZones(document, zone);
 document.body.addEventListener("htmx:afterSwap", (event) => fillDetectedTimeZones(event.target, zone));
 
-// The navigation's unread count follows new messages and reads on any page.
-document.addEventListener("app:messages.unread", () => {
-  const badge = document.getElementById("unread-badge");
-  if (badge) window.htmx.ajax("GET", badge.dataset.refreshUrl, { target: badge, swap: "outerHTML" });
-});
-
 // Parts of a page that follow live events: an element with data-refresh-url and
-// data-refresh-on="<event kinds>" is fetched again (the whole element) when one of them
-// arrives, at most once per burst. "htmx.changed" is this page's own: any htmx request that
-// changed something (a POST answered with success), such as an offer accepted in place.
+// data-refresh-on="<event kinds>" is fetched again (the whole element) REFRESH_AFTER_MS after
+// the first of them, once for all that came meanwhile: the navigation's unread count
+// (base.html) hears a new message and, a moment later, that the open thread read it, and asks
+// once. The wait never grows: events that keep coming are answered every REFRESH_AFTER_MS.
+// "htmx.changed" is this page's own: any htmx request that changed something (a POST
+// answered with success), such as an offer accepted in place.
 const REFRESH_AFTER_MS = 300;
 const refreshing = new Map();
 
@@ -59,7 +56,7 @@ function refreshFollowers(kind) {
   for (const element of document.querySelectorAll("[data-refresh-on][data-refresh-url]")) {
     if (!element.dataset.refreshOn.split(" ").includes(kind) || !element.id) continue;
     const id = element.id;
-    clearTimeout(refreshing.get(id));
+    if (refreshing.has(id)) continue; // its planned fetch will show this one too
     refreshing.set(
       id,
       setTimeout(() => {

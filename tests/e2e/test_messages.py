@@ -5,6 +5,7 @@ answer was seen. Both sides' consoles stay clean (no Content-Security-Policy vio
 with a resized message box."""
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from matching import services as matching_services
 from tests.e2e.browser import log_in
 from tests.factories import PatientFactory, TherapistFactory
 from tests.factories.matching import IntakeFactory
+from tests.helpers import wait_until
 
 PDF = b"%PDF-1.4\n1 0 obj<</Title (Letter)>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -110,3 +112,62 @@ def test_writing_between_sessions(browser, page, screenshot):
     screenshot(therapist_page, "messages-therapist")
     therapist_page.close()
     screenshot(page, "messages")
+
+
+def test_a_message_read_at_once_asks_for_the_unread_count_once(browser, page):
+    """The therapist's thread is open: each message arriving is two events for the navigation's
+    unread count (a new message, then the open thread read it), and messages coming one after
+    another keep them coming. The count is asked for once, REFRESH_AFTER_MS (site.js) after the
+    first event, for all that came meanwhile; it used to be asked for at each event. Under the
+    page's controlled clock: the events are awaited, then the clock is moved."""
+    therapist = TherapistFactory(therapist_profile__licensed_countries=["FR"])
+    patient = PatientFactory(patient_profile__nickname="Joana")
+    intake = IntakeFactory.create(patient=patient, concerns=["grief"], languages=["fr"])
+    request = matching_services.match_request_open(patient=patient, intake=intake)
+    matching_services.offer_accept(offer_id=request.offers.get().pk, therapist=therapist)
+    log_in(page, patient.email)
+    page.get_by_role("link", name="Messages").click()
+    expect(page.locator("body")).to_have_attribute("data-conversation-socket", "open")
+
+    therapist_page = browser.new_page(base_url=page.url.split("/messages")[0])
+    log_in(therapist_page, therapist.email, code=True)
+    therapist_page.clock.install()
+    therapist_page.goto(page.url)
+    expect(therapist_page.get_by_role("heading", name="With Joana")).to_be_visible()
+    expect(therapist_page.locator("body")).to_have_attribute("data-conversation-socket", "open")
+    expect(therapist_page.locator("body")).to_have_attribute("data-events-state", "open")
+    therapist_page.clock.pause_at(datetime.now(UTC) + timedelta(seconds=1))
+    therapist_page.evaluate(
+        """() => {
+          window.unreadEvents = 0;
+          document.addEventListener("app:messages.unread", () => window.unreadEvents++);
+        }"""
+    )
+    asked = []
+
+    def count(request) -> None:
+        if "/messages/unread/" in request.url:
+            asked.append(request)
+
+    therapist_page.on("request", count)
+
+    def send(text: str, events: int) -> None:
+        page.get_by_label("Your message").fill(text)
+        page.get_by_role("button", name="Send").click()
+        expect(therapist_page.get_by_text(text)).to_be_visible()
+        # Its reading, too: the fetch that showed it marked it read.
+        wait_until(lambda: therapist_page.evaluate("() => window.unreadEvents") >= events)
+
+    send("First message.", 2)
+    therapist_page.clock.run_for(200)
+    send("Second message.", 4)
+    assert asked == []  # the clock has not reached REFRESH_AFTER_MS since the first event
+    with therapist_page.expect_response("**/messages/unread/") as answered:
+        therapist_page.clock.run_for(100)
+    assert answered.value.ok
+    assert len(asked) == 1
+    # Both read in the open thread: nothing left unread, and no second request planned.
+    expect(therapist_page.locator("#unread-badge")).to_have_text("")
+    therapist_page.clock.run_for(1_000)
+    assert len(asked) == 1
+    therapist_page.close()
