@@ -50,12 +50,12 @@ urlpatterns = [
         name="therapist_application_submit",
     ),
     path(
-        "practice/application/documents/<int:pk>/",
+        "practice/application/documents/<key:pk>/",
         views.therapist_document,
         name="therapist_document",
     ),
     path(
-        "practice/application/documents/<int:pk>/delete/",
+        "practice/application/documents/<key:pk>/delete/",
         views.therapist_document_delete,
         name="therapist_document_delete",
     ),
@@ -64,8 +64,8 @@ urlpatterns = [
         views.therapist_application_step,
         name="therapist_application_step",
     ),
-    path("therapists/<int:pk>/", views.therapist_public, name="therapist_public"),
-    path("therapists/<int:pk>/photo/", views.therapist_photo, name="therapist_photo"),
+    path("therapists/<key:pk>/", views.therapist_public, name="therapist_public"),
+    path("therapists/<key:pk>/photo/", views.therapist_photo, name="therapist_photo"),
     # Where this person is logged in (a section of their Privacy page links here).
     path("privacy/sessions/", views.login_sessions, name="login_sessions"),
     path(
@@ -73,14 +73,14 @@ urlpatterns = [
         views.login_sessions_end_others,
         name="login_sessions_end_others",
     ),
-    path("privacy/sessions/<int:pk>/end/", views.login_session_end, name="login_session_end"),
+    path("privacy/sessions/<key:pk>/end/", views.login_session_end, name="login_session_end"),
     *[
         route
         for prefix, kind in LEGAL_PAGES
         for route in (
             path(f"{prefix}/", views.legal_document, {"kind": kind}, name=f"legal_{kind}"),
             path(
-                f"{prefix}/versions/<int:version>/",
+                f"{prefix}/versions/<key:version>/",
                 views.legal_document,
                 {"kind": kind},
                 name=f"legal_{kind}_version",

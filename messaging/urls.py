@@ -7,26 +7,26 @@ from messaging import views
 urlpatterns = [
     path("", views.conversation_list, name="conversations"),
     path("unread/", views.unread_badge, name="unread_badge"),
-    path("<int:pk>/", views.conversation, name="conversation"),
-    path("<int:pk>/send/", views.message_send, name="message_send"),
-    path("<int:pk>/voice/", views.voice_send, name="voice_send"),
+    path("<key:pk>/", views.conversation, name="conversation"),
+    path("<key:pk>/send/", views.message_send, name="message_send"),
+    path("<key:pk>/voice/", views.voice_send, name="voice_send"),
     path(
-        "<int:pk>/voice/<int:attachment_pk>/",
+        "<key:pk>/voice/<key:attachment_pk>/",
         views.voice_file,
         name="voice_file",
     ),
     path(
-        "<int:pk>/voice/<int:attachment_pk>/played/",
+        "<key:pk>/voice/<key:attachment_pk>/played/",
         views.voice_played,
         name="voice_played",
     ),
     path(
-        "<int:pk>/voice/<int:attachment_pk>/delete/",
+        "<key:pk>/voice/<key:attachment_pk>/delete/",
         views.voice_delete,
         name="voice_delete",
     ),
     path(
-        "<int:pk>/files/<int:attachment_pk>/",
+        "<key:pk>/files/<key:attachment_pk>/",
         views.attachment,
         name="message_attachment",
     ),

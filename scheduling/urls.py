@@ -24,17 +24,17 @@ urlpatterns = [
     # The patient's sessions (the therapist's too, for one session's page).
     path("sessions/", booking.my_sessions, name="my_sessions"),
     path("sessions/book/", booking.book, name="book_session"),
-    path("sessions/<int:pk>/", booking.session_detail, name="session_detail"),
-    path("sessions/<int:pk>/cancel/", booking.session_cancel, name="session_cancel"),
-    path("sessions/<int:pk>/move/", booking.session_move, name="session_move"),
+    path("sessions/<key:pk>/", booking.session_detail, name="session_detail"),
+    path("sessions/<key:pk>/cancel/", booking.session_cancel, name="session_cancel"),
+    path("sessions/<key:pk>/move/", booking.session_move, name="session_move"),
     # Couples sessions: the patient invites a partner, who accepts from the emailed link.
     path(
-        "sessions/<int:pk>/partner/invite/",
+        "sessions/<key:pk>/partner/invite/",
         partners.session_partner_invite,
         name="session_partner_invite",
     ),
     path(
-        "sessions/<int:pk>/partner/withdraw/",
+        "sessions/<key:pk>/partner/withdraw/",
         partners.session_partner_withdraw,
         name="session_partner_withdraw",
     ),
@@ -45,7 +45,7 @@ urlpatterns = [
     ),
     path("invited/", partners.partner_sessions, name="partner_sessions"),
     path(
-        "invited/<int:pk>/calendar.ics",
+        "invited/<key:pk>/calendar.ics",
         partners.partner_session_ics,
         name="partner_session_ics",
     ),
@@ -62,7 +62,7 @@ urlpatterns = [
         name="practice_window_add",
     ),
     path(
-        "practice/availability/hours/<int:pk>/remove/",
+        "practice/availability/hours/<key:pk>/remove/",
         availability.availability_window_remove,
         name="practice_window_remove",
     ),
@@ -72,26 +72,26 @@ urlpatterns = [
         name="practice_time_off_add",
     ),
     path(
-        "practice/availability/time-off/<int:pk>/remove/",
+        "practice/availability/time-off/<key:pk>/remove/",
         availability.time_off_remove,
         name="practice_time_off_remove",
     ),
     # The therapist's week.
     path("practice/calendar/", calendar.calendar, name="practice_calendar"),
     # The therapist's private session notes.
-    path("practice/sessions/<int:pk>/notes/", notes.session_notes, name="session_notes"),
+    path("practice/sessions/<key:pk>/notes/", notes.session_notes, name="session_notes"),
     path(
-        "practice/sessions/<int:pk>/notes/save/",
+        "practice/sessions/<key:pk>/notes/save/",
         notes.session_note_save,
         name="session_note_save",
     ),
     path(
-        "practice/sessions/<int:pk>/notes/addenda/",
+        "practice/sessions/<key:pk>/notes/addenda/",
         notes.session_note_addendum_add,
         name="session_note_addendum_add",
     ),
     # Calendar files and private feeds.
     path("calendar/", feeds.calendar_settings, name="calendar_settings"),
     path("calendar/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),
-    path("sessions/<int:pk>/calendar.ics", feeds.appointment_ics, name="appointment_ics"),
+    path("sessions/<key:pk>/calendar.ics", feeds.appointment_ics, name="appointment_ics"),
 ]

@@ -22,7 +22,7 @@ class RoomTokenConverter:
 register_converter(RoomTokenConverter, "room_token")
 
 urlpatterns = [
-    path("sessions/<int:pk>/room/", views.room_enter, name="session_room_enter"),
-    path("sessions/<int:pk>/late/", views.session_late, name="session_late"),
+    path("sessions/<key:pk>/room/", views.room_enter, name="session_room_enter"),
+    path("sessions/<key:pk>/late/", views.session_late, name="session_late"),
     path("room/<room_token:token>/", views.session_room, name="session_room"),
 ]

@@ -6,6 +6,6 @@ from teletherapy.consumers import EventsConsumer
 
 websocket_urlpatterns = [
     path("ws/events/", EventsConsumer.as_asgi()),
-    path("ws/conversations/<int:pk>/", ConversationConsumer.as_asgi()),
+    path("ws/conversations/<key:pk>/", ConversationConsumer.as_asgi()),
     path("ws/room/<str:token>/", RoomConsumer.as_asgi()),
 ]

@@ -7,5 +7,5 @@ from teletherapy.exports import views
 urlpatterns = [
     path("privacy/export/", views.privacy_export, name="privacy_export"),
     path("privacy/export/status/", views.privacy_export_status, name="privacy_export_status"),
-    path("privacy/export/<int:pk>/download/", views.export_download, name="export_download"),
+    path("privacy/export/<key:pk>/download/", views.export_download, name="export_download"),
 ]
