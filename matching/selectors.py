@@ -526,14 +526,18 @@ def patient_get_for_therapist(*, therapist: User, patient_id: int) -> Match | No
     return match
 
 
-def therapist_caseload(*, therapist: User) -> list[Match]:
-    """The therapist's current patients, by nickname. The dashboard shows each one's latest
+def therapist_caseload(*, therapist: User, patient_id: int | None = None) -> list[Match]:
+    """The therapist's current patients, by nickname, or with ``patient_id`` that one alone if
+    they are one (the dashboard's row fetched again). The dashboard shows each one's latest
     scores and last message beside them: logged for each patient as one caseload read (a
     fixed number of queries, however many patients)."""
+    matches = Match.objects.filter(status=Match.Status.ACTIVE, therapist__user=therapist)
+    if patient_id is not None:
+        matches = matches.filter(patient_id=patient_id)
     caseload = list(
-        Match.objects.filter(status=Match.Status.ACTIVE, therapist__user=therapist)
-        .select_related("patient__patient_profile")
-        .order_by("patient__patient_profile__nickname")
+        matches.select_related("patient__patient_profile").order_by(
+            "patient__patient_profile__nickname"
+        )
     )
     access_record_many(
         reader=therapist,

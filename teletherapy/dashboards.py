@@ -49,6 +49,7 @@ class CaseloadRow:
     # rather than by tags and filters in the template's loop.
     patient_name: str = ""
     patient_url: str = ""
+    refresh_url: str = ""  # the row alone, fetched again when its conversation changes
     conversation_url: str = ""
     last_at_iso: str = ""  # the last message's time in the viewer's zone
     last_at_text: str = ""
@@ -140,17 +141,23 @@ def therapist_dashboard(*, therapist: User, now: datetime) -> TherapistDashboard
 
 def therapist_caseload_section(*, therapist: User, now: datetime) -> CaseloadSection:
     """The caseload's rows and the usual reply time, nothing else of the dashboard."""
-    profile = therapist.therapist_profile
     caseload = matching.therapist_caseload(therapist=therapist)
-    patient_ids = [match.patient_id for match in caseload]
-    conversations = messaging.caseload_conversations(therapist=therapist, patient_ids=patient_ids)
-    next_sessions = scheduling.next_sessions_by_patient(therapist=profile, now=now)
-    scores = matching.screening_trends(patient_ids=patient_ids)
     return CaseloadSection(
-        profile=profile,
-        caseload=_caseload_rows(caseload, conversations, next_sessions, scores, now),
+        profile=therapist.therapist_profile,
+        caseload=_caseload_rows(therapist, caseload, now, everyone=True),
         reply_time=messaging.therapist_reply_time(therapist_id=therapist.pk, now=now),
     )
+
+
+def therapist_caseload_row(
+    *, therapist: User, patient_id: int, now: datetime
+) -> CaseloadRow | None:
+    """One patient's row of the caseload, read for that patient alone (what a live event about
+    their conversation changes: its unread count, last message, wait), or None if they are not
+    a current patient of this therapist."""
+    caseload = matching.therapist_caseload(therapist=therapist, patient_id=patient_id)
+    rows = _caseload_rows(therapist, caseload, now, everyone=False)
+    return rows[0] if rows else None
 
 
 def therapist_sessions_section(*, therapist: User, now: datetime) -> SessionsSection:
@@ -235,15 +242,24 @@ def _score_cell(trend: matching.ScoreTrend | None, words: dict[tuple, str]) -> S
 
 
 def _caseload_rows(
-    caseload: list[Match],
-    conversations: dict[int, messaging.ConversationBrief],
-    next_sessions: dict[int, Appointment],
-    scores: dict[int, dict[str, matching.ScoreTrend]],
-    now: datetime,
+    therapist: User, caseload: list[Match], now: datetime, *, everyone: bool
 ) -> list[CaseloadRow]:
-    """The caseload table's rows, each shown in the viewer's zone and language (those of the
-    request: the template's ``date`` and ``timesince`` filters, applied here once)."""
+    """The rows of these patients of the caseload (``everyone``: all of it, which reads each
+    patient's next session in the same query), each shown in the viewer's zone and language
+    (those of the request: the template's ``date`` and ``timesince`` filters, applied here
+    once)."""
+    if not caseload:
+        return []
+    patient_ids = [match.patient_id for match in caseload]
+    conversations = messaging.caseload_conversations(therapist=therapist, patient_ids=patient_ids)
+    next_sessions = scheduling.next_sessions_by_patient(
+        therapist=therapist.therapist_profile,
+        now=now,
+        patient_ids=None if everyone else patient_ids,
+    )
+    scores = matching.screening_trends(patient_ids=patient_ids)
     patient_url = _url_for("therapist_patient", "patient_id")
+    refresh_url = _url_for("dashboard_caseload_row", "patient_id")
     conversation_url = _url_for("conversation")
     session_url = _url_for("session_detail")
     words: dict[tuple, str] = {}
@@ -277,6 +293,7 @@ def _caseload_rows(
                 scores=trends,
                 patient_name=match.patient.patient_profile.display_name,
                 patient_url=patient_url(match.patient_id),
+                refresh_url=refresh_url(match.patient_id),
                 phq9=_score_cell(trends.get("phq9"), words),
                 gad7=_score_cell(trends.get("gad7"), words),
                 **shown,

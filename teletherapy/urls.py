@@ -20,6 +20,11 @@ urlpatterns = [
     path("emergency/", views.emergency, name="emergency"),
     path("home/", views.home, name="home"),
     path("home/caseload/", views.dashboard_caseload, name="dashboard_caseload"),
+    path(
+        "home/caseload/<key:patient_id>/",
+        views.dashboard_caseload_row,
+        name="dashboard_caseload_row",
+    ),
     path("home/sessions/", views.dashboard_sessions, name="dashboard_sessions"),
     path("healthz/", views.healthz, name="healthz"),
     path("healthz/details/", views.healthz_details, name="healthz_details"),

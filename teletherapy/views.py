@@ -75,6 +75,22 @@ def dashboard_caseload(request: UserRequest, profile: TherapistProfile) -> HttpR
 
 @approved_therapist_required
 @require_safe
+def dashboard_caseload_row(
+    request: UserRequest, profile: TherapistProfile, patient_id: int
+) -> HttpResponse:
+    """One patient's row of the caseload alone, fetched again when a live event says their
+    conversation changed (a message, a read): a 404 for anyone not a current patient of this
+    therapist."""
+    row = dashboards.therapist_caseload_row(
+        therapist=request.user, patient_id=patient_id, now=timezone.now()
+    )
+    if row is None:
+        raise Http404("not a current patient of this therapist")
+    return render(request, "teletherapy/therapist_dashboard.html#caseload-row-alone", {"row": row})
+
+
+@approved_therapist_required
+@require_safe
 def dashboard_sessions(request: UserRequest, profile: TherapistProfile) -> HttpResponse:
     """The dashboard's sessions alone, fetched again when a live event says a patient came to
     (or left) a waiting room, or after the therapist said they are late."""

@@ -6,7 +6,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from allauth.mfa import app_settings as mfa_settings
@@ -15,6 +17,7 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import mail
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test import Client
 
 from tests.factories import TOTP_SECRET
@@ -25,6 +28,21 @@ def client_for(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@contextmanager
+def instances_made() -> Iterator[Counter]:
+    """How many instances of each model the database's rows became while inside."""
+    made: Counter = Counter()
+
+    def count(sender, **kwargs):
+        made[sender] += 1
+
+    post_init.connect(count, weak=False)
+    try:
+        yield made
+    finally:
+        post_init.disconnect(count)
 
 
 def totp_code(secret: str = TOTP_SECRET, at: float | None = None) -> str:

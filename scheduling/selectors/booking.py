@@ -194,23 +194,23 @@ COMING_DAYS = 7
 
 
 def next_sessions_by_patient(
-    *, therapist: TherapistProfile, now: datetime
+    *, therapist: TherapistProfile, now: datetime, patient_ids: list[int] | None = None
 ) -> dict[int, Appointment]:
     """Each patient's next session with this therapist (booked, not over yet), its start and
-    key alone (the dashboard links to it): one query, of one session per patient however many
-    are booked ahead."""
+    key alone (the dashboard links to it), of these patients only if ``patient_ids`` is given:
+    one query, of one session per patient however many are booked ahead."""
     soonest_first = Window(
         RowNumber(),
         partition_by=[F("patient_id")],
         order_by=[F("starts_at").asc(), F("pk").asc()],
     )
+    booked = Appointment.objects.filter(
+        therapist=therapist, status=Appointment.Status.BOOKED, ends_at__gt=now
+    )
+    if patient_ids is not None:
+        booked = booked.filter(patient_id__in=patient_ids)
     upcoming = (
-        Appointment.objects.filter(
-            therapist=therapist, status=Appointment.Status.BOOKED, ends_at__gt=now
-        )
-        .annotate(soonest=soonest_first)
-        .filter(soonest=1)
-        .only("patient_id", "starts_at")
+        booked.annotate(soonest=soonest_first).filter(soonest=1).only("patient_id", "starts_at")
     )
     return {appointment.patient_id: appointment for appointment in upcoming}
 

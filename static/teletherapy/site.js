@@ -47,14 +47,26 @@ document.body.addEventListener("htmx:afterSwap", (event) => fillDetectedTimeZone
 // the first of them, once for all that came meanwhile: the navigation's unread count
 // (base.html) hears a new message and, a moment later, that the open thread read it, and asks
 // once. The wait never grows: events that keep coming are answered every REFRESH_AFTER_MS.
-// "htmx.changed" is this page's own: any htmx request that changed something (a POST
-// answered with success), such as an offer accepted in place.
+// A kind may name one field of the event: "conversation.activity:patient=34" is that kind
+// about patient 34 only (a row of the dashboard's caseload). "htmx.changed" is this page's
+// own: any htmx request that changed something (a POST answered with success), such as an
+// offer accepted in place.
 const REFRESH_AFTER_MS = 300;
 const refreshing = new Map();
 
-function refreshFollowers(kind) {
+function follows(element, kind, detail) {
+  return element.dataset.refreshOn.split(" ").some((wanted) => {
+    const [wantedKind, about] = wanted.split(":");
+    if (wantedKind !== kind) return false;
+    if (!about) return true;
+    const [field, value] = about.split("=");
+    return String(detail?.[field]) === value;
+  });
+}
+
+function refreshFollowers(kind, detail) {
   for (const element of document.querySelectorAll("[data-refresh-on][data-refresh-url]")) {
-    if (!element.dataset.refreshOn.split(" ").includes(kind) || !element.id) continue;
+    if (!element.id || !follows(element, kind, detail)) continue;
     const id = element.id;
     if (refreshing.has(id)) continue; // its planned fetch will show this one too
     refreshing.set(
@@ -69,12 +81,23 @@ function refreshFollowers(kind) {
   }
 }
 
-const followed = new Set(
-  [...document.querySelectorAll("[data-refresh-on]")].flatMap((e) => e.dataset.refreshOn.split(" ")),
-);
-for (const kind of followed) {
-  document.addEventListener(`app:${kind}`, () => refreshFollowers(kind));
+// The kinds followed: those of the page, and of what a refresh brings (the caseload's first
+// row comes with the first patient).
+const followed = new Set();
+
+function follow(root) {
+  for (const element of root.querySelectorAll("[data-refresh-on]")) {
+    for (const wanted of element.dataset.refreshOn.split(" ")) {
+      const kind = wanted.split(":")[0];
+      if (followed.has(kind)) continue;
+      followed.add(kind);
+      document.addEventListener(`app:${kind}`, (event) => refreshFollowers(kind, event.detail));
+    }
+  }
 }
+
+follow(document);
+document.body.addEventListener("htmx:afterSwap", () => follow(document));
 document.body.addEventListener("htmx:afterRequest", (event) => {
   const verb = event.detail.requestConfig?.verb;
   if (event.detail.successful && verb && verb !== "get") refreshFollowers("htmx.changed");

@@ -6,10 +6,12 @@ English and in French; retaking the check-in adds a point."""
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
+from urllib.parse import urlsplit
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -23,6 +25,7 @@ from tests.factories import PatientFactory, TherapistFactory
 from tests.factories.matching import CheckinFactory, IntakeFactory, MatchFactory
 from tests.factories.messaging import ConversationFactory, MessageFactory
 from tests.factories.scheduling import AppointmentFactory
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -168,6 +171,50 @@ def test_a_therapists_day(page, screenshot):
     screenshot(page, "session-notes")
     note = SessionNote.objects.get(appointment=session)
     assert "evening routine" not in note.body_encrypted
+
+
+def test_a_message_refreshes_its_patients_row_alone(page):
+    """A patient writes while the dashboard is open: their row of the caseload is fetched
+    again, alone; the other rows and the rest of the caseload are not read again. Under the
+    page's controlled clock: the message's events are awaited, then the clock is moved past
+    REFRESH_AFTER_MS (site.js), when every refresh they asked for goes out at once."""
+    therapist = TherapistFactory(therapist_profile__licensed_countries=["FR"])
+    kim = a_patient_of(therapist, "Kim")
+    robin = a_patient_of(therapist, "Robin")
+    written(robin, robin.patient, "Thank you for today.", minutes_ago=30)
+    log_in(page, therapist.email, code=True)
+    page.clock.install()
+    page.goto("/home/")
+    expect(page.locator("body")).to_have_attribute("data-events-state", "open")
+    page.clock.pause_at(datetime.now(UTC) + timedelta(seconds=1))
+    page.evaluate(
+        """() => {
+          window.heard = [];
+          for (const kind of ["conversation.activity", "messages.unread"]) {
+            document.addEventListener(`app:${kind}`, () => window.heard.push(kind));
+          }
+        }"""
+    )
+    asked = []
+    page.on("request", lambda request: asked.append(urlsplit(request.url).path))
+
+    in_a_thread(
+        messaging_services.message_send,
+        conversation=kim.conversation,
+        sender=kim.patient,
+        body="Can we move Thursday?",
+        client_id=uuid.uuid4(),
+    )
+    wait_until(lambda: len(page.evaluate("() => window.heard")) == 2)
+    assert asked == []
+    page.clock.run_for(300)
+
+    row = page.get_by_role("row").filter(has_text="Kim")
+    expect(row).to_contain_text("Can we move Thursday?")
+    expect(row).to_contain_text("1 unread")
+    fetched = [path for path in asked if path.startswith("/home/")]
+    assert fetched == [reverse("dashboard_caseload_row", kwargs={"patient_id": kim.patient_id})]
+    expect(page.get_by_role("row").filter(has_text="Robin")).to_contain_text("Thank you for today.")
 
 
 def test_a_patients_home(page, screenshot):

@@ -4,13 +4,10 @@ and finds what it found when it read them all (a year of fortnightly check-ins a
 sessions booked months ahead, ties of time included); of their exercises, those not done and
 those done in the last two weeks (the patient's page keeps the others)."""
 
-from collections import Counter
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.db.models.signals import post_init
 from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -22,24 +19,9 @@ from scheduling import selectors as scheduling
 from scheduling.models import Appointment
 from tests.factories import PatientFactory
 from tests.factories.goals import WorksheetAssignmentFactory, WorksheetFactory
-from tests.helpers import client_for
+from tests.helpers import client_for, instances_made
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
-
-
-@contextmanager
-def instances_made():
-    """How many instances of each model the database's rows became while inside."""
-    made: Counter = Counter()
-
-    def count(sender, **kwargs):
-        made[sender] += 1
-
-    post_init.connect(count, weak=False)
-    try:
-        yield made
-    finally:
-        post_init.disconnect(count)
 
 
 def _trends_read_in_full(patient_ids):
