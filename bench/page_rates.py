@@ -3,9 +3,11 @@
 One approved therapist's practice, made by ``bench.project_user practice``: PATIENTS patients,
 APPOINTMENTS appointments (past and to come, booked and cancelled), MESSAGES messages over the
 conversations (both ways, some unread) and a few check-ins (PHQ-9 and GAD-7) per patient.
-Measured, each with its user's session cookie: the therapist's dashboard (``/home/``), the
-thread page of their busiest conversation (``/messages/<pk>/``) and the home of that
-conversation's patient (``/home/``). The baseline is ``/favicon.ico`` with the same user's
+Measured, each with its user's session cookie: the therapist's dashboard (``/home/``), its
+caseload and one row of it as a live event fetches them again (``/home/caseload/``, after a
+new patient; ``/home/caseload/<patient>/``, after a message or a read), the thread page of
+their busiest conversation (``/messages/<pk>/``) and the home of that conversation's patient
+(``/home/``). The baseline is ``/favicon.ico`` with the same user's
 cookie: a view that only redirects, behind the same middleware (session, user, language and
 time zone, the two-factor check), so that a ratio is what the page itself costs.
 
@@ -34,7 +36,7 @@ from bench.report import format_table, percentile, ratio
 from bench.servers import Options, ProjectServer, logged_errors, production_env, project_server
 from bench.ws_roundtrip import PHASE_TIMEOUT_SECONDS
 
-TITLE = "Page rates (dashboard, patient home, thread page vs a trivial view)"
+TITLE = "Page rates (dashboard, its caseload and a row, thread, patient home vs a trivial view)"
 
 # (patients, appointments, messages) of the one therapist
 SIZES = (60, 300, 10_000)
@@ -89,18 +91,21 @@ class Row:
     failure: str = ""
 
 
-def _pages(conversation: int) -> list[Page]:
+def _pages(practice: dict) -> list[Page]:
     """Each user's trivial view first, then their pages: a ratio compares neighbours in time."""
+    conversation, patient = practice["conversation"], practice["patient"]
     return [
         Page("trivial view", TRIVIAL, "therapist", TRIVIAL_STATUS),
         Page("dashboard", "/home/", "therapist", 200),
+        Page("caseload, fetched again", "/home/caseload/", "therapist", 200),
+        Page("a caseload row, fetched again", f"/home/caseload/{patient}/", "therapist", 200),
         Page("thread page", f"/messages/{conversation}/", "therapist", 200),
         Page("trivial view", TRIVIAL, "patient", TRIVIAL_STATUS),
         Page("patient home", "/home/", "patient", 200),
     ]
 
 
-def count_units(tag: str, conversation: int, number: int, count: int) -> None:
+def count_units(tag: str, practice: dict, number: int, count: int) -> None:
     """The warm-up and ``count`` units of page ``number`` of ``_pages``, as its user, in this
     process through Django's test client: what ``--instructions`` runs under callgrind. A unit
     is a request, or ``TRIVIAL_BATCH`` of the trivial view."""
@@ -109,7 +114,7 @@ def count_units(tag: str, conversation: int, number: int, count: int) -> None:
     from accounts.models import User
     from bench.project_user import practice_email
 
-    page = _pages(conversation)[number]
+    page = _pages(practice)[number]
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(email=practice_email(tag, page.user)))
     for _ in range((WARM_UP_REQUESTS + count) * (TRIVIAL_BATCH if page.trivial else 1)):
@@ -121,10 +126,10 @@ def count_units(tag: str, conversation: int, number: int, count: int) -> None:
 def _instructions(project: ProjectServer, tag: str, practice: dict, quick: bool) -> str:
     """Each page's instructions per request beside its user's trivial view's (see the module)."""
     env = production_env(project.env)
-    pages = _pages(practice["conversation"])
+    pages = _pages(practice)
+    ids = {"conversation": practice["conversation"], "patient": practice["patient"]}
     works = {
-        f"{number}": {"tag": tag, "conversation": practice["conversation"], "number": number}
-        for number in range(len(pages))
+        f"{number}": {"tag": tag, "practice": ids, "number": number} for number in range(len(pages))
     }
     counts = QUICK_INSTRUCTION_UNITS if quick else INSTRUCTION_UNITS
     counted = instructions.per_unit(env, "bench.page_rates", works, counts)
@@ -218,7 +223,7 @@ def _measure_all(
     sessions = {"therapist": practice["therapist_session"], "patient": practice["patient_session"]}
     rows = []
     for clients, requests in levels:
-        for page in _pages(practice["conversation"]):
+        for page in _pages(practice):
             try:
                 sample = asyncio.run(
                     _measure(project, page, sessions[page.user], clients, requests, warm_up)
@@ -350,6 +355,6 @@ if __name__ == "__main__":
     match sys.argv[1:]:
         case ["units", arguments]:
             given = json.loads(arguments)
-            count_units(given["tag"], given["conversation"], given["number"], given["count"])
+            count_units(given["tag"], given["practice"], given["number"], given["count"])
         case _:
             sys.exit("usage: python -m bench.page_rates units JSON")

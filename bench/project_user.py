@@ -350,6 +350,7 @@ def practice_create(
         "therapist_session": _logged_in(therapist),
         "patient_session": _logged_in(busiest.patient),
         "conversation": busiest.pk,
+        "patient": busiest.patient_id,
         "conversation_messages": busiest.messages.count(),
         "patients": patients,
         "appointments": Appointment.objects.filter(therapist=therapist.therapist_profile).count(),
