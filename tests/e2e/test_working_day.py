@@ -84,6 +84,17 @@ def in_a_thread(work, **kwargs):
         return arrange.submit(work, **kwargs).result()
 
 
+def patient_writes(match, body: str) -> None:
+    """The match's patient sends a message now, through the service their page calls."""
+    in_a_thread(
+        messaging_services.message_send,
+        conversation=match.conversation,
+        sender=match.patient,
+        body=body,
+        client_id=uuid.uuid4(),
+    )
+
+
 def test_a_therapists_day(page, screenshot):
     therapist = TherapistFactory(
         therapist_profile__display_name="Ana Ruiz",
@@ -128,13 +139,7 @@ def test_a_therapists_day(page, screenshot):
     expect(page.get_by_role("row").filter(has_text="Robin")).to_contain_text("No messages yet")
 
     # Kim writes while the dashboard is open: her row shows it, live.
-    in_a_thread(
-        messaging_services.message_send,
-        conversation=kim.conversation,
-        sender=kim.patient,
-        body="Are you there today?",
-        client_id=uuid.uuid4(),
-    )
+    patient_writes(kim, "Are you there today?")
     expect(page.get_by_role("row").filter(has_text="Kim")).to_contain_text("Are you there today?")
     expect(page.get_by_role("row").filter(has_text="Kim")).to_contain_text("2 unread")
 
@@ -198,13 +203,7 @@ def test_a_message_refreshes_its_patients_row_alone(page):
     asked = []
     page.on("request", lambda request: asked.append(urlsplit(request.url).path))
 
-    in_a_thread(
-        messaging_services.message_send,
-        conversation=kim.conversation,
-        sender=kim.patient,
-        body="Can we move Thursday?",
-        client_id=uuid.uuid4(),
-    )
+    patient_writes(kim, "Can we move Thursday?")
     wait_until(lambda: len(page.evaluate("() => window.heard")) == 2)
     assert asked == []
     page.clock.run_for(300)
