@@ -79,14 +79,18 @@ def dashboard_caseload_row(
     request: UserRequest, profile: TherapistProfile, patient_id: int
 ) -> HttpResponse:
     """One patient's row of the caseload alone, fetched again when a live event says their
-    conversation changed (a message, a read): a 404 for anyone not a current patient of this
-    therapist."""
+    conversation changed (a message, a read). A patient who has just moved on (their
+    conversation closed) gets an empty answer, which takes the row away; anyone else not a
+    current patient of this therapist, a 404."""
     row = dashboards.therapist_caseload_row(
         therapist=request.user, patient_id=patient_id, now=timezone.now()
     )
-    if row is None:
-        raise Http404("not a current patient of this therapist")
-    return render(request, "teletherapy/therapist_dashboard.html#caseload-row-alone", {"row": row})
+    if row is not None:
+        template = "teletherapy/therapist_dashboard.html#caseload-row-alone"
+        return render(request, template, {"row": row})
+    if matching.is_former_patient_of(therapist=request.user, patient_id=patient_id):
+        return HttpResponse("")
+    raise Http404("not a current patient of this therapist")
 
 
 @approved_therapist_required

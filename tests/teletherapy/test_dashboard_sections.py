@@ -168,14 +168,20 @@ def test_a_row_is_for_its_therapists_current_patients_only(
     own = client_for(therapist)
 
     assert own.get(_row_url(kim.patient_id)).status_code == 200
-    for not_mine in (theirs.patient_id, former.patient_id, therapist.pk, 0, 2**63, 2**70):
+    # A patient who has just moved on: an empty row, which takes theirs away in the page.
+    gone = own.get(_row_url(former.patient_id))
+    assert gone.status_code == 200
+    assert gone.content == b""
+    for not_mine in (theirs.patient_id, therapist.pk, 0, 2**63, 2**70):
         response = own.get(_row_url(not_mine))
         assert response.status_code == 404
         assert b"Sam" not in response.content
         assert b"Robin" not in response.content
     assert client_for(other_therapist).get(_row_url(kim.patient_id)).status_code == 404
+    assert client_for(other_therapist).get(_row_url(former.patient_id)).status_code == 404
     for outsider in (unvetted_therapist, kim.patient, staff):
         assert client_for(outsider).get(_row_url(kim.patient_id)).status_code == 404
+        assert client_for(outsider).get(_row_url(former.patient_id)).status_code == 404
     assert client.get(_row_url(kim.patient_id)).status_code == 302  # to the login page
 
 
