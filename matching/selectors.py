@@ -984,15 +984,14 @@ def is_former_patient_of(*, therapist: User, patient_id: int) -> bool:
     """Whether the (approved) therapist worked with this patient and no longer does: what the
     dashboard's row of a patient who just moved on needs to know to leave (nothing of their
     record is read, so nothing is logged). False for anyone else."""
-    ended = Match.objects.filter(
+    together = Match.objects.filter(
         patient_id=patient_id,
-        status=Match.Status.ENDED,
         therapist__in=therapists_visible_to_patients().filter(user=therapist),
     )
-    active = Match.objects.filter(
-        patient_id=patient_id, status=Match.Status.ACTIVE, therapist__user=therapist
+    return (
+        together.filter(status=Match.Status.ENDED).exists()
+        and not together.filter(status=Match.Status.ACTIVE).exists()
     )
-    return ended.exists() and not active.exists()
 
 
 def former_patient_get_for_therapist(*, therapist: User, match_id: int) -> Match | None:

@@ -156,6 +156,7 @@ def test_a_row_in_french(therapist, now, make_match, make_message):
     assert '<span class="badge text-bg-primary">1<span class="visually-hidden"> non lus' in row
     assert "Aucune réservée" in row
     assert "Waiting for your answer" not in row
+    assert "Attend votre réponse depuis 2" in row
 
 
 def test_a_row_is_for_its_therapists_current_patients_only(
